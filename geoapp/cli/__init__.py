@@ -1,0 +1,51 @@
+"""The ``geoapp`` command: demo, serve, import, export, db upgrade."""
+
+from __future__ import annotations
+
+import functools
+import sys
+
+import click
+
+from geoapp.domain.errors import GeoappError
+
+
+def with_app(func):
+    """Run the command inside an app context; show GeoappErrors translated, exit 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        from geoapp import create_app
+        from geoapp.i18n import translate
+
+        app = create_app()
+        with app.app_context():
+            try:
+                return func(app, *args, **kwargs)
+            except GeoappError as exc:
+                click.echo(f"错误 / error: {exc.render(translate)}", err=True)
+                sys.exit(1)
+            finally:
+                app.extensions["geoapp.db"].dispose()
+
+    return wrapper
+
+
+@click.group(
+    help="geoapp — 三实 信息采集 web GIS. Database: $GEOAPP_DATABASE_URL (default instance/geoapp.sqlite)."
+)
+def main() -> None:
+    pass
+
+
+def _register() -> None:
+    from geoapp.cli import db, demo, exports, imports, serve
+
+    main.add_command(db.db)
+    main.add_command(demo.demo)
+    main.add_command(serve.serve)
+    main.add_command(imports.import_cmd)
+    main.add_command(exports.export_cmd)
+
+
+_register()

@@ -1,0 +1,31 @@
+"""``geoapp export gpkg|geojson|xlsx PATH``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from geoapp.cli import with_app
+
+
+@click.command(
+    "export", help="Export every layer: gpkg (one file), geojson (a folder), xlsx (Chinese headers)."
+)
+@click.argument("fmt", metavar="gpkg|geojson|xlsx", type=click.Choice(["gpkg", "geojson", "xlsx"]))
+@click.argument("path", type=click.Path(path_type=Path))
+def export_cmd(fmt: str, path: Path) -> None:
+    _run(fmt, path)
+
+
+@with_app
+def _run(app, fmt: str, path: Path) -> None:
+    from geoapp.services import audit
+    from geoapp.services.exporter import EXPORTERS
+
+    db = app.extensions["geoapp.db"]
+    with db.session() as session:
+        counts = EXPORTERS[fmt](session, path)
+    with db.write() as session:
+        audit.record(session, "export", object_type=fmt, object_id=str(path), changes=counts)
+    click.echo(f"exported to {path}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))

@@ -1,0 +1,105 @@
+"""``geoapp import villages|buildings|streets|units FILE``: import a GIS layer, all or nothing."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from geoapp.cli import with_app
+
+FIELD_OPTIONS = ("name", "code", "address", "door", "use", "floors", "village", "kind", "uscc")
+
+
+def _field_pairs(values: tuple[str, ...]) -> dict[str, str]:
+    fields = {}
+    for value in values:
+        role, sep, column = value.partition("=")
+        if not sep or not role.strip() or not column.strip():
+            raise click.BadParameter(
+                f"{value!r}: write ROLE=COLUMN, e.g. task_people=任务人口", param_hint="--field"
+            )
+        fields[role.strip()] = column.strip()
+    return fields
+
+
+class _Bar:
+    """A tqdm bar on stderr, created on the first report (it shows only after a second)."""
+
+    def __init__(self) -> None:
+        self.bar = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, file=sys.stderr, unit="features", delay=1.0, leave=False)
+        self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+@click.command(
+    "import",
+    help=(
+        "Import a GIS layer (GeoJSON, GeoPackage, Shapefile loose or zipped, CSV with coordinate columns). "
+        "Coordinates are reprojected to EPSG:4326; the whole file is stored or nothing is."
+    ),
+)
+@click.argument("layer", type=click.Choice(["villages", "buildings", "streets", "units"]))
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--crs", help="CRS of the coordinates when the file has none or a wrong one, e.g. EPSG:4547.")
+@click.option("--layer", "layer_name", help="Layer to read from a GeoPackage holding several.")
+@click.option("--x-field", help="CSV column of the x / longitude coordinate.")
+@click.option("--y-field", help="CSV column of the y / latitude coordinate.")
+@click.option("--name-field", help="Column of the name (村名, 街路巷名, 单位名称…).")
+@click.option("--code-field", help="Column of the 12-digit village code.")
+@click.option("--address-field", help="Column of the building address.")
+@click.option("--door-field", help="Column of the door number (门牌号).")
+@click.option("--use-field", help="Column of the building use (用途).")
+@click.option("--floors-field", help="Column of the number of floors (层数).")
+@click.option("--village-field", help="Column naming the building's village (checked against its position).")
+@click.option("--kind-field", help="Column of the street or unit kind.")
+@click.option("--uscc-field", help="Column of the unified social credit code.")
+@click.option(
+    "--field",
+    "extra_fields",
+    multiple=True,
+    metavar="ROLE=COLUMN",
+    help="Any other column, e.g. task_people=人口.",
+)
+@click.option(
+    "--outside-village", metavar="CODE", help="Put buildings outside every village into this village."
+)
+@click.option("--skip-outside", is_flag=True, help="Leave out buildings outside every village (reported).")
+@with_app
+def import_cmd(app, layer: str, path: Path, **opts) -> None:
+    from geoapp.i18n import translate
+    from geoapp.services.importer import ImportOptions, import_layer
+
+    fields = _field_pairs(opts.pop("extra_fields"))
+    for role in FIELD_OPTIONS:
+        if value := opts.pop(f"{role}_field"):
+            fields[role] = value
+    settings = app.extensions["geoapp.settings"]
+    options = ImportOptions(
+        crs=opts["crs"],
+        layer=opts["layer_name"],
+        x_field=opts["x_field"],
+        y_field=opts["y_field"],
+        fields=fields,
+        outside_village=opts["outside_village"],
+        skip_outside=opts["skip_outside"],
+        fronting_distance_m=settings.fronting_distance_m,
+        actor="cli",
+    )
+    bar = _Bar()
+    try:
+        summary = import_layer(app.extensions["geoapp.db"], layer, path, options, progress=bar)
+    finally:
+        bar.close()
+    for template, params in summary.messages():
+        click.echo(translate(template) % params)

@@ -1,0 +1,46 @@
+"""``geoapp serve``: the production WSGI server (cheroot), optionally over HTTPS."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.command(help="Serve the app with a production WSGI server (cheroot).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=5000, show_default=True)
+@click.option("--threads", type=int, default=32, show_default=True)
+@click.option(
+    "--cert",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="TLS certificate (PEM); phones share their position only with HTTPS pages.",
+)
+@click.option(
+    "--key", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="TLS private key (PEM)."
+)
+def serve(host: str, port: int, threads: int, cert: Path | None, key: Path | None) -> None:
+    from cheroot import wsgi
+
+    from geoapp import create_app
+
+    if bool(cert) != bool(key):
+        raise click.UsageError("--cert and --key go together")
+    app = create_app()
+    server = wsgi.Server((host, port), app, numthreads=threads, server_name="geoapp")
+    scheme = "http"
+    if cert and key:
+        from cheroot.ssl.builtin import BuiltinSSLAdapter
+
+        server.ssl_adapter = BuiltinSSLAdapter(str(cert), str(key))
+        scheme = "https"
+    click.echo(
+        f"geoapp serving {app.extensions['geoapp.db'].url.split('://')[0]} database on {scheme}://{host}:{port}/"
+    )
+    try:
+        server.start()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+        app.extensions["geoapp.db"].dispose()

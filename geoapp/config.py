@@ -1,0 +1,53 @@
+"""Configuration read from the environment (``GEOAPP_*``), with sane defaults."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_database_url() -> str:
+    return f"sqlite:///{ROOT / 'instance' / 'geoapp.sqlite'}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the app reads from its environment, in one place."""
+
+    database_url: str = field(default_factory=_default_database_url)
+    secret_key: str = field(default_factory=lambda: secrets.token_hex(32))
+    default_locale: str = "zh_CN"
+    node_modules: Path = ROOT / "node_modules"
+    gis_data: Path = ROOT / "gis_data"
+    # Longest distance (metres) between a building and the street it fronts.
+    fronting_distance_m: float = 60.0
+    # Most features one GeoJSON layer request returns before asking to zoom in.
+    max_features: int = 50_000
+    test_mode: bool = False
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides) -> Settings:
+        env = dict(os.environ if env is None else env)
+        values: dict = {}
+        if v := env.get("GEOAPP_DATABASE_URL"):
+            values["database_url"] = v
+        if v := env.get("GEOAPP_SECRET_KEY"):
+            values["secret_key"] = v
+        if v := env.get("GEOAPP_LOCALE"):
+            values["default_locale"] = v
+        if v := env.get("GEOAPP_NODE_MODULES"):
+            values["node_modules"] = Path(v)
+        if v := env.get("GEOAPP_GIS_DATA"):
+            values["gis_data"] = Path(v)
+        if v := env.get("GEOAPP_FRONTING_DISTANCE_M"):
+            values["fronting_distance_m"] = float(v)
+        if v := env.get("GEOAPP_MAX_FEATURES"):
+            values["max_features"] = int(v)
+        if env.get("GEOAPP_TEST_MODE") == "1":
+            values["test_mode"] = True
+        values.update(overrides)
+        return cls(**values)

@@ -1,0 +1,1 @@
+"""Plain-Python rules of the campaign: no Flask, no database."""

@@ -1,0 +1,54 @@
+"""Typed errors. Each carries an English message template (a gettext msgid) and
+its parameters; the web layer maps the type to an HTTP status once, and both the
+web layer and the CLI translate the message for the user."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+
+class GeoappError(Exception):
+    """Base of every error the user may see."""
+
+    http_status = 400
+
+    def __init__(self, template: str, /, **params: Any) -> None:
+        self.template = template
+        self.params = params
+        super().__init__(self.render())
+
+    def render(self, translate: Callable[[str], str] | None = None) -> str:
+        text = translate(self.template) if translate else self.template
+        try:
+            return text % self.params if self.params else text
+        except (KeyError, ValueError, TypeError):
+            return text
+
+
+class InvalidInput(GeoappError):
+    """A value, form or file that breaks a rule; names the field/file, rule and fix."""
+
+    http_status = 400
+
+    def __init__(self, template: str, /, field: str | None = None, **params: Any) -> None:
+        self.field = field
+        super().__init__(template, field=field or "", **params)
+
+
+class ImportRefused(InvalidInput):
+    """A GIS/CSV file that cannot be imported; nothing was stored."""
+
+    http_status = 422
+
+
+class NotFound(GeoappError):
+    http_status = 404
+
+
+class Forbidden(GeoappError):
+    http_status = 403
+
+
+class Conflict(GeoappError):
+    http_status = 409

@@ -1,0 +1,26 @@
+"""The base map: no tiles by default (the intranet has none), canvas rendering."""
+
+from __future__ import annotations
+
+import folium
+
+from geoapp.maps import assets
+
+
+def base_map(bounds: tuple[float, float, float, float] | None, *, max_zoom: int = 20) -> folium.Map:
+    """A map fitted to ``bounds`` (minx, miny, maxx, maxy in lon/lat)."""
+    if bounds is None:
+        bounds = (112.9, 27.9, 113.1, 28.1)
+    minx, miny, maxx, maxy = bounds
+    m = folium.Map(
+        location=[(miny + maxy) / 2, (minx + maxx) / 2],
+        zoom_start=13,
+        tiles=None,
+        max_zoom=max_zoom,  # tiles=None drops it; plugins need it
+        prefer_canvas=True,
+        control_scale=True,
+        zoom_snap=0.25,  # fit the town snugly
+    )
+    assets.localise(m, assets.map_js(), assets.map_css())
+    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    return m

@@ -1,0 +1,49 @@
+"""The town map: village boundaries, streets, houses by status, legend, layer control."""
+
+from __future__ import annotations
+
+import folium
+from flask import url_for
+from flask_babel import gettext
+
+from geoapp.domain.status import STATUS_COLOURS, STATUS_LABELS
+from geoapp.maps.base import base_map
+from geoapp.maps.layers import RemoteGeoJson
+from geoapp.maps.legend import Legend
+
+
+def status_style() -> dict:
+    return {
+        "colours": {s.value: c for s, c in STATUS_COLOURS.items()},
+        "labels": {s.value: gettext(label) for s, label in STATUS_LABELS.items()},
+    }
+
+
+def town_map(bounds, *, village_id: int | None = None) -> folium.Map:
+    m = base_map(bounds)
+    query = {"village": village_id} if village_id else {}
+    RemoteGeoJson(url_for("api.villages"), gettext("Village boundaries"), "villages").add_to(m)
+    RemoteGeoJson(url_for("api.streets"), gettext("Streets"), "streets", by_view=True).add_to(m)
+    RemoteGeoJson(
+        url_for("api.buildings", **query),
+        gettext("Houses"),
+        "buildings",
+        by_view=True,
+        detailUrl=url_for("api.building", building_id=0).rsplit("0", 1)[0],
+        status=status_style(),
+        text={
+            "address": gettext("Address"),
+            "status": gettext("Status"),
+            "use": gettext("Use"),
+            "floors": gettext("Floors"),
+            "units": gettext("Units"),
+            "reason": gettext("Returned because"),
+            "truncated": gettext("Too many houses in view: zoom in to see them all."),
+        },
+    ).add_to(m)
+    Legend(
+        gettext("Collection status"),
+        [(STATUS_COLOURS[s], gettext(label)) for s, label in STATUS_LABELS.items()],
+    ).add_to(m)
+    folium.LayerControl(collapsed=False).add_to(m)
+    return m

@@ -1,0 +1,240 @@
+"""Export every layer to GeoPackage, GeoJSON or Excel (Chinese headers).
+
+Files are written next to their destination and renamed into place, so a failed
+export never leaves half a file behind.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from geoapp.services.layers import raw_geom
+from geoapp.store.models import Building, Street, Unit, Village
+
+LONLAT = "EPSG:4326"
+
+# Column → Excel header (Chinese first; the GIS files keep the short English names).
+HEADERS: dict[str, str] = {
+    "id": "编号",
+    "code": "行政区划代码",
+    "name": "名称",
+    "task_people": "实有人口任务数",
+    "task_houses": "实有房屋任务数",
+    "task_units": "实有单位任务数",
+    "kind": "类别",
+    "village_code": "村代码",
+    "village": "所属村",
+    "street": "所在街路巷",
+    "door_no": "门牌号",
+    "address": "标准地址",
+    "use": "房屋用途",
+    "floors": "层数",
+    "structure": "结构",
+    "status": "采集状态",
+    "return_reason": "退回原因",
+    "building_id": "所在房屋编号",
+    "uscc": "统一社会信用代码",
+    "legal_rep": "法定代表人",
+    "phone": "联系电话",
+    "lon": "经度",
+    "lat": "纬度",
+    "geometry_type": "几何类型",
+}
+SHEETS = {"villages": "村", "streets": "街路巷", "buildings": "房屋", "units": "单位"}
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _geoms(values) -> np.ndarray:
+    return (
+        shapely.from_wkb(np.asarray(list(values), dtype=object))
+        if len(values)
+        else np.array([], dtype=object)
+    )
+
+
+def _frame(session: Session, columns: dict, geom_col, order_by) -> gpd.GeoDataFrame:
+    dialect = session.get_bind().dialect.name
+    stmt = select(*columns.values(), raw_geom(geom_col, dialect).label("wkb")).order_by(order_by)
+    rows = session.execute(stmt).all()
+    data = {name: [r[i] for r in rows] for i, name in enumerate(columns)}
+    wkb = [r[-1] for r in rows]
+    return gpd.GeoDataFrame(data, geometry=_geoms(wkb), crs=LONLAT)
+
+
+def layer_frames(session: Session) -> dict[str, gpd.GeoDataFrame]:
+    """Every layer as a GeoDataFrame in lon/lat (buildings: points and footprints mixed)."""
+    villages = _frame(
+        session,
+        {
+            "id": Village.id,
+            "code": Village.code,
+            "name": Village.name,
+            "task_people": Village.task_people,
+            "task_houses": Village.task_houses,
+            "task_units": Village.task_units,
+        },
+        Village.geom,
+        Village.id,
+    )
+    streets = _frame(
+        session, {"id": Street.id, "name": Street.name, "kind": Street.kind}, Street.geom, Street.id
+    )
+    dialect = session.get_bind().dialect.name
+    rows = session.execute(
+        select(
+            Building.id,
+            Village.code,
+            Village.name,
+            Street.name,
+            Building.door_no,
+            Building.address,
+            Building.use,
+            Building.floors,
+            Building.structure,
+            Building.status,
+            Building.return_reason,
+            Building.lon,
+            Building.lat,
+            raw_geom(Building.geom, dialect),
+        )
+        .join(Village, Village.id == Building.village_id)
+        .outerjoin(Street, Street.id == Building.street_id)
+        .order_by(Building.id)
+    ).all()
+    names = ["id", "village_code", "village", "street", "door_no", "address", "use", "floors", "structure",
+             "status", "return_reason", "lon", "lat"]  # fmt: skip
+    buildings = gpd.GeoDataFrame(
+        {n: [r[i] for r in rows] for i, n in enumerate(names)},
+        geometry=_geoms([r[-1] for r in rows]),
+        crs=LONLAT,
+    )
+    unit_rows = session.execute(
+        select(
+            Unit.id,
+            Unit.name,
+            Unit.uscc,
+            Unit.kind,
+            Unit.legal_rep,
+            Unit.phone,
+            Unit.status,
+            Unit.building_id,
+            Building.address,
+            Building.lon,
+            Building.lat,
+        )
+        .join(Building, Building.id == Unit.building_id)
+        .order_by(Unit.id)
+    ).all()
+    unames = [
+        "id",
+        "name",
+        "uscc",
+        "kind",
+        "legal_rep",
+        "phone",
+        "status",
+        "building_id",
+        "address",
+        "lon",
+        "lat",
+    ]
+    units = gpd.GeoDataFrame(
+        {n: [r[i] for r in unit_rows] for i, n in enumerate(unames)},
+        geometry=shapely.points([(r[-2], r[-1]) for r in unit_rows]) if unit_rows else [],
+        crs=LONLAT,
+    )
+    return {"villages": villages, "streets": streets, "buildings": buildings, "units": units}
+
+
+def gis_layers(frames: dict[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoDataFrame]:
+    """Split buildings by geometry type: GIS layers hold one type each (QGIS-friendly)."""
+    out = dict(frames)
+    buildings = out.pop("buildings")
+    is_point = buildings.geom_type == "Point"
+    out["buildings_points"] = buildings[is_point].drop(columns=["lon", "lat"])
+    out["buildings_footprints"] = buildings[~is_point].drop(columns=["lon", "lat"])
+    out["units"] = out["units"].drop(columns=["lon", "lat"])
+    return out
+
+
+def _atomic(path: Path, write: Callable[[Path], None]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix)
+    os.close(fd)
+    os.unlink(tmp)  # drivers want to create the file themselves
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def export_gpkg(session: Session, path: Path) -> dict[str, int]:
+    layers = gis_layers(layer_frames(session))
+
+    def write(tmp: Path) -> None:
+        for name, frame in layers.items():
+            frame.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
+
+    _atomic(Path(path), write)
+    return {name: len(frame) for name, frame in layers.items()}
+
+
+def export_geojson(session: Session, directory: Path) -> dict[str, int]:
+    """One ``<layer>.geojson`` per layer in ``directory`` (RFC 7946: lon/lat)."""
+    layers = gis_layers(layer_frames(session))
+    directory = Path(directory)
+    for name, frame in layers.items():
+        _atomic(
+            directory / f"{name}.geojson",
+            lambda tmp, f=frame: f.to_file(tmp, driver="GeoJSON", engine="pyogrio"),
+        )
+    return {name: len(frame) for name, frame in layers.items()}
+
+
+def neutralise(value: object) -> object:
+    """Keep spreadsheet programs from running text as a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def excel_frame(frame: gpd.GeoDataFrame) -> pd.DataFrame:
+    table = pd.DataFrame(frame.drop(columns="geometry"))
+    if "lon" not in table:
+        points = shapely.point_on_surface(frame.geometry.values) if len(frame) else []
+        table["lon"] = shapely.get_x(points) if len(frame) else []
+        table["lat"] = shapely.get_y(points) if len(frame) else []
+    table["geometry_type"] = frame.geom_type.values
+    table = table.map(neutralise)
+    return table.rename(columns=HEADERS)
+
+
+def export_xlsx(session: Session, path: Path) -> dict[str, int]:
+    frames = layer_frames(session)
+
+    def write(tmp: Path) -> None:
+        with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
+            for name, frame in frames.items():
+                excel_frame(frame).to_excel(writer, sheet_name=SHEETS[name], index=False)
+
+    _atomic(Path(path), write)
+    return {name: len(frame) for name, frame in frames.items()}
+
+
+EXPORTERS: dict[str, Callable[[Session, Path], dict[str, int]]] = {
+    "gpkg": export_gpkg,
+    "geojson": export_geojson,
+    "xlsx": export_xlsx,
+}

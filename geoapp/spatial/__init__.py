@@ -1,0 +1,1 @@
+"""Spatial work with shapely 2 / geopandas / pyproj, vectorised. No Flask, no database."""

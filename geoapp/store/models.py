@@ -1,0 +1,194 @@
+"""SQLAlchemy models. Geometries are longitude/latitude (EPSG:4326).
+
+Every spatial table carries its bounding box (``minx``..``maxy``): SQLite keeps it
+in an R*Tree through triggers, PostGIS indexes ``geom`` with GiST. Times are
+naive UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from geoapp.store.types import Geometry
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class SpatialMixin:
+    geom: Mapped[object] = mapped_column(Geometry(), nullable=False)
+    minx: Mapped[float] = mapped_column(Float, nullable=False)
+    miny: Mapped[float] = mapped_column(Float, nullable=False)
+    maxx: Mapped[float] = mapped_column(Float, nullable=False)
+    maxy: Mapped[float] = mapped_column(Float, nullable=False)
+
+    def set_geometry(self, geom) -> None:
+        self.geom = geom
+        self.minx, self.miny, self.maxx, self.maxy = (float(v) for v in geom.bounds)
+
+
+class Village(SpatialMixin, Base):
+    __tablename__ = "village"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(12), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(100), unique=True, nullable=False)
+    task_people: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    task_houses: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    task_units: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+
+class Street(SpatialMixin, Base):
+    __tablename__ = "street"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    kind: Mapped[str] = mapped_column(String(20), nullable=False, default="lane")
+
+
+class Building(SpatialMixin, Base):
+    __tablename__ = "building"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    village_id: Mapped[int] = mapped_column(ForeignKey("village.id"), nullable=False, index=True)
+    street_id: Mapped[int | None] = mapped_column(ForeignKey("street.id"), index=True)
+    door_no: Mapped[str | None] = mapped_column(String(40))
+    address: Mapped[str] = mapped_column(String(200), nullable=False)
+    use: Mapped[str] = mapped_column(String(20), nullable=False, default="dwelling")
+    floors: Mapped[int | None] = mapped_column(Integer)
+    structure: Mapped[str | None] = mapped_column(String(40))
+    owner_name: Mapped[str | None] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="uncollected", index=True)
+    return_reason: Mapped[str | None] = mapped_column(Text)
+    # Representative point (inside polygons), for distances and point rendering.
+    lon: Mapped[float] = mapped_column(Float, nullable=False)
+    lat: Mapped[float] = mapped_column(Float, nullable=False)
+    source: Mapped[str | None] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime, nullable=False, server_default=func.current_timestamp()
+    )
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    collected_at: Mapped[datetime | None] = mapped_column(DateTime)
+    verified_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+    def set_geometry(self, geom) -> None:
+        super().set_geometry(geom)
+        point = geom if geom.geom_type == "Point" else geom.representative_point()
+        self.lon, self.lat = float(point.x), float(point.y)
+
+
+class Household(Base):
+    __tablename__ = "household"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    building_id: Mapped[int] = mapped_column(ForeignKey("building.id"), nullable=False, index=True)
+    number: Mapped[str | None] = mapped_column(String(40))
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime, nullable=False, server_default=func.current_timestamp()
+    )
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class Unit(Base):
+    __tablename__ = "unit"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    building_id: Mapped[int] = mapped_column(ForeignKey("building.id"), nullable=False, index=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    uscc: Mapped[str | None] = mapped_column(String(18), unique=True)
+    kind: Mapped[str] = mapped_column(String(20), nullable=False, default="shop")
+    legal_rep: Mapped[str | None] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="uncollected", index=True)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime, nullable=False, server_default=func.current_timestamp()
+    )
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class Person(Base):
+    __tablename__ = "person"
+    __table_args__ = (UniqueConstraint("id_type", "id_number", name="uq_person_document"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    building_id: Mapped[int] = mapped_column(ForeignKey("building.id"), nullable=False, index=True)
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("household.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    id_type: Mapped[str] = mapped_column(String(20), nullable=False, default="resident_id")
+    id_number: Mapped[str | None] = mapped_column(String(40))
+    sex: Mapped[str | None] = mapped_column(String(10))
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    ethnicity: Mapped[str | None] = mapped_column(String(20))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    hukou_address: Mapped[str | None] = mapped_column(String(200))
+    residence_type: Mapped[str] = mapped_column(String(20), nullable=False, default="registered")
+    separated: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    relation: Mapped[str | None] = mapped_column(String(20))
+    employer_unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime, nullable=False, server_default=func.current_timestamp()
+    )
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class Block(SpatialMixin, Base):
+    """A stretch of street front (沿街街区段) the station assigns to an officer."""
+
+    __tablename__ = "block"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    street_id: Mapped[int | None] = mapped_column(ForeignKey("street.id"))
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+
+class User(Base):
+    __tablename__ = "user_account"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(60), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(100), nullable=False, default="")
+    phone: Mapped[str | None] = mapped_column(String(20))
+    role: Mapped[str] = mapped_column(String(20), nullable=False)
+    village_id: Mapped[int | None] = mapped_column(ForeignKey("village.id"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    must_change_password: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    disabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime, nullable=False, server_default=func.current_timestamp()
+    )
+
+
+class AuditEvent(Base):
+    """Append-only record of every write (who, when, what changed)."""
+
+    __tablename__ = "audit_event"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, nullable=False, index=True)
+    user_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    actor: Mapped[str] = mapped_column(String(100), nullable=False)
+    action: Mapped[str] = mapped_column(String(40), nullable=False, index=True)
+    object_type: Mapped[str | None] = mapped_column(String(40))
+    object_id: Mapped[str | None] = mapped_column(String(40))
+    changes: Mapped[str | None] = mapped_column(Text)  # JSON
+    remote_addr: Mapped[str | None] = mapped_column(String(64))
+
+
+SPATIAL_TABLES = ("village", "street", "building", "block")

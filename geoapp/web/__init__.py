@@ -1,0 +1,1 @@
+"""Web layer: thin Flask blueprints (parse, authorise, call a service, render)."""

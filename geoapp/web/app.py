@@ -1,0 +1,50 @@
+"""The application factory's body (``geoapp.create_app`` calls this)."""
+
+from __future__ import annotations
+
+from flask import Flask, g
+
+from geoapp.config import ROOT, Settings
+
+
+def build_app(settings: Settings | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    app = Flask(
+        "geoapp",
+        root_path=str(ROOT / "geoapp"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(ROOT / "instance"),
+    )
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        BABEL_DEFAULT_LOCALE=settings.default_locale,
+        MAX_CONTENT_LENGTH=200 * 1024 * 1024,
+        JSON_AS_ASCII=False,
+        TESTING=settings.test_mode,
+    )
+    from geoapp.store.db import Database
+
+    app.extensions["geoapp.settings"] = settings
+    app.extensions["geoapp.root"] = ROOT
+    app.extensions["geoapp.db"] = Database(settings.database_url)
+
+    from geoapp.i18n import init_babel
+
+    init_babel(app)
+
+    from geoapp.web import api, errors, pages, security, vendor
+
+    security.init_security(app)
+    errors.init_errors(app)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(vendor.bp)
+
+    @app.teardown_appcontext
+    def _close_session(_exc):
+        session = g.pop("db_session", None)
+        if session is not None:
+            session.close()
+
+    return app

@@ -1,0 +1,103 @@
+"""Browser tests: Debian's Chromium driven by Playwright, against the app served on
+127.0.0.1 in a thread. Any request that leaves the app's own origin is aborted and
+fails the test, as does any page error or console error."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from urllib.parse import urlsplit
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.conftest import IN_CI
+
+CHROMIUM = os.environ.get("GEOAPP_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = pytest.mark.browser
+
+
+class LiveServer:
+    def __init__(self, app) -> None:
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.thread.join(5)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
+        if IN_CI:
+            pytest.fail(f"Chromium not found at {CHROMIUM} (CI is set: the test command must install it)")
+        pytest.skip(f"Chromium not found at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def live_server(demo_app):
+    with LiveServer(demo_app) as server:
+        yield server
+
+
+class Guard:
+    """Records outside requests, page errors and console errors."""
+
+    def __init__(self, origin: str) -> None:
+        self.origin = origin
+        self.outside: list[str] = []
+        self.errors: list[str] = []
+
+    def route(self, route) -> None:
+        url = route.request.url
+        parts = urlsplit(url)
+        if parts.scheme in ("data", "blob") or f"{parts.scheme}://{parts.netloc}" == self.origin:
+            route.continue_()
+        else:
+            self.outside.append(url)
+            route.abort()
+
+    def check(self) -> None:
+        assert self.outside == [], f"requests left the app: {self.outside}"
+        assert self.errors == [], f"page errors: {self.errors}"
+
+
+def open_page(browser, origin: str, **context_options):
+    context = browser.new_context(locale="zh-CN", **context_options)
+    page = context.new_page()
+    guard = Guard(origin)
+    page.route("**/*", guard.route)
+    page.on("pageerror", lambda exc: guard.errors.append(f"pageerror: {exc}"))
+    page.on("console", lambda msg: msg.type == "error" and guard.errors.append(f"console: {msg.text}"))
+    return context, page, guard
+
+
+@pytest.fixture
+def page_guard(browser, live_server):
+    context, page, guard = open_page(browser, live_server.url, viewport={"width": 1280, "height": 800})
+    yield page
+    context.close()
+    guard.check()

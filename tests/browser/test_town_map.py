@@ -1,0 +1,55 @@
+"""The town map in a real browser: houses drawn, popups work, nothing loads from outside."""
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+WAIT_HOUSES = "() => window.geoapp && geoapp.stats.buildings && geoapp.stats.buildings.count > 0"
+
+
+def test_town_map_draws_every_house_offline(page_guard, live_server):
+    page = page_guard
+    page.goto(live_server.url + "/")
+    page.wait_for_function(WAIT_HOUSES, timeout=20_000)
+    page.wait_for_function("() => geoapp.stats.villages && geoapp.stats.streets", timeout=20_000)
+    stats = page.evaluate("() => geoapp.stats")
+    assert stats["buildings"]["count"] == 10831
+    assert stats["buildings"]["truncated"] is False
+    assert stats["villages"]["count"] == 28
+    drawn = page.evaluate("() => geoapp.layers.buildings.getLayers().length")
+    assert drawn == 10831
+    assert page.locator("canvas.leaflet-zoom-animated").count() >= 1
+    assert "采集状态" in page.locator(".geoapp-legend").inner_text()
+    control = page.locator(".leaflet-control-layers").inner_text()
+    assert "房屋" in control and "村界" in control and "街路巷" in control
+    assert page.title() == "全镇地图"
+
+
+def test_clicking_a_house_opens_its_popup(page_guard, live_server):
+    page = page_guard
+    page.goto(live_server.url + "/")
+    page.wait_for_function(WAIT_HOUSES, timeout=20_000)
+    # Zoom to one house, then click where the canvas drew it.
+    point = page.evaluate(
+        """() => {
+            const map = geoapp.layers.buildings._map;
+            const house = geoapp.layers.buildings.getLayers().find(l => l.getLatLng);
+            map.setView(house.getLatLng(), 19, {animate: false});
+            const p = map.latLngToContainerPoint(house.getLatLng());
+            const box = map.getContainer().getBoundingClientRect();
+            return {x: box.left + p.x, y: box.top + p.y, id: house.feature.id};
+        }"""
+    )
+    page.wait_for_timeout(300)
+    page.mouse.click(point["x"], point["y"])
+    popup = page.locator(".leaflet-popup-content h3")
+    popup.wait_for(timeout=10_000)
+    assert popup.inner_text().startswith("余坪镇")
+    assert "状态" in page.locator(".leaflet-popup-content").inner_text()
+
+
+def test_english_page(page_guard, live_server):
+    page = page_guard
+    page.goto(live_server.url + "/?lang=en")
+    page.wait_for_function(WAIT_HOUSES, timeout=20_000)
+    assert "Collection status" in page.locator(".geoapp-legend").inner_text()

@@ -1,0 +1,202 @@
+"""Fixtures shared by every layer's tests.
+
+Storage, service, web and CLI tests run once on a SQLite file and once on a real
+PostgreSQL+PostGIS server that this session starts on loopback. With ``CI`` set,
+a missing PostGIS or Chromium fails the run instead of skipping.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from geoapp.config import Settings
+from geoapp.store.db import Database
+from geoapp.store.migrate import upgrade
+from tests.pg_server import PgServer
+
+IN_CI = bool(os.environ.get("CI"))
+_counter = itertools.count()
+
+
+def _unavailable(reason: str):
+    if IN_CI:
+        pytest.fail(f"{reason} (CI is set: the test command must install it, not skip)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def postgis_base(tmp_path_factory):
+    """Base URL of a PostGIS server (``GEOAPP_TEST_POSTGIS_URL`` or one we start)."""
+    if url := os.environ.get("GEOAPP_TEST_POSTGIS_URL"):
+        yield url.rstrip("/")
+        return
+    try:
+        server = PgServer()
+        base = server.start()
+    except Exception as exc:
+        _unavailable(f"PostGIS server could not start: {exc}")
+    try:
+        yield base
+    finally:
+        server.stop()
+
+
+def _pg_admin(base: str):
+    return create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
+
+
+def pg_clone(base: str, template: str) -> str:
+    name = f"t{os.getpid()}_{next(_counter)}"
+    engine = _pg_admin(base)
+    with engine.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    engine.dispose()
+    return f"{base}/{name}"
+
+
+def pg_drop(base: str, url: str) -> None:
+    name = url.rsplit("/", 1)[1]
+    engine = _pg_admin(base)
+    with engine.connect() as c:
+        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_template(postgis_base):
+    """A migrated, empty database to copy for each test."""
+    engine = _pg_admin(postgis_base)
+    with engine.connect() as c:
+        c.execute(text('CREATE DATABASE "geoapp_empty"'))
+    engine.dispose()
+    url = f"{postgis_base}/geoapp_empty"
+    e = create_engine(url)
+    with e.begin() as c:
+        c.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+    e.dispose()
+    db = Database(url)
+    upgrade(db.engine)
+    db.dispose()
+    return "geoapp_empty"
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("sqlite") / "empty.sqlite"
+    db = Database(f"sqlite:///{path}")
+    upgrade(db.engine)
+    db.dispose()
+    return path
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgis", marks=pytest.mark.postgis)])
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def db_url(request, backend, tmp_path):
+    """A fresh, migrated, empty database on the test's backend."""
+    if backend == "sqlite":
+        path = tmp_path / "geoapp.sqlite"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    base = request.getfixturevalue("postgis_base")
+    url = pg_clone(base, request.getfixturevalue("pg_template"))
+    yield url
+    pg_drop(base, url)
+
+
+TASKS_CSV = Path(__file__).resolve().parent.parent / "gis_data" / "task_table.csv"
+
+
+def _build_demo(url: str, state: str) -> None:
+    from geoapp.domain.tasks import read_task_table
+    from geoapp.services.demo.build import build_demo
+
+    database = Database(url)
+    build_demo(database, read_task_table(TASKS_CSV), state=state)
+    database.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_demo_template(sqlite_template, tmp_path_factory) -> Path:
+    """The mid-campaign demo town, built once per session on SQLite."""
+    path = tmp_path_factory.mktemp("sqlite-demo") / "demo.sqlite"
+    shutil.copy(sqlite_template, path)
+    _build_demo(f"sqlite:///{path}", "mid")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_demo_template(postgis_base, pg_template) -> str:
+    url = pg_clone(postgis_base, pg_template)
+    _build_demo(url, "mid")
+    return url.rsplit("/", 1)[1]
+
+
+@pytest.fixture
+def demo_url(request, backend, tmp_path):
+    """A private copy of the mid-campaign demo town on the test's backend."""
+    if backend == "sqlite":
+        path = tmp_path / "demo.sqlite"
+        shutil.copy(request.getfixturevalue("sqlite_demo_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    base = request.getfixturevalue("postgis_base")
+    url = pg_clone(base, request.getfixturevalue("pg_demo_template"))
+    yield url
+    pg_drop(base, url)
+
+
+@pytest.fixture
+def demo_db(demo_url):
+    database = Database(demo_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def demo_app(demo_url):
+    from geoapp import create_app
+
+    application = create_app(make_settings(demo_url))
+    yield application
+    application.extensions["geoapp.db"].dispose()
+
+
+@pytest.fixture
+def demo_client(demo_app):
+    return demo_app.test_client()
+
+
+@pytest.fixture
+def db(db_url):
+    database = Database(db_url)
+    yield database
+    database.dispose()
+
+
+def make_settings(db_url: str, **overrides) -> Settings:
+    return Settings(database_url=db_url, secret_key="test-secret", test_mode=True, **overrides)
+
+
+@pytest.fixture
+def app(db_url):
+    from geoapp import create_app
+
+    application = create_app(make_settings(db_url))
+    yield application
+    application.extensions["geoapp.db"].dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
