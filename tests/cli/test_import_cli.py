@@ -33,11 +33,21 @@ from tests.services.test_importer import (
 
 @pytest.fixture
 def run(db_url):
-    def invoke(*args: str, command=import_cmd):
+    """Invoke in English so that assertions can quote the messages' tokens."""
+
+    def invoke(*args: str, command=import_cmd, locale: str = "en"):
         runner = CliRunner()
-        return runner.invoke(command, [str(a) for a in args], env={"GEOAPP_DATABASE_URL": db_url})
+        env = {"GEOAPP_DATABASE_URL": db_url, "GEOAPP_LOCALE": locale}
+        return runner.invoke(command, [str(a) for a in args], env=env)
 
     return invoke
+
+
+def test_messages_are_chinese_by_default(run, db, tmp_path):
+    missing = tmp_path / "村界.gpkg"
+    result = run("villages", missing, locale="zh_CN")
+    assert result.exit_code != 0
+    assert "村界.gpkg 不存在" in result.output
 
 
 # -- success ---------------------------------------------------------------------------------
