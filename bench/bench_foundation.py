@@ -134,7 +134,9 @@ def bench_browser(db_path: Path, naive_html: str, repeat: int = 5) -> dict:
         });
     """
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
+        browser = p.chromium.launch(
+            executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"]
+        )
         for url, out in ((base + "/", ours), (base + "/naive.html", naive)):
             for _ in range(repeat + 1):
                 page = browser.new_page(viewport={"width": 1280, "height": 800})
@@ -212,7 +214,9 @@ def report(demo: dict, gj: dict, browser: dict | None, spatial: dict) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--write", type=Path, help="also write the table to this Markdown file")
     parser.add_argument("--skip-browser", action="store_true")
     args = parser.parse_args()

@@ -3,8 +3,28 @@
 from __future__ import annotations
 
 import folium
+from branca.element import MacroElement
+from folium.template import Template
 
 from geoapp.maps import assets
+
+
+class FitBounds(MacroElement):
+    """Fit the map to bounds at once (folium's animates from the start zoom, and a
+    gesture made during that animation is undone when it ends)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            {{ this._parent.get_name() }}.fitBounds({{ this.bounds | tojson }}, {animate: false});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, bounds: list[list[float]]):
+        super().__init__()
+        self._name = "FitBounds"
+        self.bounds = bounds
 
 
 def base_map(bounds: tuple[float, float, float, float] | None, *, max_zoom: int = 20) -> folium.Map:
@@ -22,5 +42,5 @@ def base_map(bounds: tuple[float, float, float, float] | None, *, max_zoom: int 
         zoom_snap=0.25,  # fit the town snugly
     )
     assets.localise(m, assets.map_js(), assets.map_css())
-    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    FitBounds([[miny, minx], [maxy, maxx]]).add_to(m)
     return m

@@ -22,13 +22,14 @@ def status_style() -> dict:
 def town_map(bounds, *, village_id: int | None = None) -> folium.Map:
     m = base_map(bounds)
     query = {"village": village_id} if village_id else {}
-    RemoteGeoJson(url_for("api.villages"), gettext("Village boundaries"), "villages").add_to(m)
-    RemoteGeoJson(url_for("api.streets"), gettext("Streets"), "streets", by_view=True).add_to(m)
+    RemoteGeoJson(url_for("api.villages"), gettext("Village boundaries"), "villages", preload=True).add_to(m)
+    RemoteGeoJson(url_for("api.streets"), gettext("Streets"), "streets", by_view=True, preload=True).add_to(m)
     RemoteGeoJson(
         url_for("api.buildings", **query),
         gettext("Houses"),
         "buildings",
         by_view=True,
+        preload=True,
         detailUrl=url_for("api.building", building_id=0).rsplit("0", 1)[0],
         status=status_style(),
         text={

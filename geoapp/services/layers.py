@@ -46,7 +46,10 @@ def buildings_geojson(
     bbox: BBox | None = None,
     limit: int = 50_000,
 ) -> bytes:
-    """Houses with their status and use, by village and/or map view."""
+    """Houses with their status and use, by village and/or map view.
+
+    More than ``limit`` houses give no features and ``truncated: true``.
+    """
     dialect = session.get_bind().dialect.name
     stmt = select(Building.id, Building.status, Building.use, raw_geom(Building.geom, dialect))
     if village_id is not None:
@@ -55,8 +58,13 @@ def buildings_geojson(
         stmt = stmt.where(bbox_filter(Building, bbox, dialect))
     rows = session.execute(stmt.order_by(Building.id).limit(limit + 1)).all()
     truncated = len(rows) > limit
-    rows = rows[:limit]
-    props = [orjson.dumps({"s": r[1], "u": r[2]}) for r in rows]
+    if truncated:  # too many for one answer: the map asks by view (or says "zoom in")
+        rows = []
+    cache: dict[tuple[str, str], bytes] = {}  # a few (status, use) pairs: encode each once
+    props = [
+        cache.get((r[1], r[2])) or cache.setdefault((r[1], r[2]), orjson.dumps({"s": r[1], "u": r[2]}))
+        for r in rows
+    ]
     return feature_collection(
         [r[0] for r in rows], [r[3] for r in rows], props, {"truncated": truncated, "count": len(rows)}
     )

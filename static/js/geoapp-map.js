@@ -63,31 +63,46 @@
     return box;
   }
 
-  function buildingPopup(layer, feature, opts) {
+  function buildingPopup(map, sub, opts) {
+    var feature = sub.feature;
     var box = el("div", "geoapp-popup", "…");
-    layer.bindPopup(box, { maxWidth: 320 });
-    layer.on("popupopen", function () {
-      fetch(opts.detailUrl + feature.id, { credentials: "same-origin", headers: { Accept: "application/json" } })
-        .then(function (r) {
-          if (!r.ok) throw new Error("HTTP " + r.status);
-          return r.json();
-        })
-        .then(function (d) {
-          box.textContent = "";
-          box.appendChild(el("h3", null, d.address));
-          var table = el("table");
-          row(table, opts.text.status, opts.status.labels[d.status] || d.status);
-          row(table, opts.text.use, d.use_label || d.use);
-          row(table, opts.text.floors, d.floors);
-          row(table, opts.text.reason, d.return_reason);
-          if (d.units && d.units.length) row(table, opts.text.units, d.units.join("、"));
-          box.appendChild(table);
-          layer.getPopup().update();
-        })
-        .catch(function (err) {
-          box.textContent = String(err.message || err);
-        });
-    });
+    L.popup({ maxWidth: 320 }).setLatLng(sub.getLatLng ? sub.getLatLng() : sub.getBounds().getCenter()).setContent(box).openOn(map);
+    fetch(opts.detailUrl + feature.id, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) {
+        if (!r.ok) throw new Error("HTTP " + r.status);
+        return r.json();
+      })
+      .then(function (d) {
+        box.textContent = "";
+        box.appendChild(el("h3", null, d.address));
+        var table = el("table");
+        row(table, opts.text.status, opts.status.labels[d.status] || d.status);
+        row(table, opts.text.use, d.use_label || d.use);
+        row(table, opts.text.floors, d.floors);
+        row(table, opts.text.reason, d.return_reason);
+        if (d.units && d.units.length) row(table, opts.text.units, d.units.join("、"));
+        box.appendChild(table);
+      })
+      .catch(function (err) {
+        box.textContent = String(err.message || err);
+      });
+  }
+
+  /* Turn one GeoJSON feature into a canvas layer; styles are shared per value. */
+  function featureLayer(feature, style) {
+    var g = feature.geometry;
+    var layer;
+    if (g.type === "Point") {
+      layer = L.circleMarker([g.coordinates[1], g.coordinates[0]], style);
+    } else if (g.type === "Polygon" || g.type === "MultiPolygon") {
+      layer = L.polygon(L.GeoJSON.coordsToLatLngs(g.coordinates, g.type === "Polygon" ? 1 : 2), style);
+    } else if (g.type === "LineString" || g.type === "MultiLineString") {
+      layer = L.polyline(L.GeoJSON.coordsToLatLngs(g.coordinates, g.type === "LineString" ? 0 : 1), style);
+    } else {
+      return null;
+    }
+    layer.feature = feature;
+    return layer;
   }
 
   function notice(map) {
@@ -104,40 +119,73 @@
     return control;
   }
 
-  geoapp.remoteLayer = function (map, opts) {
-    var layer = L.geoJSON(null, {
-      renderer: canvas(),
-      style: function (f) {
-        return styles[opts.kind](f, opts);
-      },
-      pointToLayer: function (feature, latlng) {
-        var s = styles[opts.kind](feature, opts);
-        s.renderer = canvas();
-        s.radius = 4;
-        return L.circleMarker(latlng, s);
-      },
-      onEachFeature: function (feature, sub) {
-        if (opts.kind === "villages") {
-          sub.bindPopup(villagePopup(feature));
-          sub.bindTooltip(el("span", null, feature.properties.name), { sticky: true });
-        } else if (opts.kind === "streets") {
-          sub.bindTooltip(el("span", null, feature.properties.name), { sticky: true });
-        } else if (opts.kind === "buildings") {
-          buildingPopup(sub, feature, opts);
-        }
-      },
+  /* One canvas draws every layer, in the order they were added; whichever
+   * answer arrives last must not cover the houses: boundaries go to the back,
+   * then streets, so houses stay on top and take the clicks. */
+  var DRAW_ORDER = ["streets", "villages"];
+  function stack() {
+    DRAW_ORDER.forEach(function (kind) {
+      var layer = geoapp.layers[kind];
+      if (layer) layer.eachLayer(function (sub) {
+        if (sub._map) sub.bringToBack();
+      });
     });
+  }
+
+  geoapp.remoteLayer = function (map, opts) {
+    var layer = L.featureGroup();
+    var styleCache = {};
+    function styleOf(feature) {
+      var key = opts.kind === "buildings" ? feature.properties.s : opts.kind === "streets" ? feature.properties.kind : "";
+      if (!styleCache[key]) {
+        styleCache[key] = L.extend(styles[opts.kind](feature, opts), { renderer: canvas(), radius: 4 });
+      }
+      return styleCache[key];
+    }
+    layer.addData = function (data) {
+      var features = data.features || [];
+      for (var i = 0; i < features.length; i++) {
+        var sub = featureLayer(features[i], styleOf(features[i]));
+        if (sub) layer.addLayer(sub);
+      }
+      return layer;
+    };
+    // One handler per layer, not per feature: popups and tooltips are built on demand.
+    layer.on("click", function (e) {
+      var sub = e.layer;
+      if (opts.kind === "buildings") buildingPopup(map, sub, opts);
+      else if (opts.kind === "villages") L.popup().setLatLng(e.latlng).setContent(villagePopup(sub.feature)).openOn(map);
+    });
+    if (opts.kind !== "buildings") {
+      layer.on("mouseover", function (e) {
+        var sub = e.layer;
+        if (!sub.getTooltip()) sub.bindTooltip(el("span", null, sub.feature.properties.name), { sticky: true });
+        sub.openTooltip(e.latlng);
+      });
+    }
     var loaded = null;
+    var pending = null;
+    var tooMany = null;
     var sequence = 0;
     var info = opts.byView && opts.text ? notice(map) : null;
 
+    // First ask for the whole layer (the page preloads that URL). Only when the
+    // server says it is too big for one answer do we switch to loading by view.
+    var whole = null;
+    var wholePending = false;
+
     function load(force) {
       if (!map.hasLayer(layer)) return;
+      if (!force && (whole === true || wholePending)) return;
+      var byView = opts.byView && whole === false;
       var view = map.getBounds();
-      if (!force && opts.byView && loaded && loaded.contains(view)) return;
-      var url = opts.url;
       var wanted = view.pad(0.25);
-      if (opts.byView) {
+      if (byView && !force) {
+        if ((loaded && loaded.contains(view)) || (pending && pending.contains(view))) return;
+        if (tooMany && tooMany.equals(wanted)) return; // asked already: still too many
+      }
+      var url = opts.url;
+      if (byView) {
         url = withParam(
           url,
           "bbox",
@@ -149,28 +197,46 @@
         );
       }
       var mine = ++sequence;
+      pending = byView ? wanted : null;
+      wholePending = !byView;
       var started = performance.now();
-      fetch(url, { credentials: "same-origin", headers: { Accept: "application/geo+json" } })
+      fetch(url, { credentials: "same-origin" })
         .then(function (r) {
           if (!r.ok) throw new Error("HTTP " + r.status);
           return r.json();
         })
         .then(function (data) {
           if (mine !== sequence) return;
+          pending = null;
+          wholePending = false;
+          if (!byView && data.truncated && opts.byView) {
+            whole = false;
+            load(true);
+            return;
+          }
+          if (!byView) whole = true;
           layer.clearLayers();
           layer.addData(data);
-          loaded = opts.byView ? wanted : null;
+          stack();
+          loaded = byView && !data.truncated ? wanted : null;
+          tooMany = byView && data.truncated ? wanted : null;
           if (info) info.show(data.truncated ? opts.text.truncated : "");
           var stat = {
             count: data.features.length,
             truncated: !!data.truncated,
+            byView: byView,
             fetchMs: performance.now() - started,
             at: performance.now(),
           };
           geoapp.stats[opts.kind] = stat;
           document.dispatchEvent(new CustomEvent("geoapp:loaded", { detail: { kind: opts.kind, stat: stat } }));
+          if (byView) load(false); // the map may have moved while this answer was on its way
         })
         .catch(function (err) {
+          if (mine === sequence) {
+            pending = null;
+            wholePending = false;
+          }
           if (info) info.show(String(err.message || err));
           geoapp.stats[opts.kind] = { error: String(err.message || err) };
         });
@@ -185,6 +251,7 @@
       });
     }
     layer.reload = function () {
+      whole = null;
       load(true);
     };
     geoapp.layers[opts.kind] = layer;

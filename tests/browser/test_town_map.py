@@ -53,3 +53,32 @@ def test_english_page(page_guard, live_server):
     page.goto(live_server.url + "/?lang=en")
     page.wait_for_function(WAIT_HOUSES, timeout=20_000)
     assert "Collection status" in page.locator(".geoapp-legend").inner_text()
+
+
+def test_a_layer_too_big_for_one_answer_loads_by_view(browser, demo_url):
+    from geoapp import create_app
+    from tests.browser.conftest import LiveServer, open_page
+    from tests.conftest import make_settings
+
+    app = create_app(make_settings(demo_url, max_features=1000))
+    with LiveServer(app) as server:
+        context, page, guard = open_page(browser, server.url, viewport={"width": 1280, "height": 800})
+        try:
+            _zoom_in_and_load_by_view(page, server)
+        finally:
+            context.close()
+            app.extensions["geoapp.db"].dispose()
+    guard.check()
+
+
+def _zoom_in_and_load_by_view(page, server):
+    page.goto(server.url + "/")
+    page.wait_for_function("() => geoapp.stats.buildings && geoapp.stats.buildings.truncated", timeout=20_000)
+    assert page.locator(".geoapp-notice").inner_text() == "视图内房屋过多：请放大地图查看全部。"
+    page.evaluate("() => { geoapp.layers.buildings._map.setView([27.10, 113.35], 18, {animate: false}); }")
+    page.wait_for_function(
+        "() => geoapp.stats.buildings.byView && !geoapp.stats.buildings.truncated", timeout=20_000
+    )
+    count = page.evaluate("() => geoapp.layers.buildings.getLayers().length")
+    assert 0 < count <= 1000
+    assert not page.locator(".geoapp-notice").is_visible()

@@ -43,9 +43,28 @@ def test_layer_is_truncated_past_the_limit(demo_url):
     from tests.conftest import make_settings
 
     app = create_app(make_settings(demo_url, max_features=100))
-    data = orjson.loads(app.test_client().get("/api/buildings.geojson").data)
+    client = app.test_client()
+    data = orjson.loads(client.get("/api/buildings.geojson").data)
+    assert data["truncated"] is True and data["features"] == []  # the map then asks by view
+    x, y = _first_point(demo_url)
+    in_view = orjson.loads(
+        client.get(f"/api/buildings.geojson?bbox={x - 0.001},{y - 0.001},{x + 0.001},{y + 0.001}").data
+    )
     app.extensions["geoapp.db"].dispose()
-    assert data["truncated"] is True and len(data["features"]) == 100
+    assert in_view["truncated"] is False and 0 < len(in_view["features"]) <= 100
+
+
+def _first_point(url):
+    from sqlalchemy import select
+
+    from geoapp.store.db import Database
+    from geoapp.store.models import Building
+
+    db = Database(url)
+    with db.session() as s:
+        row = s.execute(select(Building.lon, Building.lat).order_by(Building.id).limit(1)).one()
+    db.dispose()
+    return row
 
 
 @pytest.mark.parametrize("bad", ["1,2,3", "a,b,c,d", "2,2,1,1"])
