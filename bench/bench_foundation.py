@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from geoapp import create_app  # noqa: E402
 from geoapp.config import Settings  # noqa: E402
+from geoapp.domain.roles import Role, Scope  # noqa: E402
 from geoapp.domain.tasks import read_task_table  # noqa: E402
 from geoapp.services.demo.build import build_demo  # noqa: E402
 from geoapp.services.exporter import layer_frames  # noqa: E402
@@ -83,15 +84,44 @@ def naive_folium_html(db: Database) -> str:
     return m.get_root().render()
 
 
+BENCH_USER, BENCH_PASSWORD = "bench-officer", "Bench-password-1"
+
+
+def add_officer(db: Database) -> None:
+    from geoapp.services.passwords import make_hasher
+    from geoapp.store.models import User
+
+    with db.write() as s:
+        s.add(
+            User(
+                username=BENCH_USER,
+                role="officer",
+                password_hash=make_hasher().hash(BENCH_PASSWORD),
+                must_change_password=False,
+            )
+        )
+
+
+def logged_in_client(app):
+    import re
+
+    client = app.test_client()
+    token = re.search(r'name="csrf-token" content="([^"]+)"', client.get("/login").data.decode()).group(1)
+    client.post("/login", data={"username": BENCH_USER, "password": BENCH_PASSWORD, "csrf_token": token})
+    return client
+
+
 def bench_geojson(db_path: Path, repeat: int = 15) -> dict:
     app = create_app(Settings(database_url=f"sqlite:///{db_path}", secret_key="bench"))
-    client = app.test_client()
     db = app.extensions["geoapp.db"]
+    add_officer(db)
+    client = logged_in_client(app)
     client.get("/api/buildings.geojson")  # warm caches
     request_times = timed(lambda: client.get("/api/buildings.geojson"), repeat)
     size = len(client.get("/api/buildings.geojson").data)
+    scope = Scope(None, BENCH_USER, Role.OFFICER)
     with db.session() as s:
-        service_times = timed(lambda: buildings_geojson(s), repeat)
+        service_times = timed(lambda: buildings_geojson(s, scope), repeat)
     naive_times, naive_html = [], ""
     for _ in range(3):
         t0 = time.perf_counter()

@@ -28,6 +28,16 @@ class Settings:
     # Most features one GeoJSON layer request returns before asking to zoom in.
     max_features: int = 50_000
     test_mode: bool = False
+    # Accounts (issue 3): sessions, login throttling, bulk-read throttling, password hashing.
+    session_idle_minutes: int = 120
+    session_lifetime_hours: int = 12
+    login_max_failures: int = 5
+    login_lockout_minutes: int = 15
+    person_read_limit: int = 2000  # person records one user may list per window
+    person_read_window_minutes: int = 10
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
+    secure_cookies: bool = False  # set by `serve --cert` or GEOAPP_SECURE_COOKIES=1
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> Settings:
@@ -49,5 +59,19 @@ class Settings:
             values["max_features"] = int(v)
         if env.get("GEOAPP_TEST_MODE") == "1":
             values["test_mode"] = True
+        for name in (
+            "session_idle_minutes",
+            "session_lifetime_hours",
+            "login_max_failures",
+            "login_lockout_minutes",
+            "person_read_limit",
+            "person_read_window_minutes",
+            "argon2_time_cost",
+            "argon2_memory_kib",
+        ):
+            if v := env.get(f"GEOAPP_{name.upper()}"):
+                values[name] = int(v)
+        if env.get("GEOAPP_SECURE_COOKIES") == "1":
+            values["secure_cookies"] = True
         values.update(overrides)
         return cls(**values)

@@ -1,4 +1,7 @@
-"""Take docs/screenshot.png of the town map (demo database from GEOAPP_DATABASE_URL)."""
+"""Take docs/screenshot.png of the town map (demo database from GEOAPP_DATABASE_URL).
+
+python scripts/screenshot.py OUT.png USERNAME PASSWORD   (an officer or admin account)
+"""
 
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ from geoapp import create_app
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def main(out: Path = ROOT / "docs" / "screenshot.png") -> None:
+def main(out: Path = ROOT / "docs" / "screenshot.png", username: str = "", password: str = "") -> None:
     app = create_app()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -22,7 +25,11 @@ def main(out: Path = ROOT / "docs" / "screenshot.png") -> None:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
             page = browser.new_page(viewport={"width": 1280, "height": 800}, locale="zh-CN")
-            page.goto(f"http://127.0.0.1:{server.server_port}/")
+            page.goto(f"http://127.0.0.1:{server.server_port}/login")
+            page.fill("input[name=username]", username)
+            page.fill("input[name=password]", password)
+            page.click("button[type=submit]")
+            page.wait_for_load_state()
             page.wait_for_function("() => window.geoapp && geoapp.stats.buildings && geoapp.stats.streets")
             page.wait_for_timeout(500)
             page.screenshot(path=str(out))
@@ -33,4 +40,4 @@ def main(out: Path = ROOT / "docs" / "screenshot.png") -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "screenshot.png")
+    main(Path(sys.argv[1]), sys.argv[2], sys.argv[3])

@@ -185,7 +185,9 @@ def db(db_url):
 
 
 def make_settings(db_url: str, **overrides) -> Settings:
-    return Settings(database_url=db_url, secret_key="test-secret", test_mode=True, **overrides)
+    """Test settings: argon2id with small costs so that hundreds of logins stay fast."""
+    values = {"argon2_time_cost": 1, "argon2_memory_kib": 8192, **overrides}
+    return Settings(database_url=db_url, secret_key="test-secret", test_mode=True, **values)
 
 
 @pytest.fixture
@@ -200,3 +202,100 @@ def app(db_url):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+# -- users and logged-in clients ------------------------------------------------------------
+
+PASSWORD = "Test-password-1"
+
+
+def add_user(
+    database: Database, username: str, role: str, *, village_id=None, unit_id=None, password=PASSWORD
+):
+    """A ready account (password already changed) for tests."""
+    from geoapp.services.passwords import make_hasher
+    from geoapp.store.models import User
+
+    with database.write() as s:
+        user = User(
+            username=username,
+            name=username,
+            role=role,
+            village_id=village_id,
+            unit_id=unit_id,
+            password_hash=make_hasher(1, 8192).hash(password),
+            must_change_password=False,
+        )
+        s.add(user)
+        s.flush()
+        return user.id
+
+
+def csrf_token(client) -> str:
+    import re
+
+    html = client.get("/login").data.decode()
+    return re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
+
+
+def login(client, username: str, password: str = PASSWORD):
+    token = csrf_token(client)
+    return client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": token},
+        follow_redirects=False,
+    )
+
+
+class Clients:
+    """Logged-in test clients of the demo town, one per role (and two villages)."""
+
+    def __init__(self, app, database: Database):
+        from sqlalchemy import select
+
+        from geoapp.store.models import Unit, Village
+
+        with database.session() as s:
+            villages = s.execute(select(Village.id, Village.name).order_by(Village.id)).all()
+            unit_id = s.scalar(select(Unit.id).order_by(Unit.id))
+        self.app = app
+        self.village_a, self.village_b = villages[0][0], villages[1][0]
+        self.unit_id = unit_id
+        self.users = {
+            "collector": add_user(database, "collector_a", "collector", village_id=self.village_a),
+            "collector_b": add_user(database, "collector_b", "collector", village_id=self.village_b),
+            "reporter": add_user(database, "reporter", "reporter", unit_id=unit_id),
+            "officer": add_user(database, "officer", "officer"),
+            "leader": add_user(database, "leader", "leader"),
+            "admin": add_user(database, "admin", "admin"),
+        }
+        self.names = {
+            "collector": "collector_a",
+            "collector_b": "collector_b",
+            "reporter": "reporter",
+            "officer": "officer",
+            "leader": "leader",
+            "admin": "admin",
+        }
+        self._clients = {}
+
+    def __call__(self, who: str | None):
+        """A client logged in as ``who`` (None: anonymous); cached per test."""
+        if who not in self._clients:
+            client = self.app.test_client()
+            if who is not None:
+                r = login(client, self.names[who])
+                assert r.status_code == 302, r.data
+            self._clients[who] = client
+        return self._clients[who]
+
+    def csrf(self, who: str) -> dict:
+        import re
+
+        html = self(who).get("/account/password").data.decode()
+        return {"X-CSRFToken": re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)}
+
+
+@pytest.fixture
+def clients(demo_app, demo_db):
+    return Clients(demo_app, demo_db)

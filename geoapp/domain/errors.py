@@ -52,3 +52,17 @@ class Forbidden(GeoappError):
 
 class Conflict(GeoappError):
     http_status = 409
+
+
+class Unauthenticated(GeoappError):
+    """No valid login or token."""
+
+    http_status = 401
+
+
+class TooManyRequests(GeoappError):
+    http_status = 429
+
+    def __init__(self, template: str, /, retry_after_s: int = 60, **params) -> None:
+        self.retry_after_s = retry_after_s
+        super().__init__(template, **params)

@@ -11,9 +11,10 @@ import shapely
 from sqlalchemy import LargeBinary, case, func, select, type_coerce
 from sqlalchemy.orm import Session
 
-from geoapp.domain.errors import NotFound
-from geoapp.domain.i18n import N_
-from geoapp.store.models import Building, Street, Unit, Village
+from geoapp.domain.roles import Scope, mask_phone
+from geoapp.services.people import person_view
+from geoapp.services.scoping import scoped, village_filter, visible_building
+from geoapp.store.models import Building, Household, Person, Street, Unit, Village
 from geoapp.store.spatial_index import BBox, bbox_filter
 
 
@@ -41,6 +42,7 @@ def feature_collection(
 
 def buildings_geojson(
     session: Session,
+    scope: Scope,
     *,
     village_id: int | None = None,
     bbox: BBox | None = None,
@@ -51,7 +53,8 @@ def buildings_geojson(
     More than ``limit`` houses give no features and ``truncated: true``.
     """
     dialect = session.get_bind().dialect.name
-    stmt = select(Building.id, Building.status, Building.use, raw_geom(Building.geom, dialect))
+    stmt = scoped(select(Building.id, Building.status, Building.use, raw_geom(Building.geom, dialect)), scope)
+    village_id = village_filter(scope, village_id)
     if village_id is not None:
         stmt = stmt.where(Building.village_id == village_id)
     if bbox is not None:
@@ -142,26 +145,51 @@ def town_bounds(session: Session) -> BBox | None:
     return None if row[0] is None else tuple(float(v) for v in row)
 
 
-def building_detail(session: Session, building_id: int) -> dict:
-    """What a house's popup shows (no personal data)."""
-    row = session.execute(
-        select(Building, Village.name, Street.name)
-        .join(Village, Village.id == Building.village_id)
-        .outerjoin(Street, Street.id == Building.street_id)
-        .where(Building.id == building_id)
-    ).first()
-    if row is None:
-        raise NotFound(N_("House %(id)s does not exist."), id=building_id)
-    b, village, street = row
-    units = session.scalars(select(Unit.name).where(Unit.building_id == b.id).order_by(Unit.id)).all()
-    return {
+def building_detail(session: Session, scope: Scope, building_id: int) -> dict:
+    """A house as the caller may see it: people only for roles that see people, masked."""
+    b = visible_building(session, scope, building_id)
+    village = session.scalar(select(Village.name).where(Village.id == b.village_id))
+    street = session.scalar(select(Street.name).where(Street.id == b.street_id)) if b.street_id else None
+    units = session.scalars(select(Unit).where(Unit.building_id == b.id).order_by(Unit.id)).all()
+    detail = {
         "id": b.id,
         "address": b.address,
+        "village_id": b.village_id,
         "village": village,
         "street": street,
+        "door_no": b.door_no,
         "use": b.use,
         "floors": b.floors,
+        "structure": b.structure,
         "status": b.status,
         "return_reason": b.return_reason,
-        "units": list(units),
+        "version": b.version,
+        "units": [u.name for u in units],
+        "unit_details": [
+            {
+                "id": u.id,
+                "name": u.name,
+                "kind": u.kind,
+                "uscc": u.uscc,
+                "phone": mask_phone(u.phone),
+                "status": u.status,
+            }
+            for u in units
+        ],
     }
+    if scope.sees_people:
+        detail["owner_name"] = b.owner_name
+        households = session.scalars(
+            select(Household).where(Household.building_id == b.id).order_by(Household.id)
+        )
+        people = session.scalars(select(Person).where(Person.building_id == b.id).order_by(Person.id)).all()
+        detail["households"] = [
+            {
+                "id": h.id,
+                "number": h.number,
+                "people": [person_view(p) for p in people if p.household_id == h.id],
+            }
+            for h in households
+        ]
+        detail["people_count"] = len(people)
+    return detail

@@ -25,6 +25,9 @@ class Geometry(TypeDecorator):
     impl = LargeBinary
     cache_ok = True
 
+    def __init__(self, *_reflected_args) -> None:  # reflection passes ("GEOMETRY", 4326)
+        super().__init__()
+
     def load_dialect_impl(self, dialect):
         if dialect.name == "postgresql":
             return dialect.type_descriptor(_PostGISGeometry())
@@ -48,3 +51,13 @@ def wkb_array(geoms, dialect_name: str) -> list:
     if dialect_name == "postgresql":
         return list(shapely.to_wkb(shapely.set_srid(geoms, SRID), hex=True, include_srid=True))
     return list(shapely.to_wkb(geoms))
+
+
+def _register_postgis_reflection() -> None:
+    """Let SQLAlchemy reflect PostGIS ``geometry`` columns as our type (as GeoAlchemy2 does)."""
+    from sqlalchemy.dialects.postgresql import base as postgresql_base
+
+    postgresql_base.ischema_names.setdefault("geometry", Geometry)
+
+
+_register_postgis_reflection()

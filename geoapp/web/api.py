@@ -1,4 +1,4 @@
-"""JSON and GeoJSON endpoints the maps fetch."""
+"""JSON and GeoJSON endpoints (maps, programs such as QGIS with a Bearer token)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,17 @@ from flask import Blueprint, Response, jsonify, request
 
 from geoapp.domain.errors import InvalidInput
 from geoapp.domain.i18n import N_
-from geoapp.services import layers
-from geoapp.web.context import read_session, settings
+from geoapp.domain.roles import ALL_ROLES, PERSONAL_DATA_ROLES, REVEAL_ROLES, Role, mask_phone
+from geoapp.services import buildings as buildings_service
+from geoapp.services import layers, people
+from geoapp.services.scoping import visible_unit
+from geoapp.web.access import access, require_scope
+from geoapp.web.context import database, read_session, settings
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 GEOJSON = "application/geo+json"
+EDITORS = (Role.COLLECTOR, Role.REPORTER, Role.OFFICER, Role.ADMIN)
 
 
 def parse_bbox(value: str | None):
@@ -28,14 +33,21 @@ def parse_bbox(value: str | None):
     return minx, miny, maxx, maxy
 
 
-def parse_int(name: str) -> int | None:
+def parse_int(name: str, default: int | None = None) -> int | None:
     value = request.args.get(name)
     if value in (None, ""):
-        return None
+        return default
     try:
         return int(value)
     except ValueError:
         raise InvalidInput(N_("%(field)s must be a whole number."), field=name) from None
+
+
+def json_body() -> dict:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise InvalidInput(N_("%(field)s: send a JSON object."), field="body")
+    return data
 
 
 def geojson_response(body: bytes) -> Response:
@@ -43,19 +55,23 @@ def geojson_response(body: bytes) -> Response:
 
 
 @bp.get("/villages.geojson")
+@access(*ALL_ROLES)
 def villages():
     return geojson_response(layers.villages_geojson(read_session()))
 
 
 @bp.get("/streets.geojson")
+@access(*ALL_ROLES)
 def streets():
     return geojson_response(layers.streets_geojson(read_session(), bbox=parse_bbox(request.args.get("bbox"))))
 
 
 @bp.get("/buildings.geojson")
+@access(*ALL_ROLES)
 def buildings():
     body = layers.buildings_geojson(
         read_session(),
+        require_scope(),
         village_id=parse_int("village"),
         bbox=parse_bbox(request.args.get("bbox")),
         limit=settings().max_features,
@@ -64,5 +80,68 @@ def buildings():
 
 
 @bp.get("/buildings/<int:building_id>")
+@access(*ALL_ROLES)
 def building(building_id: int):
-    return jsonify(layers.building_detail(read_session(), building_id))
+    return jsonify(layers.building_detail(read_session(), require_scope(), building_id))
+
+
+@bp.patch("/buildings/<int:building_id>")
+@access(*EDITORS)
+def update_building(building_id: int):
+    with database().write() as s:
+        result = buildings_service.update_building(
+            s, require_scope(), building_id, json_body(), remote_addr=request.remote_addr
+        )
+    return jsonify(result)
+
+
+@bp.get("/people")
+@access(*PERSONAL_DATA_ROLES)
+def people_list():
+    scope = require_scope()
+    page = people.list_people(
+        read_session(),
+        scope,
+        settings(),
+        village_id=parse_int("village"),
+        query=request.args.get("q"),
+        page=parse_int("page", 1),
+        per_page=parse_int("per_page", 50),
+    )
+    with database().write() as s:
+        people.count_read(s, scope, len(page.items))
+    return jsonify({"items": page.items, "total": page.total, "page": page.page, "per_page": page.per_page})
+
+
+@bp.get("/people/<int:person_id>")
+@access(*PERSONAL_DATA_ROLES)
+def person(person_id: int):
+    return jsonify(people.person_detail(read_session(), require_scope(), person_id))
+
+
+@bp.post("/people/<int:person_id>/reveal")
+@access(*REVEAL_ROLES)
+def reveal(person_id: int):
+    field = json_body().get("field", "")
+    with database().write() as s:
+        value = people.reveal(s, require_scope(), person_id, field, request.remote_addr)
+    return jsonify({"id": person_id, "field": field, "value": value})
+
+
+@bp.get("/units/<int:unit_id>")
+@access(*ALL_ROLES)
+def unit(unit_id: int):
+    u = visible_unit(read_session(), require_scope(), unit_id)
+    return jsonify(
+        {
+            "id": u.id,
+            "name": u.name,
+            "uscc": u.uscc,
+            "kind": u.kind,
+            "legal_rep": u.legal_rep,
+            "phone": mask_phone(u.phone),
+            "status": u.status,
+            "building_id": u.building_id,
+            "version": u.version,
+        }
+    )

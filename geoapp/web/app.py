@@ -22,6 +22,11 @@ def build_app(settings: Settings | None = None) -> Flask:
         MAX_CONTENT_LENGTH=200 * 1024 * 1024,
         JSON_AS_ASCII=False,
         TESTING=settings.test_mode,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        SESSION_COOKIE_NAME="geoapp_session",
+        PERMANENT_SESSION_LIFETIME=settings.session_lifetime_hours * 3600,
     )
     from geoapp.store.db import Database
 
@@ -33,10 +38,12 @@ def build_app(settings: Settings | None = None) -> Flask:
 
     init_babel(app)
 
-    from geoapp.web import api, errors, pages, security, vendor
+    from geoapp.web import access, api, auth, errors, pages, security, vendor
 
     security.init_security(app)
     errors.init_errors(app)
+    access.init_access(app)
+    app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(vendor.bp)

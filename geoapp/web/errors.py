@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from geoapp.domain.errors import GeoappError, InvalidInput
+from geoapp.domain.errors import GeoappError, InvalidInput, TooManyRequests
+from geoapp.domain.i18n import N_
 from geoapp.i18n import translate
 
 
@@ -22,8 +24,20 @@ def init_errors(app: Flask) -> None:
             body = {"error": type(exc).__name__, "message": message}
             if isinstance(exc, InvalidInput) and exc.field:
                 body["field"] = exc.field
-            return jsonify(body), status
-        return render_template("error.html", message=message, status=status), status
+            response = jsonify(body)
+        else:
+            response = render_template("error.html", message=message, status=status)
+        headers = {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, TooManyRequests) else {}
+        return response, status, headers
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(exc: CSRFError):
+        message = translate(
+            N_("The form has expired or did not come from this site: reload the page and try again.")
+        )
+        if _wants_json():
+            return jsonify({"error": "CSRFError", "message": message}), 400
+        return render_template("error.html", message=message, status=400), 400
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

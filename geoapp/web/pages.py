@@ -5,10 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request, session
 from flask_babel import gettext
 
+from geoapp.domain.roles import ALL_ROLES
 from geoapp.i18n import LOCALES
 from geoapp.maps.render import render_map
 from geoapp.maps.town import town_map
 from geoapp.services.layers import town_bounds
+from geoapp.web.access import access
 from geoapp.web.context import read_session
 from geoapp.web.security import csp_nonce
 
@@ -23,6 +25,7 @@ def _remember_language():
 
 
 @bp.get("/")
+@access(*ALL_ROLES)
 def town():
     m = town_map(town_bounds(read_session()))
     return render_template("map.html", parts=render_map(m, csp_nonce()), title=gettext("Town map"))

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from flask import Blueprint, abort, send_from_directory
 
+from geoapp.web.access import access
 from geoapp.web.context import settings
 
 bp = Blueprint("vendor", __name__, url_prefix="/vendor")
@@ -20,6 +21,7 @@ def _allowed_packages(package_json: Path) -> frozenset[str]:
 
 
 @bp.get("/<package>/<path:filename>")
+@access(public=True)  # published libraries: nothing personal
 def asset(package: str, filename: str):
     root = settings().node_modules
     if package not in _allowed_packages(root.parent / "package.json"):

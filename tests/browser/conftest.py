@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 from werkzeug.serving import make_server
 
-from tests.conftest import IN_CI
+from tests.conftest import IN_CI, PASSWORD, add_user
 
 CHROMIUM = os.environ.get("GEOAPP_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -95,9 +95,20 @@ def open_page(browser, origin: str, **context_options):
     return context, page, guard
 
 
+def log_in(page, base_url: str, username: str, password: str = PASSWORD) -> None:
+    """Through the login form, as a person would."""
+    page.goto(base_url + "/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+
+
 @pytest.fixture
-def page_guard(browser, live_server):
+def page_guard(browser, live_server, demo_db):
+    add_user(demo_db, "officer", "officer")
     context, page, guard = open_page(browser, live_server.url, viewport={"width": 1280, "height": 800})
+    log_in(page, live_server.url, "officer")
     yield page
     context.close()
     guard.check()

@@ -57,13 +57,15 @@ def test_english_page(page_guard, live_server):
 
 def test_a_layer_too_big_for_one_answer_loads_by_view(browser, demo_url):
     from geoapp import create_app
-    from tests.browser.conftest import LiveServer, open_page
-    from tests.conftest import make_settings
+    from tests.browser.conftest import LiveServer, log_in, open_page
+    from tests.conftest import add_user, make_settings
 
     app = create_app(make_settings(demo_url, max_features=1000))
+    add_user(app.extensions["geoapp.db"], "officer", "officer")
     with LiveServer(app) as server:
         context, page, guard = open_page(browser, server.url, viewport={"width": 1280, "height": 800})
         try:
+            log_in(page, server.url, "officer")
             _zoom_in_and_load_by_view(page, server)
         finally:
             context.close()

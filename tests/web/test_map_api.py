@@ -6,8 +6,13 @@ import orjson
 import pytest
 
 
-def test_houses_geojson_for_the_whole_town(demo_client):
-    r = demo_client.get("/api/buildings.geojson")
+@pytest.fixture
+def officer_client(clients):
+    return clients("officer")
+
+
+def test_houses_geojson_for_the_whole_town(officer_client):
+    r = officer_client.get("/api/buildings.geojson")
     assert r.status_code == 200
     assert r.mimetype == "application/geo+json"
     data = orjson.loads(r.data)
@@ -18,16 +23,16 @@ def test_houses_geojson_for_the_whole_town(demo_client):
     assert kinds == {"Point", "Polygon"}
 
 
-def test_houses_by_village_and_by_view(demo_client):
-    villages = orjson.loads(demo_client.get("/api/villages.geojson").data)["features"]
+def test_houses_by_village_and_by_view(officer_client):
+    villages = orjson.loads(officer_client.get("/api/villages.geojson").data)["features"]
     fangu = next(v for v in villages if v["properties"]["name"] == "范固村")
     assert fangu["properties"]["houses"] == fangu["properties"]["task_houses"] == 927
-    by_village = orjson.loads(demo_client.get(f"/api/buildings.geojson?village={fangu['id']}").data)
+    by_village = orjson.loads(officer_client.get(f"/api/buildings.geojson?village={fangu['id']}").data)
     assert len(by_village["features"]) == 927
     xs = [f["geometry"]["coordinates"][0] for f in by_village["features"] if f["geometry"]["type"] == "Point"]
     ys = [f["geometry"]["coordinates"][1] for f in by_village["features"] if f["geometry"]["type"] == "Point"]
     bbox = f"{min(xs)},{min(ys)},{(min(xs) + max(xs)) / 2},{max(ys)}"
-    in_view = orjson.loads(demo_client.get(f"/api/buildings.geojson?bbox={bbox}").data)["features"]
+    in_view = orjson.loads(officer_client.get(f"/api/buildings.geojson?bbox={bbox}").data)["features"]
     assert 0 < len(in_view) < 10831
     for f in in_view:
         if f["geometry"]["type"] == "Point":
@@ -40,10 +45,12 @@ def test_houses_by_village_and_by_view(demo_client):
 
 def test_layer_is_truncated_past_the_limit(demo_url):
     from geoapp import create_app
-    from tests.conftest import make_settings
+    from tests.conftest import add_user, login, make_settings
 
     app = create_app(make_settings(demo_url, max_features=100))
+    add_user(app.extensions["geoapp.db"], "officer", "officer")
     client = app.test_client()
+    login(client, "officer")
     data = orjson.loads(client.get("/api/buildings.geojson").data)
     assert data["truncated"] is True and data["features"] == []  # the map then asks by view
     x, y = _first_point(demo_url)
@@ -68,29 +75,29 @@ def _first_point(url):
 
 
 @pytest.mark.parametrize("bad", ["1,2,3", "a,b,c,d", "2,2,1,1"])
-def test_bad_bbox_is_a_clear_400(demo_client, bad):
-    r = demo_client.get(f"/api/buildings.geojson?bbox={bad}")
+def test_bad_bbox_is_a_clear_400(officer_client, bad):
+    r = officer_client.get(f"/api/buildings.geojson?bbox={bad}")
     assert r.status_code == 400
     assert r.json["field"] == "bbox"
 
 
-def test_house_detail_and_missing_house(demo_client):
-    feature = orjson.loads(demo_client.get("/api/buildings.geojson").data)["features"][0]
-    detail = demo_client.get(f"/api/buildings/{feature['id']}").json
+def test_house_detail_and_missing_house(officer_client):
+    feature = orjson.loads(officer_client.get("/api/buildings.geojson").data)["features"][0]
+    detail = officer_client.get(f"/api/buildings/{feature['id']}").json
     assert detail["address"].startswith("余坪镇") and detail["status"] == feature["properties"]["s"]
-    r = demo_client.get("/api/buildings/99999999")
+    r = officer_client.get("/api/buildings/99999999")
     assert r.status_code == 404 and "99999999" in r.json["message"]
 
 
-def test_streets_geojson(demo_client):
-    data = orjson.loads(demo_client.get("/api/streets.geojson").data)
+def test_streets_geojson(officer_client):
+    data = orjson.loads(officer_client.get("/api/streets.geojson").data)
     names = {f["properties"]["name"] for f in data["features"]}
     assert "余坪大道" in names
     assert {f["properties"]["kind"] for f in data["features"]} >= {"main", "market", "road", "lane"}
 
 
-def test_map_page_embeds_no_features_and_no_outside_assets(demo_client):
-    r = demo_client.get("/")
+def test_map_page_embeds_no_features_and_no_outside_assets(officer_client):
+    r = officer_client.get("/")
     html = r.data.decode()
     assert r.status_code == 200
     assert len(r.data) < 30_000  # the houses are fetched, not embedded (embedding is ~3 MB)
@@ -102,16 +109,16 @@ def test_map_page_embeds_no_features_and_no_outside_assets(demo_client):
         assert f'nonce="{nonce}"' in tag, tag
 
 
-def test_page_is_chinese_by_default_and_english_on_request(demo_client):
-    zh = demo_client.get("/").data.decode()
+def test_page_is_chinese_by_default_and_english_on_request(officer_client):
+    zh = officer_client.get("/").data.decode()
     assert '<html lang="zh-CN">' in zh and "<title>全镇地图</title>" in zh
     assert "\\u6751\\u754c" in zh  # 村界, as folium writes it in the script
-    en = demo_client.get("/?lang=en").data.decode()
+    en = officer_client.get("/?lang=en").data.decode()
     assert '<html lang="en">' in en and "Village boundaries" in en and "<title>Town map</title>" in en
 
 
-def test_security_headers(demo_client):
-    r = demo_client.get("/")
+def test_security_headers(officer_client):
+    r = officer_client.get("/")
     csp = r.headers["Content-Security-Policy"]
     assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
     assert r.headers["X-Content-Type-Options"] == "nosniff"

@@ -1,0 +1,41 @@
+"""Password hashing (argon2id) and one-time passwords."""
+
+from __future__ import annotations
+
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from geoapp.domain.errors import InvalidInput
+from geoapp.domain.i18n import N_
+
+# No 0/O, 1/l/I: one-time passwords are read aloud and typed on phones.
+_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+MIN_LENGTH = 10
+
+
+def make_hasher(time_cost: int = 3, memory_kib: int = 65536) -> PasswordHasher:
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=1)
+
+
+def one_time_password(length: int = 12) -> str:
+    return "".join(secrets.choice(_ALPHABET) for _ in range(length))
+
+
+def check_new_password(password: str, *, username: str = "", field: str = "new_password") -> None:
+    if len(password or "") < MIN_LENGTH:
+        raise InvalidInput(N_("%(field)s must have at least %(n)d characters."), field=field, n=MIN_LENGTH)
+    if username and username.lower() in password.lower():
+        raise InvalidInput(N_("%(field)s must not contain the user name."), field=field)
+    if password.isdigit() or password.isalpha():
+        raise InvalidInput(N_("%(field)s must mix letters with digits or signs."), field=field)
+
+
+def verify(hasher: PasswordHasher, stored: str | None, password: str) -> bool:
+    if not stored:
+        return False
+    try:
+        return hasher.verify(stored, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False

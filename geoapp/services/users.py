@@ -1,0 +1,340 @@
+"""User accounts: create (with a one-time password), bulk import, roles, disable, passwords."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from geoapp.domain.errors import Conflict, InvalidInput, NotFound
+from geoapp.domain.i18n import N_
+from geoapp.domain.identifiers import normalise_text
+from geoapp.domain.roles import Role, Scope, check_role_scope, parse_role
+from geoapp.services import audit
+from geoapp.services.audit import utcnow
+from geoapp.services.passwords import check_new_password, one_time_password, verify
+from geoapp.store.models import ApiToken, Unit, User, UserSession, Village
+
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{3,60}$")
+MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+CSV_COLUMNS = {
+    "name": ("name", "姓名"),
+    "phone": ("phone", "电话", "手机", "手机号"),
+    "role": ("role", "角色"),
+    "village": ("village", "村", "村名", "所属村"),
+}
+ROLE_ALIASES = {"村采集员": "collector", "采集员": "collector", "单位采集员": "reporter", "民警": "officer",
+                "领导": "leader", "管理员": "admin"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class NewUser:
+    user: User
+    password: str  # one-time, shown once, must be changed at first login
+
+
+def actor_fields(actor: Scope | None) -> dict:
+    if actor is None:
+        return {"actor": audit.SYSTEM_ACTOR, "user_id": None}
+    return {"actor": actor.username, "user_id": actor.user_id}
+
+
+def user_scope(user: User) -> Scope:
+    return Scope(user.id, user.username, Role(user.role), user.village_id, user.unit_id)
+
+
+def find_village(session: Session, value: str | int | None) -> Village | None:
+    """A village by id, 12-digit code or name."""
+    if value in (None, ""):
+        return None
+    text = str(value).strip()
+    stmt = select(Village)
+    if text.isdigit() and len(text) == 12:
+        village = session.scalar(stmt.where(Village.code == text))
+    elif text.isdigit():
+        village = session.get(Village, int(text))
+    else:
+        village = session.scalar(stmt.where(Village.name == text))
+    if village is None:
+        raise InvalidInput(N_("%(field)s: there is no village %(value)s."), field="village", value=text)
+    return village
+
+
+def find_user(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(N_("There is no user %(name)s."), name=username)
+    return user
+
+
+def _check_username(session: Session, username: str) -> str:
+    username = (username or "").strip()
+    if not USERNAME_RE.match(username):
+        raise InvalidInput(
+            N_("%(field)s must be 3 to 60 letters, digits or . _ @ - (a phone number works)."),
+            field="username",
+        )
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise Conflict(N_("The user name %(name)s is taken: choose another."), name=username)
+    return username
+
+
+def create_user(
+    session: Session,
+    hasher: PasswordHasher,
+    *,
+    username: str,
+    role: str | Role,
+    name: str = "",
+    phone: str | None = None,
+    village: str | int | None = None,
+    unit_id: int | None = None,
+    actor: Scope | None = None,
+) -> NewUser:
+    """Create an account with a random one-time password (there is no default account)."""
+    role = parse_role(role)
+    username = _check_username(session, username)
+    village_row = find_village(session, village)
+    if unit_id is not None and session.get(Unit, unit_id) is None:
+        raise InvalidInput(N_("%(field)s: there is no unit %(value)s."), field="unit", value=unit_id)
+    village_id = village_row.id if village_row and role == Role.COLLECTOR else None
+    unit_id = unit_id if role == Role.REPORTER else None
+    check_role_scope(role, village_id, unit_id)
+    password = one_time_password()
+    user = User(
+        username=username,
+        name=(name or "").strip()[:100],
+        phone=(phone or None),
+        role=role.value,
+        village_id=village_id,
+        unit_id=unit_id,
+        password_hash=hasher.hash(password),
+        must_change_password=True,
+        disabled=False,
+    )
+    session.add(user)
+    session.flush()
+    audit.record(
+        session,
+        "user.create",
+        object_type="user",
+        object_id=user.id,
+        changes={"username": username, "role": role.value, "village_id": village_id, "unit_id": unit_id},
+        **actor_fields(actor),
+    )
+    return NewUser(user, password)
+
+
+def _csv_column(fieldnames: list[str], role: str) -> str | None:
+    for name in fieldnames:
+        if name and name.strip().lower() in CSV_COLUMNS[role]:
+            return name
+    return None
+
+
+def import_users_csv(
+    session: Session, hasher: PasswordHasher, data: bytes | str, *, source: str, actor: Scope | None = None
+) -> list[NewUser]:
+    """One line per user (name, phone, role, village); all or nothing. The phone is the user name."""
+    if isinstance(data, bytes):
+        for encoding in ("utf-8-sig", "gb18030"):
+            try:
+                text = data.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            raise InvalidInput(
+                N_("%(field)s is neither UTF-8 nor GB18030 text: save the CSV as UTF-8."), field=source
+            )
+    else:
+        text = data
+    reader = csv.DictReader(io.StringIO(text))
+    fields = reader.fieldnames or []
+    columns = {role: _csv_column(fields, role) for role in CSV_COLUMNS}
+    missing = [role for role, col in columns.items() if col is None and role != "village"]
+    if missing:
+        raise InvalidInput(
+            N_(
+                "%(field)s needs the columns name, phone, role and village (姓名, 电话, 角色, 村); missing: %(missing)s."
+            ),
+            field=source,
+            missing=", ".join(missing),
+        )
+    problems: list[str] = []
+    rows = []
+    seen: set[str] = set()
+    for line, row in enumerate(reader, start=2):
+        phone = normalise_text(row.get(columns["phone"]) or "")
+        raw_role = (row.get(columns["role"]) or "").strip()
+        name = (row.get(columns["name"]) or "").strip()
+        village = (row.get(columns["village"]) or "").strip() if columns["village"] else ""
+        if not MOBILE_RE.match(phone):
+            problems.append(f"{line}: phone {phone or '—'}")
+            continue
+        if phone in seen or session.scalar(select(User.id).where(User.username == phone)) is not None:
+            problems.append(f"{line}: duplicate {phone}")
+            continue
+        seen.add(phone)
+        try:
+            role = parse_role(ROLE_ALIASES.get(raw_role, raw_role))
+            village_row = find_village(session, village) if village else None
+            check_role_scope(
+                role, village_row.id if village_row else None, 0 if role == Role.REPORTER else None
+            )
+            if role == Role.REPORTER:
+                raise InvalidInput(N_("%(field)s: unit reporters are created one by one."), field="role")
+        except InvalidInput as exc:
+            problems.append(
+                f"{line}: {exc.params.get('field')} {exc.params.get('value', raw_role or village)}"
+            )
+            continue
+        rows.append((phone, name, role, village_row))
+    if problems:
+        raise InvalidInput(
+            N_(
+                "%(field)s has rows that cannot be imported (line: problem): %(problems)s. Nothing was created; fix them and import again."
+            ),
+            field=source,
+            problems="; ".join(problems[:20]) + (" …" if len(problems) > 20 else ""),
+        )
+    created = [
+        create_user(
+            session,
+            hasher,
+            username=phone,
+            role=role,
+            name=name,
+            phone=phone,
+            village=village_row.id if village_row else None,
+            actor=actor,
+        )
+        for phone, name, role, village_row in rows
+    ]
+    audit.record(
+        session,
+        "user.import",
+        object_type="user",
+        changes={"file": source, "created": len(created)},
+        **actor_fields(actor),
+    )
+    return created
+
+
+def end_sessions(session: Session, user_id: int) -> int:
+    now = utcnow()
+    sessions = session.scalars(
+        select(UserSession).where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
+    ).all()
+    for s in sessions:
+        s.ended_at = now
+    return len(sessions)
+
+
+def set_disabled(session: Session, username: str, disabled: bool, *, actor: Scope | None = None) -> User:
+    """Disabling ends the user's sessions at once; their tokens stop working too."""
+    user = find_user(session, username)
+    before = user.disabled
+    user.disabled = disabled
+    ended = end_sessions(session, user.id) if disabled else 0
+    audit.record(
+        session,
+        "user.disable" if disabled else "user.enable",
+        object_type="user",
+        object_id=user.id,
+        changes={"disabled": [before, disabled], "sessions_ended": ended},
+        **actor_fields(actor),
+    )
+    return user
+
+
+def set_role(
+    session: Session,
+    username: str,
+    role: str | Role,
+    *,
+    village: str | int | None = None,
+    unit_id: int | None = None,
+    actor: Scope | None = None,
+) -> User:
+    user = find_user(session, username)
+    role = parse_role(role)
+    village_row = find_village(session, village)
+    village_id = village_row.id if village_row and role == Role.COLLECTOR else None
+    unit_id = unit_id if role == Role.REPORTER else None
+    check_role_scope(role, village_id, unit_id)
+    before = {"role": user.role, "village_id": user.village_id, "unit_id": user.unit_id}
+    user.role, user.village_id, user.unit_id = role.value, village_id, unit_id
+    after = {"role": user.role, "village_id": user.village_id, "unit_id": user.unit_id}
+    end_sessions(session, user.id)  # a new role takes effect at the next login
+    audit.record(
+        session,
+        "user.set_role",
+        object_type="user",
+        object_id=user.id,
+        changes={k: [before[k], after[k]] for k in before if before[k] != after[k]},
+        **actor_fields(actor),
+    )
+    return user
+
+
+def change_password(
+    session: Session,
+    hasher: PasswordHasher,
+    user: User,
+    old: str,
+    new: str,
+    *,
+    keep_session_id: int | None = None,
+) -> None:
+    """The user's own change: checks the old password; ends their other sessions."""
+    if not verify(hasher, user.password_hash, old):
+        raise InvalidInput(N_("%(field)s is not your current password."), field="old_password")
+    check_new_password(new, username=user.username)
+    if verify(hasher, user.password_hash, new):
+        raise InvalidInput(N_("%(field)s must differ from the current password."), field="new_password")
+    user.password_hash = hasher.hash(new)
+    user.must_change_password = False
+    user.password_changed_at = utcnow()
+    now = utcnow()
+    for s in session.scalars(
+        select(UserSession).where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+    ):
+        if s.id != keep_session_id:
+            s.ended_at = now
+    audit.record(
+        session, "user.password", object_type="user", object_id=user.id, actor=user.username, user_id=user.id
+    )
+
+
+def reset_password(
+    session: Session, hasher: PasswordHasher, username: str, *, actor: Scope | None = None
+) -> str:
+    """An administrator's reset: a new one-time password, sessions ended."""
+    user = find_user(session, username)
+    password = one_time_password()
+    user.password_hash = hasher.hash(password)
+    user.must_change_password = True
+    end_sessions(session, user.id)
+    audit.record(session, "user.reset_password", object_type="user", object_id=user.id, **actor_fields(actor))
+    return password
+
+
+def list_users(session: Session) -> list[tuple[User, str | None]]:
+    rows = session.execute(
+        select(User, Village.name).outerjoin(Village, Village.id == User.village_id).order_by(User.username)
+    ).all()
+    return [(u, v) for u, v in rows]
+
+
+def token_count(session: Session, user_id: int) -> int:
+    return len(
+        session.scalars(
+            select(ApiToken.id).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+        ).all()
+    )

@@ -1,0 +1,135 @@
+"""Login, logout, password change and personal API tokens."""
+
+from __future__ import annotations
+
+from functools import cache
+from urllib.parse import urlsplit
+
+from argon2 import PasswordHasher
+from flask import Blueprint, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext
+
+from geoapp.domain.errors import InvalidInput, TooManyRequests
+from geoapp.domain.i18n import N_
+from geoapp.domain.roles import ALL_ROLES
+from geoapp.i18n import translate
+from geoapp.services import sessions as sessions_service
+from geoapp.services import users as users_service
+from geoapp.services.passwords import make_hasher
+from geoapp.web.access import access, require_scope
+from geoapp.web.context import database, settings
+
+bp = Blueprint("auth", __name__)
+
+
+@cache
+def _hasher(time_cost: int, memory_kib: int) -> PasswordHasher:
+    return make_hasher(time_cost, memory_kib)
+
+
+def hasher() -> PasswordHasher:
+    s = settings()
+    return _hasher(s.argon2_time_cost, s.argon2_memory_kib)
+
+
+def safe_next(target: str | None) -> str:
+    """Only local paths: never redirect a login to another site."""
+    parts = urlsplit(target or "")
+    if (
+        target
+        and not parts.scheme
+        and not parts.netloc
+        and target.startswith("/")
+        and not target.startswith("//")
+    ):
+        return target
+    return url_for("pages.town")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@access(public=True)
+def login():
+    if request.method == "GET":
+        return render_template("login.html", next=request.args.get("next", ""), username="")
+    username = request.form.get("username", "")[:60]
+    with database().write() as s:
+        result = sessions_service.authenticate(
+            s, hasher(), settings(), username, request.form.get("password", ""), request.remote_addr
+        )
+        raw = sessions_service.start_session(s, result.user, request.remote_addr) if result.user else None
+    if result.locked:
+        minutes = max(1, round(result.retry_after_s / 60))
+        raise TooManyRequests(
+            N_("Too many failed logins: try again in %(minutes)d minutes, or ask the station office."),
+            retry_after_s=result.retry_after_s,
+            minutes=minutes,
+        )
+    if raw is None:
+        error = gettext("Wrong user name or password.")
+        return render_template(
+            "login.html", next=request.form.get("next", ""), username=username, error=error
+        ), 401
+    session.clear()  # a new session at every login
+    session["sid"] = raw
+    session.permanent = True
+    if result.user.must_change_password:
+        return redirect(url_for("auth.password"))
+    return redirect(safe_next(request.form.get("next")))
+
+
+@bp.post("/logout")
+@access(*ALL_ROLES, password_change=True)
+def logout():
+    with database().write() as s:
+        sessions_service.end_session(s, session.get("sid"))
+    session.clear()
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@access(*ALL_ROLES, password_change=True)
+def password():
+    if request.method == "GET":
+        return render_template("password.html", must_change=g.user.must_change_password)
+    new = request.form.get("new_password", "")
+    if new != request.form.get("confirm_password", ""):
+        error = translate(N_("The two new passwords differ: type the same password twice."))
+        return render_template("password.html", must_change=g.user.must_change_password, error=error), 400
+    try:
+        with database().write() as s:
+            user = s.merge(g.user)
+            users_service.change_password(
+                s,
+                hasher(),
+                user,
+                request.form.get("old_password", ""),
+                new,
+                keep_session_id=g.get("session_id"),
+            )
+    except InvalidInput as exc:
+        return render_template(
+            "password.html", must_change=g.user.must_change_password, error=exc.render(translate)
+        ), 400
+    return redirect(url_for("pages.town"))
+
+
+@bp.route("/account/tokens", methods=["GET", "POST"])
+@access(*ALL_ROLES)
+def tokens():
+    scope = require_scope()
+    created = None
+    if request.method == "POST":
+        with database().write() as s:
+            token, raw = sessions_service.create_token(s, s.merge(g.user), request.form.get("name", ""))
+            created = {"name": token.name, "raw": raw}
+    with database().session() as s:
+        rows = sessions_service.list_tokens(s, scope.user_id)
+    return render_template("tokens.html", tokens=rows, created=created)
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+@access(*ALL_ROLES)
+def revoke_token(token_id: int):
+    with database().write() as s:
+        sessions_service.revoke_token(s, require_scope(), token_id)
+    return redirect(url_for("auth.tokens"))
