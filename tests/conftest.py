@@ -251,15 +251,51 @@ class Clients:
     """Logged-in test clients of the demo town, one per role (and two villages)."""
 
     def __init__(self, app, database: Database):
-        from sqlalchemy import select
+        from sqlalchemy import func, select
 
-        from geoapp.store.models import Unit, Village
+        from geoapp.store.models import Building, Person, Unit
 
         with database.session() as s:
-            villages = s.execute(select(Village.id, Village.name).order_by(Village.id)).all()
-            unit_id = s.scalar(select(Unit.id).order_by(Unit.id))
+            # The reporter's unit: one whose building has people; village A is that building's.
+            unit_id, village_a = s.execute(
+                select(Unit.id, Building.village_id)
+                .join(Building, Building.id == Unit.building_id)
+                .where(Building.id.in_(select(Person.building_id)))
+                .order_by(Unit.id)
+                .limit(1)
+            ).one()
+            # Village B: another village with people and units.
+            village_b = s.scalar(
+                select(Building.village_id)
+                .where(Building.village_id != village_a, Building.id.in_(select(Unit.building_id)))
+                .where(
+                    Building.village_id.in_(
+                        select(Building.village_id).join(Person, Person.building_id == Building.id)
+                    )
+                )
+                .group_by(Building.village_id)
+                .order_by(func.min(Building.id))
+                .limit(1)
+            )
+            own_building = s.scalar(select(Unit.building_id).where(Unit.id == unit_id))
+            other_unit, other_building = s.execute(
+                select(Unit.id, Unit.building_id)
+                .join(Building, Building.id == Unit.building_id)
+                .where(Building.village_id == village_b)
+                .order_by(Unit.id)
+                .limit(1)
+            ).one()
+            person_in = lambda condition: s.scalar(  # noqa: E731
+                select(Person.id).join(Building, Building.id == Person.building_id).where(condition)
+                .where(Person.phone.is_not(None), Person.id_type == "resident_id").order_by(Person.id).limit(1)
+            )  # fmt: skip
+            # Own: in the reporter's unit building (village A). Other: in village B.
+            self.own = {"village": village_a, "building": own_building, "unit": unit_id,
+                        "person": person_in(Building.id == own_building)}  # fmt: skip
+            self.other = {"village": village_b, "building": other_building, "unit": other_unit,
+                          "person": person_in(Building.village_id == village_b)}  # fmt: skip
         self.app = app
-        self.village_a, self.village_b = villages[0][0], villages[1][0]
+        self.village_a, self.village_b = village_a, village_b
         self.unit_id = unit_id
         self.users = {
             "collector": add_user(database, "collector_a", "collector", village_id=self.village_a),

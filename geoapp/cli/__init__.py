@@ -39,13 +39,14 @@ def main() -> None:
 
 
 def _register() -> None:
-    from geoapp.cli import db, demo, exports, imports, serve
+    from geoapp.cli import db, demo, exports, imports, serve, users
 
     main.add_command(db.db)
     main.add_command(demo.demo)
     main.add_command(serve.serve)
     main.add_command(imports.import_cmd)
     main.add_command(exports.export_cmd)
+    main.add_command(users.user)
 
 
 _register()

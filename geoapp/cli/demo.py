@@ -45,6 +45,7 @@ def _run(app, *, state, force, if_empty, seed, tasks_path) -> None:
     with db.session() as session:
         if if_empty and town_exists(session):
             click.echo("database already holds a town; nothing to do (use --force to rebuild)")
+            _first_admin(app)
             return
     tasks = read_task_table(tasks_path or settings.gis_data / "task_table.csv")
     summary = build_demo(
@@ -59,3 +60,25 @@ def _run(app, *, state, force, if_empty, seed, tasks_path) -> None:
         f"{summary.households} households, {summary.people} people in {summary.seconds:.1f} s; "
         f"layers written to {gpkg}"
     )
+    _first_admin(app)
+
+
+def _first_admin(app) -> None:
+    """A database without any account gets an administrator with a one-time password,
+    printed here once; there is never a default or fixed password."""
+    from geoapp.cli.users import CLI_ACTOR, app_hasher, one_time_notice, translated
+    from geoapp.domain.i18n import N_
+    from geoapp.services.users import ensure_first_admin
+
+    with app.extensions["geoapp.db"].write() as session:
+        new = ensure_first_admin(session, app_hasher(app), actor=CLI_ACTOR)
+    if new is None:
+        click.echo(translated(N_("Lost the administrator's password? Run: geoapp user reset-password admin")))
+        return
+    rule = "=" * 72
+    click.echo(rule)
+    click.echo(translated(N_("No account existed, so an administrator was created:")))
+    click.echo(f"    {translated(N_('User name'))}: {new.user.username}")
+    click.echo(f"    {translated(N_('One-time password'))}: {new.password}")
+    click.echo(translated(N_("Log in with it and choose your own password.")) + " " + one_time_notice())
+    click.echo(rule)

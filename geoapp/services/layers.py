@@ -11,7 +11,7 @@ import shapely
 from sqlalchemy import LargeBinary, case, func, select, type_coerce
 from sqlalchemy.orm import Session
 
-from geoapp.domain.roles import Scope, mask_phone
+from geoapp.domain.roles import Role, Scope, mask_phone
 from geoapp.services.people import person_view
 from geoapp.services.scoping import scoped, village_filter, visible_building
 from geoapp.store.models import Building, Household, Person, Street, Unit, Village
@@ -54,7 +54,7 @@ def buildings_geojson(
     """
     dialect = session.get_bind().dialect.name
     stmt = scoped(select(Building.id, Building.status, Building.use, raw_geom(Building.geom, dialect)), scope)
-    village_id = village_filter(scope, village_id)
+    village_id = village_filter(session, scope, village_id)
     if village_id is not None:
         stmt = stmt.where(Building.village_id == village_id)
     if bbox is not None:
@@ -129,19 +129,24 @@ def villages_geojson(session: Session) -> bytes:
     return feature_collection([r[0] for r in rows], [r[8] for r in rows], props)
 
 
-def town_bounds(session: Session) -> BBox | None:
-    row = session.execute(
-        select(func.min(Village.minx), func.min(Village.miny), func.max(Village.maxx), func.max(Village.maxy))
-    ).one()
-    if row[0] is None:
+def map_bounds(session: Session, scope: Scope) -> BBox | None:
+    """What a user's map opens on: their village, their unit's buildings, or the town."""
+    if scope.role == Role.COLLECTOR:
+        stmt = select(
+            func.min(Village.minx), func.min(Village.miny), func.max(Village.maxx), func.max(Village.maxy)
+        )
+        row = session.execute(stmt.where(Village.id == scope.village_id)).one()
+    else:
         row = session.execute(
             select(
-                func.min(Building.minx),
-                func.min(Building.miny),
-                func.max(Building.maxx),
-                func.max(Building.maxy),
+                func.min(Village.minx), func.min(Village.miny), func.max(Village.maxx), func.max(Village.maxy)
             )
         ).one()
+    if scope.role == Role.REPORTER or row[0] is None:
+        stmt = select(
+            func.min(Building.minx), func.min(Building.miny), func.max(Building.maxx), func.max(Building.maxy)
+        )
+        row = session.execute(scoped(stmt, scope)).one()
     return None if row[0] is None else tuple(float(v) for v in row)
 
 

@@ -86,7 +86,7 @@ def list_people(
         )
     stmt = select(Person, Building.address).join(Building, Building.id == Person.building_id)
     stmt = scoped(stmt, scope)
-    village_id = village_filter(scope, village_id)
+    village_id = village_filter(session, scope, village_id)
     if village_id is not None:
         stmt = stmt.where(Building.village_id == village_id)
     if query:

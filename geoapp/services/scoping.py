@@ -34,12 +34,16 @@ def scoped(stmt, scope: Scope):
     return stmt if clause is None else stmt.where(clause)
 
 
-def village_filter(scope: Scope, requested: int | None) -> int | None:
-    """The village a listing is limited to; another village than one's own is 'not found'."""
+def village_filter(session: Session, scope: Scope, requested: int | None) -> int | None:
+    """The village a listing is limited to; a village outside one's scope is 'not found'."""
     if scope.role == Role.COLLECTOR:
         if requested is not None and requested != scope.village_id:
             raise NotFound(N_("Village %(id)s does not exist."), id=requested)
         return scope.village_id
+    if scope.role == Role.REPORTER and requested is not None:
+        stmt = select(Building.id).where(Building.village_id == requested).limit(1)
+        if session.scalar(scoped(stmt, scope)) is None:
+            raise NotFound(N_("Village %(id)s does not exist."), id=requested)
     return requested
 
 

@@ -5,23 +5,25 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from geoapp.domain.errors import Conflict, InvalidInput, NotFound
 from geoapp.domain.i18n import N_
 from geoapp.domain.identifiers import normalise_text
 from geoapp.domain.roles import Role, Scope, check_role_scope, parse_role
-from geoapp.services import audit
+from geoapp.services import audit, throttle
 from geoapp.services.audit import utcnow
 from geoapp.services.passwords import check_new_password, one_time_password, verify
 from geoapp.store.models import ApiToken, Unit, User, UserSession, Village
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{3,60}$")
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+PHONE_MAX = 20  # user_account.phone is VARCHAR(20)
 CSV_COLUMNS = {
     "name": ("name", "姓名"),
     "phone": ("phone", "电话", "手机", "手机号"),
@@ -30,12 +32,36 @@ CSV_COLUMNS = {
 }
 ROLE_ALIASES = {"村采集员": "collector", "采集员": "collector", "单位采集员": "reporter", "民警": "officer",
                 "领导": "leader", "管理员": "admin"}  # fmt: skip
+MAX_ROW_PROBLEMS = 20  # shown in one message; the rest are counted
 
 
 @dataclass(frozen=True)
 class NewUser:
     user: User
     password: str  # one-time, shown once, must be changed at first login
+
+
+class RowsRefused(InvalidInput):
+    """A user list with bad lines; ``rows`` holds (line number, what is wrong) for each."""
+
+    def __init__(self, template: str, /, field: str, rows: list[tuple[int, InvalidInput]]) -> None:
+        self.rows = rows
+        super().__init__(template, field=field, problems="")
+
+    def row_messages(self, translate: Callable[[str], str] | None = None) -> list[str]:
+        line = translate(N_("line %(line)d")) if translate else "line %(line)d"
+        return [f"{line % {'line': n}}: {exc.render(translate)}" for n, exc in self.rows]
+
+    def render(self, translate: Callable[[str], str] | None = None) -> str:
+        messages = self.row_messages(translate)
+        problems = "; ".join(messages[:MAX_ROW_PROBLEMS])
+        if len(messages) > MAX_ROW_PROBLEMS:
+            problems += f"; … (+{len(messages) - MAX_ROW_PROBLEMS})"
+        text = translate(self.template) if translate else self.template
+        try:
+            return text % {**self.params, "problems": problems}
+        except (KeyError, ValueError, TypeError):
+            return text
 
 
 def actor_fields(actor: Scope | None) -> dict:
@@ -66,9 +92,16 @@ def find_village(session: Session, value: str | int | None) -> Village | None:
 
 
 def find_user(session: Session, username: str) -> User:
-    user = session.scalar(select(User).where(User.username == username))
+    user = session.scalar(select(User).where(User.username == (username or "").strip()))
     if user is None:
         raise NotFound(N_("There is no user %(name)s."), name=username)
+    return user
+
+
+def get_user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(N_("There is no user %(name)s."), name=user_id)
     return user
 
 
@@ -79,9 +112,29 @@ def _check_username(session: Session, username: str) -> str:
             N_("%(field)s must be 3 to 60 letters, digits or . _ @ - (a phone number works)."),
             field="username",
         )
-    if session.scalar(select(User.id).where(User.username == username)) is not None:
+    # Case-insensitive: "Admin" and "admin" would be two accounts nobody can tell apart.
+    taken = select(User.id).where(func.lower(User.username) == username.lower())
+    if session.scalar(taken) is not None:
         raise Conflict(N_("The user name %(name)s is taken: choose another."), name=username)
     return username
+
+
+def _check_phone(phone: str | None) -> str | None:
+    phone = normalise_text(phone or "")
+    if len(phone) > PHONE_MAX:
+        raise InvalidInput(
+            N_("%(field)s %(value)s is longer than %(n)d characters."),
+            field="phone",
+            value=phone,
+            n=PHONE_MAX,
+        )
+    return phone or None
+
+
+def _check_unit(session: Session, unit_id: int | None) -> int | None:
+    if unit_id is not None and session.get(Unit, unit_id) is None:
+        raise InvalidInput(N_("%(field)s: there is no unit %(value)s."), field="unit", value=unit_id)
+    return unit_id
 
 
 def create_user(
@@ -99,9 +152,9 @@ def create_user(
     """Create an account with a random one-time password (there is no default account)."""
     role = parse_role(role)
     username = _check_username(session, username)
+    phone = _check_phone(phone)
     village_row = find_village(session, village)
-    if unit_id is not None and session.get(Unit, unit_id) is None:
-        raise InvalidInput(N_("%(field)s: there is no unit %(value)s."), field="unit", value=unit_id)
+    unit_id = _check_unit(session, unit_id)
     village_id = village_row.id if village_row and role == Role.COLLECTOR else None
     unit_id = unit_id if role == Role.REPORTER else None
     check_role_scope(role, village_id, unit_id)
@@ -109,7 +162,7 @@ def create_user(
     user = User(
         username=username,
         name=(name or "").strip()[:100],
-        phone=(phone or None),
+        phone=phone,
         role=role.value,
         village_id=village_id,
         unit_id=unit_id,
@@ -137,24 +190,67 @@ def _csv_column(fieldnames: list[str], role: str) -> str | None:
     return None
 
 
+def _csv_text(data: bytes | str, source: str) -> str:
+    if isinstance(data, str):
+        return data.lstrip("\ufeff")
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise InvalidInput(
+        N_("%(field)s is neither UTF-8 nor GB18030 text: save the CSV as UTF-8."), field=source
+    )
+
+
+def _csv_phone(value: str) -> str:
+    """``138-1234-5678``, ``+86 138 1234 5678``, full-width digits → ``13812345678``."""
+    phone = normalise_text(value).replace("-", "")
+    if phone.startswith("+86"):
+        phone = phone[3:]
+    elif phone.startswith("86") and len(phone) == 13:
+        phone = phone[2:]
+    return phone
+
+
+def _check_row(
+    session: Session, row: dict, columns: dict, seen: set[str]
+) -> tuple[str, str, Role, Village | None]:
+    """One CSV line → (phone, name, role, village); raises InvalidInput naming what is wrong."""
+    raw_phone = (row.get(columns["phone"]) or "").strip()
+    raw_role = (row.get(columns["role"]) or "").strip()
+    name = (row.get(columns["name"]) or "").strip()
+    village = (row.get(columns["village"]) or "").strip() if columns["village"] else ""
+    if not name:
+        raise InvalidInput(N_("%(field)s is empty: write the person's name."), field="name")
+    phone = _csv_phone(raw_phone)
+    if not MOBILE_RE.match(phone):
+        raise InvalidInput(
+            N_("%(field)s %(value)s is not a mobile number (11 digits starting with 1)."),
+            field="phone",
+            value=raw_phone or "—",
+        )
+    if phone in seen:
+        raise InvalidInput(N_("%(field)s %(value)s appears twice in the file."), field="phone", value=phone)
+    seen.add(phone)
+    if session.scalar(select(User.id).where(User.username == phone)) is not None:
+        raise InvalidInput(N_("%(field)s %(value)s already has an account."), field="phone", value=phone)
+    role = parse_role(ROLE_ALIASES.get(raw_role, raw_role))
+    if role == Role.REPORTER:
+        raise InvalidInput(N_("%(field)s: unit reporters are created one by one."), field="role")
+    village_row = find_village(session, village) if village else None
+    check_role_scope(role, village_row.id if village_row else None, None)
+    return phone, name, role, village_row
+
+
 def import_users_csv(
     session: Session, hasher: PasswordHasher, data: bytes | str, *, source: str, actor: Scope | None = None
 ) -> list[NewUser]:
-    """One line per user (name, phone, role, village); all or nothing. The phone is the user name."""
-    if isinstance(data, bytes):
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                text = data.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            raise InvalidInput(
-                N_("%(field)s is neither UTF-8 nor GB18030 text: save the CSV as UTF-8."), field=source
-            )
-    else:
-        text = data
-    reader = csv.DictReader(io.StringIO(text))
+    """One line per user (name, phone, role, village); all or nothing. The phone is the user name.
+
+    Every line is checked before any account is created; a bad line refuses the whole
+    file with ``RowsRefused`` naming each bad line (as the file numbers its lines)."""
+    reader = csv.DictReader(io.StringIO(_csv_text(data, source)))
     fields = reader.fieldnames or []
     columns = {role: _csv_column(fields, role) for role in CSV_COLUMNS}
     missing = [role for role, col in columns.items() if col is None and role != "village"]
@@ -166,42 +262,27 @@ def import_users_csv(
             field=source,
             missing=", ".join(missing),
         )
-    problems: list[str] = []
+    problems: list[tuple[int, InvalidInput]] = []
     rows = []
     seen: set[str] = set()
-    for line, row in enumerate(reader, start=2):
-        phone = normalise_text(row.get(columns["phone"]) or "")
-        raw_role = (row.get(columns["role"]) or "").strip()
-        name = (row.get(columns["name"]) or "").strip()
-        village = (row.get(columns["village"]) or "").strip() if columns["village"] else ""
-        if not MOBILE_RE.match(phone):
-            problems.append(f"{line}: phone {phone or '—'}")
-            continue
-        if phone in seen or session.scalar(select(User.id).where(User.username == phone)) is not None:
-            problems.append(f"{line}: duplicate {phone}")
-            continue
-        seen.add(phone)
+    for row in reader:
+        if not any((value or "").strip() for value in row.values() if isinstance(value, str)):
+            continue  # a blank line, or Excel's ",,,"
         try:
-            role = parse_role(ROLE_ALIASES.get(raw_role, raw_role))
-            village_row = find_village(session, village) if village else None
-            check_role_scope(
-                role, village_row.id if village_row else None, 0 if role == Role.REPORTER else None
-            )
-            if role == Role.REPORTER:
-                raise InvalidInput(N_("%(field)s: unit reporters are created one by one."), field="role")
+            rows.append(_check_row(session, row, columns, seen))
         except InvalidInput as exc:
-            problems.append(
-                f"{line}: {exc.params.get('field')} {exc.params.get('value', raw_role or village)}"
-            )
-            continue
-        rows.append((phone, name, role, village_row))
+            problems.append((reader.line_num, exc))
     if problems:
-        raise InvalidInput(
+        raise RowsRefused(
             N_(
                 "%(field)s has rows that cannot be imported (line: problem): %(problems)s. Nothing was created; fix them and import again."
             ),
             field=source,
-            problems="; ".join(problems[:20]) + (" …" if len(problems) > 20 else ""),
+            rows=problems,
+        )
+    if not rows:
+        raise InvalidInput(
+            N_("%(field)s lists nobody: write one line per person under the header."), field=source
         )
     created = [
         create_user(
@@ -226,6 +307,19 @@ def import_users_csv(
     return created
 
 
+FIRST_ADMIN = "admin"
+
+
+def ensure_first_admin(
+    session: Session, hasher: PasswordHasher, *, actor: Scope | None = None
+) -> NewUser | None:
+    """An administrator "admin" with a one-time password when no account exists at all
+    (a fresh town); None when there is any account."""
+    if session.scalar(select(func.count(User.id))):
+        return None
+    return create_user(session, hasher, username=FIRST_ADMIN, role=Role.ADMIN, actor=actor)
+
+
 def end_sessions(session: Session, user_id: int) -> int:
     now = utcnow()
     sessions = session.scalars(
@@ -236,9 +330,31 @@ def end_sessions(session: Session, user_id: int) -> int:
     return len(sessions)
 
 
+def _check_not_self(user: User, actor: Scope | None) -> None:
+    if actor is not None and actor.user_id is not None and actor.user_id == user.id:
+        raise Conflict(N_("You cannot disable yourself or change your own role: ask another administrator."))
+
+
+def _check_admin_remains(session: Session, user: User) -> None:
+    """Never leave the town without an enabled administrator."""
+    if user.role != Role.ADMIN.value or user.disabled:
+        return
+    others = select(func.count(User.id)).where(
+        User.role == Role.ADMIN.value, User.disabled.is_(False), User.id != user.id
+    )
+    if not session.scalar(others):
+        raise Conflict(
+            N_("%(name)s is the last enabled administrator: make another administrator first."),
+            name=user.username,
+        )
+
+
 def set_disabled(session: Session, username: str, disabled: bool, *, actor: Scope | None = None) -> User:
     """Disabling ends the user's sessions at once; their tokens stop working too."""
     user = find_user(session, username)
+    if disabled:
+        _check_not_self(user, actor)
+        _check_admin_remains(session, user)
     before = user.disabled
     user.disabled = disabled
     ended = end_sessions(session, user.id) if disabled else 0
@@ -262,10 +378,18 @@ def set_role(
     unit_id: int | None = None,
     actor: Scope | None = None,
 ) -> User:
+    """A new role (and village or unit). Without a village (unit), a collector (reporter)
+    keeps the one they have. Their sessions end: the new role applies at the next login."""
     user = find_user(session, username)
     role = parse_role(role)
     village_row = find_village(session, village)
-    village_id = village_row.id if village_row and role == Role.COLLECTOR else None
+    unit_id = _check_unit(session, unit_id)
+    if role.value != user.role:
+        _check_not_self(user, actor)
+        _check_admin_remains(session, user)
+    village_id = village_row.id if village_row else (user.village_id if village is None else None)
+    unit_id = unit_id if unit_id is not None else user.unit_id
+    village_id = village_id if role == Role.COLLECTOR else None
     unit_id = unit_id if role == Role.REPORTER else None
     check_role_scope(role, village_id, unit_id)
     before = {"role": user.role, "village_id": user.village_id, "unit_id": user.unit_id}
@@ -315,12 +439,14 @@ def change_password(
 def reset_password(
     session: Session, hasher: PasswordHasher, username: str, *, actor: Scope | None = None
 ) -> str:
-    """An administrator's reset: a new one-time password, sessions ended."""
+    """An administrator's reset: a new one-time password, sessions ended, login lockout lifted."""
     user = find_user(session, username)
     password = one_time_password()
     user.password_hash = hasher.hash(password)
     user.must_change_password = True
     end_sessions(session, user.id)
+    # The person locked out after failed logins can use the new password at once.
+    throttle.clear(session, f"login:user:{user.username.strip().lower()}")
     audit.record(session, "user.reset_password", object_type="user", object_id=user.id, **actor_fields(actor))
     return password
 
@@ -330,6 +456,20 @@ def list_users(session: Session) -> list[tuple[User, str | None]]:
         select(User, Village.name).outerjoin(Village, Village.id == User.village_id).order_by(User.username)
     ).all()
     return [(u, v) for u, v in rows]
+
+
+@dataclass(frozen=True)
+class ScopeChoices:
+    """What a user's village or unit may be set to: (id, name) pairs."""
+
+    villages: list[tuple[int, str]]
+    units: list[tuple[int, str]]
+
+
+def scope_choices(session: Session) -> ScopeChoices:
+    villages = session.execute(select(Village.id, Village.name).order_by(Village.code)).all()
+    units = session.execute(select(Unit.id, Unit.name).order_by(Unit.name, Unit.id)).all()
+    return ScopeChoices([(i, n) for i, n in villages], [(i, n) for i, n in units])
 
 
 def token_count(session: Session, user_id: int) -> int:

@@ -141,14 +141,14 @@ def init_access(app: Flask) -> None:
         if policy.public and endpoint == "static":
             return None
         _identify()
+        if not policy.public and g.scope is None:
+            if wants_json():
+                raise Unauthenticated(N_("Log in first."))
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         if request.method not in SAFE_METHODS and not g.via_token:
             csrf.protect()
         if policy.public:
             return None
-        if g.scope is None:
-            if wants_json():
-                raise Unauthenticated(N_("Log in first."))
-            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         if g.user.must_change_password and not policy.password_change and not g.via_token:
             if wants_json():
                 raise Forbidden(N_("Change your one-time password first."))

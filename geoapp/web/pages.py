@@ -5,13 +5,16 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request, session
 from flask_babel import gettext
 
-from geoapp.domain.roles import ALL_ROLES
+from geoapp.domain.errors import InvalidInput
+from geoapp.domain.i18n import N_
+from geoapp.domain.roles import ALL_ROLES, PERSONAL_DATA_ROLES, Role
 from geoapp.i18n import LOCALES
 from geoapp.maps.render import render_map
 from geoapp.maps.town import town_map
-from geoapp.services.layers import town_bounds
-from geoapp.web.access import access
-from geoapp.web.context import read_session
+from geoapp.services import people as people_service
+from geoapp.services.layers import map_bounds
+from geoapp.web.access import access, require_scope
+from geoapp.web.context import database, read_session, settings
 from geoapp.web.security import csp_nonce
 
 bp = Blueprint("pages", __name__)
@@ -27,5 +30,33 @@ def _remember_language():
 @bp.get("/")
 @access(*ALL_ROLES)
 def town():
-    m = town_map(town_bounds(read_session()))
-    return render_template("map.html", parts=render_map(m, csp_nonce()), title=gettext("Town map"))
+    scope = require_scope()
+    m = town_map(map_bounds(read_session(), scope), village_id=scope.village_id)
+    title = gettext("Village map") if scope.role == Role.COLLECTOR else gettext("Town map")
+    return render_template("map.html", parts=render_map(m, csp_nonce()), title=title)
+
+
+def _page_number() -> int:
+    try:
+        return max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        raise InvalidInput(N_("%(field)s must be a whole number."), field="page") from None
+
+
+@bp.get("/people")
+@access(*PERSONAL_DATA_ROLES)
+def people():
+    scope = require_scope()
+    query = request.args.get("q", "")[:50]
+    page = people_service.list_people(read_session(), scope, settings(), query=query, page=_page_number())
+    with database().write() as s:
+        people_service.count_read(s, scope, len(page.items))
+    pages = max(1, -(-page.total // page.per_page))
+    return render_template(
+        "people.html",
+        page=page,
+        pages=pages,
+        query=query,
+        may_reveal=scope.may_reveal,
+        title=gettext("People"),
+    )

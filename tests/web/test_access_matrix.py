@@ -1,0 +1,177 @@
+"""The access matrix, generated from the app's route table.
+
+Every endpoint is listed here once with who may call it and which objects it
+reaches. The test calls each endpoint as every role, on an object in the caller's
+own village/unit and on one in another village, and anonymously. An endpoint in
+the app that is missing here (or has no @access declaration) fails the suite.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import select
+
+from geoapp.store.models import ApiToken, Building
+from geoapp.web.access import policy_for
+
+ROLES = ("collector", "reporter", "officer", "leader", "admin")
+ALL = frozenset(ROLES)
+PEOPLE = frozenset({"collector", "reporter", "officer", "admin"})
+EDIT = frozenset({"collector", "reporter", "officer", "admin"})
+TOWN = frozenset({"officer", "leader", "admin"})
+STAFF = frozenset({"officer", "admin"})
+ADMIN = frozenset({"admin"})
+PUBLIC = None
+
+
+@dataclass(frozen=True)
+class Case:
+    method: str
+    path: str  # {village} {building} {person} {unit} {token} {user} filled per call
+    roles: frozenset[str] | None  # None: public
+    scoped: bool = False  # objects outside the caller's village/unit are "not found"
+    body: dict | None = None
+
+
+# Written down once. Adding an endpoint to the app without adding it here fails.
+EXPECTED: dict[str, Case] = {
+    "static": Case("GET", "/static/css/geoapp.css", PUBLIC),
+    "vendor.asset": Case("GET", "/vendor/leaflet/dist/leaflet.css", PUBLIC),
+    "auth.login": Case("GET", "/login", PUBLIC),
+    "auth.logout": Case("POST", "/logout", ALL),
+    "auth.password": Case("GET", "/account/password", ALL),
+    "auth.tokens": Case("GET", "/account/tokens", ALL),
+    "auth.revoke_token": Case("POST", "/account/tokens/{token}/revoke", ALL, scoped=True),
+    "pages.town": Case("GET", "/", ALL),
+    "pages.people": Case("GET", "/people", PEOPLE),
+    "api.villages": Case("GET", "/api/villages.geojson", ALL),
+    "api.streets": Case("GET", "/api/streets.geojson", ALL),
+    "api.buildings": Case("GET", "/api/buildings.geojson?village={village}", ALL, scoped=True),
+    "api.building": Case("GET", "/api/buildings/{building}", ALL, scoped=True),
+    "api.update_building": Case("PATCH", "/api/buildings/{building}", EDIT, scoped=True, body={"floors": 3}),
+    "api.people_list": Case("GET", "/api/people?village={village}", PEOPLE, scoped=True),
+    "api.person": Case("GET", "/api/people/{person}", PEOPLE, scoped=True),
+    "api.reveal": Case("POST", "/api/people/{person}/reveal", STAFF, scoped=True, body={"field": "phone"}),
+    "api.unit": Case("GET", "/api/units/{unit}", ALL, scoped=True),
+}
+
+
+def test_every_endpoint_declares_its_access_and_is_in_the_matrix(demo_app):
+    endpoints = {rule.endpoint for rule in demo_app.url_map.iter_rules()}
+    undeclared = sorted(e for e in endpoints if policy_for(demo_app, e) is None)
+    assert undeclared == [], f"endpoints without @access: {undeclared}"
+    assert sorted(endpoints - set(EXPECTED)) == [], "endpoints missing from the access matrix"
+    assert sorted(set(EXPECTED) - endpoints) == [], "matrix lists endpoints the app does not have"
+
+
+def _declared_roles(app, endpoint):
+    policy = policy_for(app, endpoint)
+    return None if policy.public else {r.value for r in policy.roles}
+
+
+def test_matrix_matches_the_declarations(demo_app):
+    for endpoint, case in EXPECTED.items():
+        assert _declared_roles(demo_app, endpoint) == (None if case.roles is None else set(case.roles)), (
+            endpoint
+        )
+
+
+def _fill(case: Case, objects: dict) -> str:
+    return case.path.format(**objects)
+
+
+def _call(client, case: Case, url: str, headers: dict):
+    kwargs = {"headers": headers}
+    if case.body is not None:
+        kwargs["json"] = case.body
+    return getattr(client, case.method.lower())(url, **kwargs)
+
+
+def _expected(role: str | None, case: Case, own: bool, path: str) -> str:
+    if case.roles is None:
+        return "ok"
+    if role is None:
+        return "login"
+    if role not in case.roles:
+        return "forbidden"
+    if case.scoped and not own and role in ("collector", "reporter"):
+        return "not_found"
+    if case.scoped and path.startswith("/account/tokens") and not own and role != "admin":
+        return "not_found"
+    return "ok"
+
+
+def _outcome(response) -> str:
+    if response.status_code == 401 or (response.status_code == 302 and "/login" in response.location):
+        return "login"
+    if response.status_code == 403:
+        return "forbidden"
+    if response.status_code == 404:
+        return "not_found"
+    if response.status_code < 400:
+        return "ok"
+    return f"error {response.status_code}: {response.get_data(as_text=True)[:200]}"
+
+
+def test_access_matrix(clients, demo_db):
+    """endpoint × role × own/other village or unit, and anonymous."""
+    tokens = {}
+    for who in ROLES:  # each role owns a token; "other" is the admin's
+        clients(who).post("/account/tokens", data={"name": "matrix"}, headers=clients.csrf(who))
+    with demo_db.session() as s:
+        for who in ROLES:
+            tokens[who] = s.scalar(
+                select(ApiToken.id).where(ApiToken.user_id == clients.users[who]).order_by(ApiToken.id.desc())
+            )
+    failures, cases = [], 0
+    for endpoint, case in EXPECTED.items():
+        if endpoint == "auth.logout":
+            continue  # ends the session: checked last
+        for role in (*ROLES, None):
+            for own in (True, False):
+                objects = dict(clients.own if own else clients.other)
+                objects["token"] = tokens[role] if (own and role) else tokens["admin"]
+                if role == "admin" and not own:
+                    objects["token"] = tokens["officer"]
+                url = _fill(case, objects)
+                body = dict(case.body) if case.body else None
+                if case.method == "PATCH":
+                    with demo_db.session() as s:
+                        body["version"] = s.scalar(
+                            select(Building.version).where(Building.id == objects["building"])
+                        )
+                test_case = Case(case.method, case.path, case.roles, case.scoped, body)
+                client = clients(role)
+                headers = clients.csrf(role) if role and case.method != "GET" else {}
+                if role is None and case.method != "GET":
+                    headers = {}
+                with _call(client, test_case, url, headers) as response:  # close streamed files
+                    got = _outcome(response)
+                expected = _expected(role, case, own, case.path)
+                cases += 1
+                if got != expected:
+                    failures.append(f"{case.method} {url} as {role or 'anonymous'} ({'own' if own else 'other'}): "
+                                    f"expected {expected}, got {got}")  # fmt: skip
+    for role in ROLES:
+        client = clients(role)
+        r = client.post("/logout", headers=clients.csrf(role))
+        cases += 1
+        if r.status_code != 302 or client.get("/api/villages.geojson").status_code != 401:
+            failures.append(f"POST /logout as {role}: {r.status_code}, session still alive")
+    assert failures == [], "\n".join(failures)
+    assert cases == (len(EXPECTED) - 1) * (len(ROLES) + 1) * 2 + len(ROLES)
+    print(f"access matrix: {cases} endpoint × role × own/other cases")
+
+
+@pytest.mark.parametrize("path", ["/api/buildings.geojson?village={other}", "/api/people?village={other}"])
+def test_asking_for_another_village_leaks_nothing(clients, path):
+    client = clients("collector")
+    r = client.get(path.format(other=clients.village_b))
+    assert r.status_code == 404
+    missing = client.get(path.format(other=999_999))
+    assert missing.status_code == 404
+    assert r.get_json()["message"].replace(str(clients.village_b), "?") == missing.get_json()[
+        "message"
+    ].replace("999999", "?")
