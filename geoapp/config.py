@@ -37,6 +37,8 @@ class Settings:
     person_read_window_minutes: int = 10
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
+    # Visit proof (issue 4): submissions farther than this from the house are flagged.
+    visit_max_distance_m: float = 100.0
     secure_cookies: bool = False  # set by `serve --cert` or GEOAPP_SECURE_COOKIES=1
 
     @classmethod
@@ -71,6 +73,8 @@ class Settings:
         ):
             if v := env.get(f"GEOAPP_{name.upper()}"):
                 values[name] = int(v)
+        if v := env.get("GEOAPP_VISIT_MAX_DISTANCE_M"):
+            values["visit_max_distance_m"] = float(v)
         if env.get("GEOAPP_SECURE_COOKIES") == "1":
             values["secure_cookies"] = True
         values.update(overrides)

@@ -260,14 +260,15 @@ class Clients:
             unit_id, village_a = s.execute(
                 select(Unit.id, Building.village_id)
                 .join(Building, Building.id == Unit.building_id)
-                .where(Building.id.in_(select(Person.building_id)))
+                .where(Building.id.in_(select(Person.building_id)), Building.status != "verified")
                 .order_by(Unit.id)
                 .limit(1)
             ).one()
             # Village B: another village with people and units.
             village_b = s.scalar(
                 select(Building.village_id)
-                .where(Building.village_id != village_a, Building.id.in_(select(Unit.building_id)))
+                .where(Building.village_id != village_a, Building.status != "verified")
+                .where(Building.id.in_(select(Unit.building_id)))
                 .where(
                     Building.village_id.in_(
                         select(Building.village_id).join(Person, Person.building_id == Building.id)
@@ -281,7 +282,7 @@ class Clients:
             other_unit, other_building = s.execute(
                 select(Unit.id, Unit.building_id)
                 .join(Building, Building.id == Unit.building_id)
-                .where(Building.village_id == village_b)
+                .where(Building.village_id == village_b, Building.status != "verified")
                 .order_by(Unit.id)
                 .limit(1)
             ).one()

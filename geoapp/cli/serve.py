@@ -23,10 +23,14 @@ def serve(host: str, port: int, threads: int, cert: Path | None, key: Path | Non
     from cheroot import wsgi
 
     from geoapp import create_app
+    from geoapp.config import Settings
 
     if bool(cert) != bool(key):
         raise click.UsageError("--cert and --key go together")
-    app = create_app()
+    settings = Settings.from_env()
+    if cert:  # cookies only over HTTPS once the app is served over HTTPS
+        settings = Settings.from_env(secure_cookies=True)
+    app = create_app(settings)
     server = wsgi.Server((host, port), app, numthreads=threads, server_name="geoapp")
     scheme = "http"
     if cert and key:

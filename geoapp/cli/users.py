@@ -200,6 +200,12 @@ def _open_private(path: Path):
             N_("%(field)s already exists: choose a new file name (earlier passwords are not overwritten)."),
             field=str(path),
         ) from None
+    except OSError as exc:
+        raise InvalidInput(
+            N_("%(field)s cannot be created (%(reason)s): check the folder."),
+            field=str(path),
+            reason=exc.strerror,
+        ) from None
     os.fchmod(fd, 0o600)
     return os.fdopen(fd, "w", encoding="utf-8-sig", newline="")  # -sig: Excel reads the Chinese names
 

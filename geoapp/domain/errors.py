@@ -20,8 +20,14 @@ class GeoappError(Exception):
 
     def render(self, translate: Callable[[str], str] | None = None) -> str:
         text = translate(self.template) if translate else self.template
+        params = self.params
+        if translate and params.get("field"):
+            from geoapp.domain.fields import FIELD_LABELS
+
+            label = FIELD_LABELS.get(params["field"])
+            params = {**params, "field": translate(label)} if label else params
         try:
-            return text % self.params if self.params else text
+            return text % params if params else text
         except (KeyError, ValueError, TypeError):
             return text
 

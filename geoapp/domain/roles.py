@@ -29,6 +29,8 @@ ALL_ROLES = frozenset(Role)
 TOWN_ROLES = frozenset({Role.OFFICER, Role.LEADER, Role.ADMIN})
 # Roles that may see one person's identifying fields (masked unless revealed).
 PERSONAL_DATA_ROLES = frozenset({Role.COLLECTOR, Role.REPORTER, Role.OFFICER, Role.ADMIN})
+# Roles that collect and edit records (within their scope).
+EDITOR_ROLES = frozenset({Role.COLLECTOR, Role.REPORTER, Role.OFFICER, Role.ADMIN})
 # Roles that may reveal a full ID number or phone (each reveal is audited).
 REVEAL_ROLES = frozenset({Role.OFFICER, Role.ADMIN})
 

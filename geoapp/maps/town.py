@@ -7,7 +7,9 @@ from flask import url_for
 from flask_babel import gettext
 
 from geoapp.domain.status import STATUS_COLOURS, STATUS_LABELS
+from geoapp.domain.visits import FLAG_LABELS
 from geoapp.maps.base import base_map
+from geoapp.maps.collector import add_collector_tools
 from geoapp.maps.layers import RemoteGeoJson
 from geoapp.maps.legend import Legend
 
@@ -19,11 +21,18 @@ def status_style() -> dict:
     }
 
 
-def town_map(bounds, *, village_id: int | None = None) -> folium.Map:
+def town_map(bounds, *, village_id: int | None = None, collect: bool = False) -> folium.Map:
     m = base_map(bounds)
     query = {"village": village_id} if village_id else {}
     RemoteGeoJson(url_for("api.villages"), gettext("Village boundaries"), "villages", preload=True).add_to(m)
-    RemoteGeoJson(url_for("api.streets"), gettext("Streets"), "streets", by_view=True, preload=True).add_to(m)
+    RemoteGeoJson(
+        url_for("api.streets"),
+        gettext("Streets"),
+        "streets",
+        by_view=True,
+        preload=True,
+        text={"left": gettext("{name}: {n} left")},
+    ).add_to(m)
     RemoteGeoJson(
         url_for("api.buildings", **query),
         gettext("Houses"),
@@ -32,6 +41,7 @@ def town_map(bounds, *, village_id: int | None = None) -> folium.Map:
         preload=True,
         detailUrl=url_for("api.building", building_id=0).rsplit("0", 1)[0],
         status=status_style(),
+        flags={f.value: gettext(label) for f, label in FLAG_LABELS.items()},
         text={
             "address": gettext("Address"),
             "status": gettext("Status"),
@@ -39,6 +49,7 @@ def town_map(bounds, *, village_id: int | None = None) -> folium.Map:
             "floors": gettext("Floors"),
             "units": gettext("Units"),
             "reason": gettext("Returned because"),
+            "flag": gettext("Visit proof"),
             "truncated": gettext("Too many houses in view: zoom in to see them all."),
         },
     ).add_to(m)
@@ -46,5 +57,7 @@ def town_map(bounds, *, village_id: int | None = None) -> folium.Map:
         gettext("Collection status"),
         [(STATUS_COLOURS[s], gettext(label)) for s, label in STATUS_LABELS.items()],
     ).add_to(m)
-    folium.LayerControl(collapsed=False).add_to(m)
+    folium.LayerControl(collapsed=True).add_to(m)
+    if collect:
+        add_collector_tools(m)
     return m

@@ -73,14 +73,32 @@ def buildings_geojson(
     )
 
 
-def streets_geojson(session: Session, *, bbox: BBox | None = None) -> bytes:
+def streets_geojson(session: Session, scope: Scope, *, bbox: BBox | None = None) -> bytes:
+    """Streets with how many houses fronting them (in the caller's scope) are still
+    uncollected: a street is uncollected while ``left`` > 0."""
     dialect = session.get_bind().dialect.name
-    stmt = select(Street.id, Street.name, Street.kind, raw_geom(Street.geom, dialect))
+    counts = scoped(
+        select(
+            Building.street_id.label("sid"),
+            func.count().label("houses"),
+            func.sum(case((Building.status == "uncollected", 1), else_=0)).label("left"),
+        ).where(Building.street_id.is_not(None)),
+        scope,
+    )
+    counts = counts.group_by(Building.street_id).subquery()
+    stmt = select(
+        Street.id,
+        Street.name,
+        Street.kind,
+        func.coalesce(counts.c.houses, 0),
+        func.coalesce(counts.c.left, 0),
+        raw_geom(Street.geom, dialect),
+    ).outerjoin(counts, counts.c.sid == Street.id)
     if bbox is not None:
         stmt = stmt.where(bbox_filter(Street, bbox, dialect))
     rows = session.execute(stmt.order_by(Street.id)).all()
-    props = [orjson.dumps({"name": r[1], "kind": r[2]}) for r in rows]
-    return feature_collection([r[0] for r in rows], [r[3] for r in rows], props)
+    props = [orjson.dumps({"name": r[1], "kind": r[2], "houses": int(r[3]), "left": int(r[4])}) for r in rows]
+    return feature_collection([r[0] for r in rows], [r[5] for r in rows], props)
 
 
 def villages_geojson(session: Session) -> bytes:
@@ -168,6 +186,8 @@ def building_detail(session: Session, scope: Scope, building_id: int) -> dict:
         "structure": b.structure,
         "status": b.status,
         "return_reason": b.return_reason,
+        "visit_flag": b.visit_flag,
+        "visit_distance_m": b.visit_distance_m,
         "version": b.version,
         "units": [u.name for u in units],
         "unit_details": [

@@ -18,9 +18,11 @@ from datetime import timedelta
 
 import geopandas as gpd
 import numpy as np
+import orjson
 import pandas as pd
+import pyogrio
 import shapely
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from geoapp.config import Settings
@@ -28,7 +30,7 @@ from geoapp.domain.errors import Forbidden, NotFound, TooManyRequests
 from geoapp.domain.i18n import N_
 from geoapp.domain.roles import Role, Scope, mask_id_number, mask_phone
 from geoapp.services import audit, people, throttle
-from geoapp.services.exporter import HEADERS, LONLAT, SHEETS, excel_frame, neutralise
+from geoapp.services.exporter import LONLAT, SHEETS, excel_frame, neutralise
 from geoapp.services.layers import raw_geom
 from geoapp.services.scoping import scoped, village_filter
 from geoapp.store.db import Database
@@ -68,7 +70,7 @@ MIMETYPES: dict[str, str] = {
 @dataclass(frozen=True)
 class ExportFile:
     body: bytes
-    mimetype: str
+    content_type: str
     filename: str
     rows: int
 
@@ -187,7 +189,19 @@ def _units(session: Session, scope: Scope, village_id: int | None) -> gpd.GeoDat
     if village_id is not None:
         stmt = stmt.where(Building.village_id == village_id)
     rows = session.execute(stmt.order_by(Unit.id)).all()
-    names = ["id", "name", "uscc", "kind", "legal_rep", "phone", "status", "building_id", "address", "lon", "lat"]
+    names = [
+        "id",
+        "name",
+        "uscc",
+        "kind",
+        "legal_rep",
+        "phone",
+        "status",
+        "building_id",
+        "address",
+        "lon",
+        "lat",
+    ]
     data = {n: [r[i] for r in rows] for i, n in enumerate(names)}
     geometry = shapely.points([(r[-2], r[-1]) for r in rows]) if rows else np.array([], dtype=object)
     frame = gpd.GeoDataFrame(data, geometry=geometry, crs=LONLAT)
@@ -196,7 +210,7 @@ def _units(session: Session, scope: Scope, village_id: int | None) -> gpd.GeoDat
     return frame
 
 
-def _people(session: Session, scope: Scope, village_id: int | None) -> pd.DataFrame:
+def _people_query(session: Session, scope: Scope, village_id: int | None):
     stmt = scoped(
         select(
             Person.id,
@@ -219,7 +233,16 @@ def _people(session: Session, scope: Scope, village_id: int | None) -> pd.DataFr
     village_id = village_filter(session, scope, village_id)
     if village_id is not None:
         stmt = stmt.where(Building.village_id == village_id)
-    rows = session.execute(stmt.order_by(Person.id)).all()
+    return stmt
+
+
+def count_people(session: Session, scope: Scope, village_id: int | None = None) -> int:
+    stmt = _people_query(session, scope, village_id)
+    return int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+
+
+def _people(session: Session, scope: Scope, village_id: int | None) -> pd.DataFrame:
+    rows = session.execute(_people_query(session, scope, village_id).order_by(Person.id)).all()
     unmasked = scope.role in UNMASKED_ROLES
     records = []
     for r in rows:
@@ -259,13 +282,31 @@ def spreadsheet_table(frame: pd.DataFrame | gpd.GeoDataFrame, layer: str) -> pd.
 
 def render(frame: pd.DataFrame | gpd.GeoDataFrame, layer: str, fmt: str) -> bytes:
     if fmt == "geojson":
-        return frame.set_index("id", drop=False).to_json(na="null", drop_id=False).encode()
+        return _geojson(frame)
     table = spreadsheet_table(frame, layer)
     if fmt == "csv":
-        return ("\ufeff" + table.to_csv(index=False)).encode("utf-8")  # the BOM tells Excel: UTF-8
+        # RFC 4180 line ends, so that a field holding a line break is quoted; the BOM tells Excel: UTF-8
+        return ("\ufeff" + table.to_csv(index=False, lineterminator="\r\n")).encode("utf-8")
+    return _xlsx(table, SHEET_NAMES[layer])
+
+
+def _geojson(frame: gpd.GeoDataFrame) -> bytes:
+    """A FeatureCollection in lon/lat (RFC 7946); each feature's id is the row's id."""
+    collection = frame.to_geo_dict(na="null", drop_id=True)
+    for feature in collection["features"]:
+        feature["id"] = feature["properties"]["id"]
+    return orjson.dumps(collection)
+
+
+def _xlsx(table: pd.DataFrame, sheet: str) -> bytes:
+    """GDAL's XLSX writer: ten times faster than openpyxl for a town's houses. It leaves
+    out the header row of an empty sheet, so an empty table goes through openpyxl."""
     buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        table.to_excel(writer, sheet_name=SHEET_NAMES[layer], index=False)
+    if len(table):
+        pyogrio.write_dataframe(table, buffer, driver="XLSX", layer=sheet)
+    else:
+        with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+            table.to_excel(writer, sheet_name=sheet, index=False)
     return buffer.getvalue()
 
 
@@ -315,9 +356,9 @@ def export_layer(
             )
         raise
     with database.session() as read:
+        if layer == "people":  # refuse before reading thousands of people
+            _check_allowance(read, scope, settings, count_people(read, scope, village_id))
         frame = layer_frame(read, scope, layer, village_id)
-        if layer == "people":
-            _check_allowance(read, scope, settings, len(frame))
     body = render(frame, layer, fmt)
     with database.write() as s:
         if layer == "people":

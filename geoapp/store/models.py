@@ -83,6 +83,9 @@ class Building(SpatialMixin, Base):
     updated_at: Mapped[datetime | None] = mapped_column(DateTime)
     collected_at: Mapped[datetime | None] = mapped_column(DateTime)
     verified_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Visit proof of the latest submission: None, "far" or "no_position" (flagged).
+    visit_flag: Mapped[str | None] = mapped_column(String(20))
+    visit_distance_m: Mapped[float | None] = mapped_column(Float)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
@@ -114,6 +117,7 @@ class Unit(Base):
     kind: Mapped[str] = mapped_column(String(20), nullable=False, default="shop")
     legal_rep: Mapped[str | None] = mapped_column(String(100))
     phone: Mapped[str | None] = mapped_column(String(20))
+    staff: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(20), nullable=False, default="uncollected", index=True)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     created_at: Mapped[datetime] = mapped_column(
@@ -147,6 +151,41 @@ class Person(Base):
     )
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class Visit(Base):
+    """One submission of a house, with its visit proof (device position, accuracy, time).
+
+    ``client_id`` is generated on the phone: a retried submission finds its first
+    visit and gets the same answer, so it is stored once."""
+
+    __tablename__ = "visit"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    building_id: Mapped[int] = mapped_column(ForeignKey("building.id"), nullable=False, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    submitted_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    device_time: Mapped[datetime | None] = mapped_column(DateTime)
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    accuracy_m: Mapped[float | None] = mapped_column(Float)
+    distance_m: Mapped[float | None] = mapped_column(Float)
+    flag: Mapped[str | None] = mapped_column(String(20))
+    empty: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    people: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    response: Mapped[str] = mapped_column(Text, nullable=False)  # JSON answer, replayed on retry
+
+
+class PersonMove(Base):
+    """A person registered at one house found living at another: moved, not duplicated."""
+
+    __tablename__ = "person_move"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), nullable=False, index=True)
+    from_building_id: Mapped[int] = mapped_column(ForeignKey("building.id"), nullable=False)
+    to_building_id: Mapped[int] = mapped_column(ForeignKey("building.id"), nullable=False)
+    at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
 
 class Block(SpatialMixin, Base):

@@ -8,7 +8,8 @@ from geoapp.domain.errors import InvalidInput
 from geoapp.domain.i18n import N_
 from geoapp.domain.roles import ALL_ROLES, PERSONAL_DATA_ROLES, REVEAL_ROLES, Role, mask_phone
 from geoapp.services import buildings as buildings_service
-from geoapp.services import layers, people
+from geoapp.services import collect, layers, navigation, people
+from geoapp.services import progress as progress_service
 from geoapp.services.scoping import visible_unit
 from geoapp.web.access import access, require_scope
 from geoapp.web.context import database, read_session, settings
@@ -63,7 +64,8 @@ def villages():
 @bp.get("/streets.geojson")
 @access(*ALL_ROLES)
 def streets():
-    return geojson_response(layers.streets_geojson(read_session(), bbox=parse_bbox(request.args.get("bbox"))))
+    body = layers.streets_geojson(read_session(), require_scope(), bbox=parse_bbox(request.args.get("bbox")))
+    return geojson_response(body)
 
 
 @bp.get("/buildings.geojson")
@@ -93,6 +95,45 @@ def update_building(building_id: int):
             s, require_scope(), building_id, json_body(), remote_addr=request.remote_addr
         )
     return jsonify(result)
+
+
+@bp.post("/buildings/<int:building_id>/submission")
+@access(*EDITORS)
+def submit_house(building_id: int):
+    with database().write() as s:
+        answer = collect.submit_house(s, require_scope(), settings(), building_id, json_body())
+    return jsonify(answer), 200 if answer["replayed"] else 201
+
+
+@bp.get("/progress")
+@access(*ALL_ROLES)
+def progress():
+    return jsonify(progress_service.progress(read_session(), require_scope()))
+
+
+@bp.get("/returned")
+@access(*EDITORS)
+def returned():
+    return jsonify({"items": progress_service.returned_houses(read_session(), require_scope())})
+
+
+@bp.get("/next")
+@access(*EDITORS)
+def next_houses():
+    try:
+        lon, lat = float(request.args["lon"]), float(request.args["lat"])
+    except (KeyError, ValueError):
+        raise InvalidInput(N_("%(field)s: send lon and lat of where you stand."), field="position") from None
+    answer = navigation.next_houses(
+        read_session(),
+        require_scope(),
+        lon,
+        lat,
+        limit=parse_int("limit", 10),
+        bbox=parse_bbox(request.args.get("bbox")),
+        street_id=parse_int("street"),
+    )
+    return jsonify(answer)
 
 
 @bp.get("/people")

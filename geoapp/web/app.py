@@ -38,7 +38,7 @@ def build_app(settings: Settings | None = None) -> Flask:
 
     init_babel(app)
 
-    from geoapp.web import access, api, auth, errors, pages, security, vendor
+    from geoapp.web import access, admin, api, audit, auth, errors, exports, pages, security, vendor
 
     security.init_security(app)
     errors.init_errors(app)
@@ -47,6 +47,9 @@ def build_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(vendor.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(audit.bp)
+    app.register_blueprint(exports.bp)
 
     @app.teardown_appcontext
     def _close_session(_exc):

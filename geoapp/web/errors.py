@@ -8,11 +8,17 @@ from werkzeug.exceptions import HTTPException
 
 from geoapp.domain.errors import GeoappError, InvalidInput, TooManyRequests
 from geoapp.domain.i18n import N_
+from geoapp.domain.validators import FormErrors
 from geoapp.i18n import translate
 
 
 def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def _extra(err: GeoappError) -> dict:
+    """Machine-readable hints a form needs (e.g. which person to offer to move)."""
+    return {"person_id": err.params["person_id"]} if "person_id" in err.params else {}
 
 
 def init_errors(app: Flask) -> None:
@@ -24,6 +30,11 @@ def init_errors(app: Flask) -> None:
             body = {"error": type(exc).__name__, "message": message}
             if isinstance(exc, InvalidInput) and exc.field:
                 body["field"] = exc.field
+            if isinstance(exc, FormErrors):
+                body["errors"] = [
+                    {"field": path, "message": err.render(translate), **_extra(err)}
+                    for path, err in exc.errors
+                ]
             response = jsonify(body)
         else:
             response = render_template("error.html", message=message, status=status)

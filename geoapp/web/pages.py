@@ -8,6 +8,7 @@ from flask_babel import gettext
 from geoapp.domain.errors import InvalidInput
 from geoapp.domain.i18n import N_
 from geoapp.domain.roles import ALL_ROLES, PERSONAL_DATA_ROLES, Role
+from geoapp.domain.roles import EDITOR_ROLES as EDITORS
 from geoapp.i18n import LOCALES
 from geoapp.maps.render import render_map
 from geoapp.maps.town import town_map
@@ -31,7 +32,9 @@ def _remember_language():
 @access(*ALL_ROLES)
 def town():
     scope = require_scope()
-    m = town_map(map_bounds(read_session(), scope), village_id=scope.village_id)
+    m = town_map(
+        map_bounds(read_session(), scope), village_id=scope.village_id, collect=scope.role in EDITORS
+    )
     title = gettext("Village map") if scope.role == Role.COLLECTOR else gettext("Town map")
     return render_template("map.html", parts=render_map(m, csp_nonce()), title=title)
 

@@ -41,10 +41,17 @@
     streets: function (feature) {
       var kind = feature.properties.kind;
       var main = kind === "main" || kind === "market";
-      return {
+      var style = {
         color: main ? "#8c6d31" : kind === "road" ? "#9e9e9e" : "#bdbdbd",
         weight: main ? 5 : kind === "road" ? 3 : 2,
       };
+      if (feature.properties.left > 0) {
+        // Uncollected street: houses fronting it are still waiting.
+        style.color = "#e34a33";
+        style.dashArray = "8 6";
+        style.weight = Math.max(style.weight, 4);
+      }
+      return style;
     },
     buildings: function (feature, opts) {
       var colour = opts.status.colours[feature.properties.s] || "#777";
@@ -80,8 +87,12 @@
         row(table, opts.text.use, d.use_label || d.use);
         row(table, opts.text.floors, d.floors);
         row(table, opts.text.reason, d.return_reason);
+        if (d.visit_flag) row(table, opts.text.flag, opts.flags[d.visit_flag] || d.visit_flag);
         if (d.units && d.units.length) row(table, opts.text.units, d.units.join("、"));
         box.appendChild(table);
+        (geoapp.popupHooks || []).forEach(function (hook) {
+          hook(box, d);
+        });
       })
       .catch(function (err) {
         box.textContent = String(err.message || err);
@@ -136,7 +147,8 @@
     var layer = L.featureGroup();
     var styleCache = {};
     function styleOf(feature) {
-      var key = opts.kind === "buildings" ? feature.properties.s : opts.kind === "streets" ? feature.properties.kind : "";
+      var p = feature.properties;
+      var key = opts.kind === "buildings" ? p.s : opts.kind === "streets" ? p.kind + (p.left > 0 ? "!" : "") : "";
       if (!styleCache[key]) {
         styleCache[key] = L.extend(styles[opts.kind](feature, opts), { renderer: canvas(), radius: 4 });
       }
@@ -159,6 +171,7 @@
     if (opts.kind !== "buildings") {
       layer.on("mouseover", function (e) {
         var sub = e.layer;
+        if (sub._leftLabel) return; // the permanent label already names it
         if (!sub.getTooltip()) sub.bindTooltip(el("span", null, sub.feature.properties.name), { sticky: true });
         sub.openTooltip(e.latlng);
       });
@@ -167,7 +180,7 @@
     var pending = null;
     var tooMany = null;
     var sequence = 0;
-    var info = opts.byView && opts.text ? notice(map) : null;
+    var info = opts.byView && opts.text && opts.text.truncated ? notice(map) : null;
 
     // First ask for the whole layer (the page preloads that URL). Only when the
     // server says it is too big for one answer do we switch to loading by view.
@@ -218,6 +231,7 @@
           layer.clearLayers();
           layer.addData(data);
           stack();
+          if (opts.kind === "streets") labelStreets();
           loaded = byView && !data.truncated ? wanted : null;
           tooMany = byView && data.truncated ? wanted : null;
           if (info) info.show(data.truncated ? opts.text.truncated : "");
@@ -241,6 +255,33 @@
           geoapp.stats[opts.kind] = { error: String(err.message || err) };
         });
     }
+
+    // Uncollected streets say how many houses are left, once the map is close enough to read.
+    function labelStreets() {
+      var show = map.getZoom() >= (opts.labelZoom || 16);
+      layer.eachLayer(function (sub) {
+        var left = sub.feature.properties.left;
+        var tip = sub._leftLabel;
+        if (show && left > 0) {
+          var name = sub.feature.properties.name;
+          var text = opts.text.left.replace("{n}", left).replace("{name}", function () {
+            return name; // a function: "$&" in a name stays literal
+          });
+          if (!tip) {
+            tip = sub._leftLabel = L.tooltip({ permanent: true, direction: "center", className: "street-left" });
+            tip.setContent(el("span", null, text));
+            sub.bindTooltip(tip).openTooltip();
+          } else {
+            tip.getContent().textContent = text;
+            sub.openTooltip();
+          }
+        } else if (tip) {
+          sub.unbindTooltip();
+          sub._leftLabel = null;
+        }
+      });
+    }
+    if (opts.kind === "streets") map.on("zoomend", labelStreets);
 
     layer.on("add", function () {
       load(false);

@@ -8,11 +8,16 @@ the app that is missing here (or has no @access declaration) fails the suite.
 
 from __future__ import annotations
 
+import io
+import itertools
+import uuid
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
 
+from geoapp.domain.identifiers import make_resident_id
 from geoapp.store.models import ApiToken, Building
 from geoapp.web.access import policy_for
 
@@ -24,6 +29,7 @@ TOWN = frozenset({"officer", "leader", "admin"})
 STAFF = frozenset({"officer", "admin"})
 ADMIN = frozenset({"admin"})
 PUBLIC = None
+_serial = itertools.count()
 
 
 @dataclass(frozen=True)
@@ -32,7 +38,7 @@ class Case:
     path: str  # {village} {building} {person} {unit} {token} {user} filled per call
     roles: frozenset[str] | None  # None: public
     scoped: bool = False  # objects outside the caller's village/unit are "not found"
-    body: dict | None = None
+    body: dict | str | None = None  # "submission": built per call
 
 
 # Written down once. Adding an endpoint to the app without adding it here fails.
@@ -55,7 +61,48 @@ EXPECTED: dict[str, Case] = {
     "api.person": Case("GET", "/api/people/{person}", PEOPLE, scoped=True),
     "api.reveal": Case("POST", "/api/people/{person}/reveal", STAFF, scoped=True, body={"field": "phone"}),
     "api.unit": Case("GET", "/api/units/{unit}", ALL, scoped=True),
+    "api.submit_house": Case(
+        "POST", "/api/buildings/{building}/submission", EDIT, scoped=True, body="submission"
+    ),
+    "api.progress": Case("GET", "/api/progress", ALL),
+    "api.returned": Case("GET", "/api/returned", EDIT),
+    "api.next_houses": Case("GET", "/api/next?lon=113.35&lat=27.1", EDIT),
+    "audit.page": Case("GET", "/audit", STAFF),
+    "audit.history": Case("GET", "/api/audit/history?object_type=building&object_id={building}", STAFF),
+    "exports.download": Case("GET", "/export/buildings.geojson", ALL),
+    "admin.users": Case("GET", "/admin/users", ADMIN),
+    "admin.create_user": Case("POST", "/admin/users", ADMIN, body="new_user"),
+    "admin.import_users": Case("POST", "/admin/users/import", ADMIN, body="user_csv"),
+    "admin.user": Case("GET", "/admin/users/{user}", ADMIN),
+    "admin.set_role": Case("POST", "/admin/users/{user}/role", ADMIN, body={"role": "officer"}),
+    "admin.set_disabled": Case("POST", "/admin/users/{user}/disabled", ADMIN, body={"disabled": "0"}),
+    "admin.reset_password": Case("POST", "/admin/users/{user}/password", ADMIN, body={}),
 }
+
+FORM_ENDPOINTS = {
+    "admin.create_user",
+    "admin.import_users",
+    "admin.set_role",
+    "admin.set_disabled",
+    "admin.reset_password",
+}
+
+
+def form_body(kind, serial: int):
+    """Form data for admin pages (a fresh name per call)."""
+    if kind == "new_user":
+        return {"username": f"matrix{serial}", "role": "officer"}
+    if kind == "user_csv":
+        csv = f"姓名,电话,角色,村\n测试{serial},139{serial:08d},officer,\n".encode()
+        return {"file": (io.BytesIO(csv), "users.csv")}
+    return dict(kind)
+
+
+def submission(version: int) -> dict:
+    """A valid one-person submission with a fresh client id and ID number."""
+    number = make_resident_id("430101", date(1990, 1, 1) + timedelta(days=next(_serial)), 11)
+    member = {"name": "矩阵测试", "id_number": number, "relation": "户主", "residence_type": "registered"}
+    return {"client_id": uuid.uuid4().hex, "version": version, "households": [{"members": [member]}]}
 
 
 def test_every_endpoint_declares_its_access_and_is_in_the_matrix(demo_app):
@@ -82,9 +129,11 @@ def _fill(case: Case, objects: dict) -> str:
     return case.path.format(**objects)
 
 
-def _call(client, case: Case, url: str, headers: dict):
+def _call(client, case: Case, url: str, headers: dict, form=None):
     kwargs = {"headers": headers}
-    if case.body is not None:
+    if form is not None:
+        kwargs["data"] = form
+    elif case.body is not None:
         kwargs["json"] = case.body
     return getattr(client, case.method.lower())(url, **kwargs)
 
@@ -125,6 +174,9 @@ def test_access_matrix(clients, demo_db):
             tokens[who] = s.scalar(
                 select(ApiToken.id).where(ApiToken.user_id == clients.users[who]).order_by(ApiToken.id.desc())
             )
+    from tests.conftest import add_user
+
+    target_user = add_user(demo_db, "matrix_target", "leader")  # admin pages act on this account
     failures, cases = [], 0
     for endpoint, case in EXPECTED.items():
         if endpoint == "auth.logout":
@@ -132,22 +184,26 @@ def test_access_matrix(clients, demo_db):
         for role in (*ROLES, None):
             for own in (True, False):
                 objects = dict(clients.own if own else clients.other)
+                objects["user"] = target_user
                 objects["token"] = tokens[role] if (own and role) else tokens["admin"]
                 if role == "admin" and not own:
                     objects["token"] = tokens["officer"]
                 url = _fill(case, objects)
-                body = dict(case.body) if case.body else None
+                with demo_db.session() as s:
+                    version = s.scalar(select(Building.version).where(Building.id == objects["building"]))
+                form = form_body(case.body, next(_serial)) if endpoint in FORM_ENDPOINTS else None
+                if case.body == "submission":
+                    body = submission(version)
+                else:
+                    body = dict(case.body) if isinstance(case.body, dict) else None
                 if case.method == "PATCH":
-                    with demo_db.session() as s:
-                        body["version"] = s.scalar(
-                            select(Building.version).where(Building.id == objects["building"])
-                        )
+                    body["version"] = version
                 test_case = Case(case.method, case.path, case.roles, case.scoped, body)
                 client = clients(role)
                 headers = clients.csrf(role) if role and case.method != "GET" else {}
                 if role is None and case.method != "GET":
                     headers = {}
-                with _call(client, test_case, url, headers) as response:  # close streamed files
+                with _call(client, test_case, url, headers, form) as response:  # close streamed files
                     got = _outcome(response)
                 expected = _expected(role, case, own, case.path)
                 cases += 1

@@ -1,0 +1,472 @@
+/* Collector tools on the map: counts, "locate me" → nearest uncollected houses and
+ * a visiting order, returned records, and the house form (households, people,
+ * units) submitted with the visit proof. Everything user-typed is set with
+ * textContent/value, never as HTML. */
+(function () {
+  "use strict";
+  var geoapp = (window.geoapp = window.geoapp || {});
+  var el = function (tag, cls, text) {
+    var node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  };
+  var csrf = function () {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") : "";
+  };
+  function getJSON(url) {
+    return fetch(url, { credentials: "same-origin" }).then(function (r) {
+      return r.json().then(function (body) {
+        if (!r.ok) throw Object.assign(new Error(body.message || "HTTP " + r.status), { status: r.status, body: body });
+        return body;
+      });
+    });
+  }
+  function newId() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    return "c" + Date.now().toString(36) + Math.random().toString(36).slice(2, 12);
+  }
+
+  /* Resident ID (GB 11643) check, for instant feedback; the server decides. */
+  var W = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+  function parseId(value) {
+    var v = (value || "").replace(/\s+/g, "").toUpperCase();
+    v = v.replace(/[０-９Ｘ]/g, function (c) {
+      return String.fromCharCode(c.charCodeAt(0) - 0xfee0);
+    });
+    if (!/^\d{17}[\dX]$/.test(v)) return null;
+    var sum = 0;
+    for (var i = 0; i < 17; i++) sum += Number(v[i]) * W[i];
+    if ("10X98765432"[sum % 11] !== v[17]) return null;
+    var birth = v.slice(6, 10) + "-" + v.slice(10, 12) + "-" + v.slice(12, 14);
+    return { number: v, birth: birth, sex: Number(v[16]) % 2 ? "male" : "female" };
+  }
+
+  geoapp.collector = function (map, opts) {
+    var T = opts.text;
+    var container = map.getContainer();
+    var state = { position: null };
+
+    /* -- counts at the top ------------------------------------------------------ */
+    var counts = el("div", "geoapp-progress");
+    container.appendChild(counts);
+    L.DomEvent.disableClickPropagation(counts);
+    function refreshProgress() {
+      return getJSON(opts.urls.progress).then(function (p) {
+        counts.textContent = "";
+        var parts = [
+          [T.houses, p.houses.collected + " / " + p.houses.task],
+          [T.people, p.people.collected + (p.people.task ? " / " + p.people.task : "")],
+          [T.households, p.households.collected],
+        ];
+        parts.forEach(function (part) {
+          var item = el("span", "count");
+          item.appendChild(el("b", null, part[0]));
+          item.appendChild(el("span", "value", part[1]));
+          counts.appendChild(item);
+        });
+        geoapp.progress = p;
+      });
+    }
+
+    /* -- bottom sheet: next houses, returned records ----------------------------- */
+    var sheet = el("div", "geoapp-sheet");
+    var sheetTitle = el("div", "sheet-title");
+    var sheetBody = el("ol", "sheet-list");
+    var buttons = el("div", "sheet-buttons");
+    var returnedButton = el("button", "returned", T.returned);
+    returnedButton.type = "button";
+    buttons.appendChild(returnedButton);
+    sheet.appendChild(buttons);
+    sheet.appendChild(sheetTitle);
+    sheet.appendChild(sheetBody);
+    container.appendChild(sheet);
+    L.DomEvent.disableClickPropagation(sheet);
+    L.DomEvent.disableScrollPropagation(sheet);
+
+    function showList(title, items, describe) {
+      sheetTitle.textContent = title;
+      sheetBody.textContent = "";
+      items.forEach(function (item, index) {
+        var li = el("li", "sheet-item");
+        li.dataset.building = item.id;
+        var text = el("span", "address", item.address);
+        li.appendChild(text);
+        li.appendChild(el("span", "detail", describe(item, index)));
+        var open = el("button", "open", T.register);
+        open.type = "button";
+        open.addEventListener("click", function () {
+          map.setView([item.lat, item.lon], Math.max(map.getZoom(), 18), { animate: false });
+          openForm(item.id);
+        });
+        li.appendChild(open);
+        sheetBody.appendChild(li);
+      });
+      sheet.classList.add("open");
+    }
+
+    function loadNext(latlng) {
+      state.position = latlng;
+      var url = opts.urls.next + "?lon=" + latlng.lng.toFixed(7) + "&lat=" + latlng.lat.toFixed(7) + "&limit=10";
+      return getJSON(url).then(function (answer) {
+        var order = answer.tour.order;
+        var items = answer.items.slice().sort(function (a, b) {
+          return order.indexOf(a.id) - order.indexOf(b.id);
+        });
+        geoapp.next = answer;
+        showList(T.nearest, items, function (item, i) {
+          return (i + 1) + " · " + Math.round(item.distance_m) + " m" + (item.along_streets ? "" : " " + T.straight);
+        });
+      });
+    }
+    map.on("locationfound", function (e) {
+      loadNext(e.latlng);
+    });
+    returnedButton.addEventListener("click", function () {
+      getJSON(opts.urls.returned).then(function (answer) {
+        showList(T.returnedTitle, answer.items, function (item) {
+          return T.reason + ": " + (item.reason || "—");
+        });
+      });
+    });
+
+    /* -- popups get a "register" button --------------------------------------------- */
+    geoapp.popupHooks = geoapp.popupHooks || [];
+    geoapp.popupHooks.push(function (box, detail) {
+      var button = el("button", "register", detail.status === "uncollected" ? T.register : T.edit);
+      button.type = "button";
+      button.addEventListener("click", function () {
+        map.closePopup();
+        openForm(detail.id);
+      });
+      box.appendChild(button);
+    });
+
+    /* -- the house form ------------------------------------------------------------ */
+    var overlay = el("div", "geoapp-form");
+    document.body.appendChild(overlay);
+
+    function field(parent, label, name, value, options) {
+      options = options || {};
+      var wrap = el("label", "field");
+      wrap.appendChild(el("span", "label", label));
+      var input;
+      if (options.choices) {
+        input = el("select");
+        if (options.blank) input.appendChild(el("option", null, "—")).value = "";
+        options.choices.forEach(function (choice) {
+          var option = el("option", null, choice[1]);
+          option.value = choice[0];
+          input.appendChild(option);
+        });
+      } else if (options.checkbox) {
+        input = el("input");
+        input.type = "checkbox";
+        input.checked = !!value;
+      } else {
+        input = el("input");
+        input.type = options.type || "text";
+        if (options.inputmode) input.inputMode = options.inputmode;
+      }
+      input.name = name;
+      if (!options.checkbox && value !== undefined && value !== null) input.value = value;
+      wrap.appendChild(input);
+      wrap.appendChild(el("span", "field-error"));
+      parent.appendChild(wrap);
+      return input;
+    }
+
+    function memberBlock(list, person) {
+      person = person || {};
+      var box = el("fieldset", "member");
+      if (person.id) box.dataset.id = person.id;
+      box.appendChild(el("legend", null, T.person));
+      field(box, T.f.person_name, "name", person.name);
+      field(box, T.f.relation, "relation", person.relation, { choices: opts.relations.map(function (r) { return [r, r]; }) });
+      field(box, T.f.id_type, "id_type", person.id_type || "resident_id", { choices: opts.idTypes });
+      var idInput = field(box, T.f.id_number, "id_number", person.id_number);
+      var sex = field(box, T.f.sex, "sex", person.sex, { choices: [["male", T.male], ["female", T.female]], blank: true });
+      var birth = field(box, T.f.birth_date, "birth_date", person.birth_date, { type: "date" });
+      idInput.addEventListener("change", function () {
+        var parsed = parseId(idInput.value);
+        var type = box.querySelector('[name="id_type"]').value;
+        var error = idInput.parentNode.querySelector(".field-error");
+        if (type !== "resident_id" || !idInput.value) return;
+        if (!parsed) {
+          error.textContent = T.idInvalid;
+          return;
+        }
+        error.textContent = "";
+        idInput.value = parsed.number;
+        if (!sex.value) sex.value = parsed.sex;
+        if (!birth.value) birth.value = parsed.birth;
+      });
+      field(box, T.f.ethnicity, "ethnicity", person.ethnicity || "汉族");
+      field(box, T.f.phone, "phone", person.phone, { type: "tel", inputmode: "tel" });
+      field(box, T.f.hukou_address, "hukou_address", person.hukou_address);
+      field(box, T.f.residence_type, "residence_type", person.residence_type || "registered", { choices: opts.residenceTypes });
+      field(box, T.f.separated, "separated", person.separated, { checkbox: true });
+      var remove = el("button", "remove", T.remove);
+      remove.type = "button";
+      remove.addEventListener("click", function () {
+        box.remove();
+      });
+      box.appendChild(remove);
+      list.appendChild(box);
+      return box;
+    }
+
+    function householdBlock(list, household) {
+      household = household || { people: [] };
+      var box = el("section", "household");
+      if (household.id) box.dataset.id = household.id;
+      box.appendChild(el("h3", null, T.household));
+      field(box, T.f.number, "number", household.number);
+      var members = el("div", "members");
+      box.appendChild(members);
+      (household.people.length ? household.people : [{ relation: "户主" }]).forEach(function (p) {
+        memberBlock(members, p);
+      });
+      var add = el("button", "add-member", T.addPerson);
+      add.type = "button";
+      add.addEventListener("click", function () {
+        memberBlock(members, {});
+      });
+      box.appendChild(add);
+      list.appendChild(box);
+    }
+
+    function unitBlock(list, unit) {
+      unit = unit || {};
+      var box = el("fieldset", "unit");
+      if (unit.id) box.dataset.id = unit.id;
+      box.appendChild(el("legend", null, T.unit));
+      field(box, T.f.name, "name", unit.name);
+      field(box, T.f.uscc, "uscc", unit.uscc);
+      field(box, T.f.kind, "kind", unit.kind || "shop", { choices: opts.unitKinds });
+      field(box, T.f.legal_rep, "legal_rep", unit.legal_rep);
+      field(box, T.f.phone, "phone", unit.phone, { type: "tel" });
+      field(box, T.f.staff, "staff", unit.staff, { type: "number", inputmode: "numeric" });
+      var remove = el("button", "remove", T.remove);
+      remove.type = "button";
+      remove.addEventListener("click", function () {
+        box.remove();
+      });
+      box.appendChild(remove);
+      list.appendChild(box);
+    }
+
+    function value(box, name) {
+      var input = box.querySelector(':scope > label > [name="' + name + '"]');
+      if (!input) return null;
+      if (input.type === "checkbox") return input.checked;
+      return input.value === "" ? null : input.value;
+    }
+
+    function payloadFrom(form, detail) {
+      var house = form.querySelector(".house-fields");
+      var households = Array.prototype.map.call(form.querySelectorAll("section.household"), function (h) {
+        return {
+          id: h.dataset.id ? Number(h.dataset.id) : null,
+          number: value(h, "number"),
+          members: Array.prototype.map.call(h.querySelectorAll("fieldset.member"), function (m) {
+            var person = {};
+            ["name", "relation", "id_type", "id_number", "sex", "birth_date", "ethnicity", "phone", "hukou_address",
+             "residence_type", "separated"].forEach(function (k) { person[k] = value(m, k); });
+            if (m.dataset.id) person.id = Number(m.dataset.id);
+            return person;
+          }),
+        };
+      });
+      var units = Array.prototype.map.call(form.querySelectorAll("fieldset.unit"), function (u) {
+        var unit = {};
+        ["name", "uscc", "kind", "legal_rep", "phone", "staff"].forEach(function (k) { unit[k] = value(u, k); });
+        if (u.dataset.id) unit.id = Number(u.dataset.id);
+        return unit;
+      });
+      var empty = value(house, "empty");
+      return {
+        client_id: form.dataset.clientId,
+        version: detail.version,
+        building: { use: value(house, "use"), floors: value(house, "floors"), structure: value(house, "structure"),
+                    owner_name: value(house, "owner_name") },
+        empty: empty,
+        households: empty ? [] : households,
+        units: units,
+        moves: form.moves || [],
+      };
+    }
+
+    function inputForPath(form, path) {
+      // households[0].members[1].id_number → the input in that block
+      var m = /^households\[(\d+)\](?:\.members\[(\d+)\])?(?:\.(\w+))?$/.exec(path);
+      var u = /^units\[(\d+)\](?:\.(\w+))?$/.exec(path);
+      var b = /^building\.(\w+)$/.exec(path);
+      var box, name;
+      if (m) {
+        box = form.querySelectorAll("section.household")[Number(m[1])];
+        if (box && m[2] !== undefined) box = box.querySelectorAll("fieldset.member")[Number(m[2])];
+        name = m[3];
+      } else if (u) {
+        box = form.querySelectorAll("fieldset.unit")[Number(u[1])];
+        name = u[2];
+      } else if (b) {
+        box = form.querySelector(".house-fields");
+        name = b[1];
+      } else {
+        box = form.querySelector(".house-fields");
+        name = path;
+      }
+      if (!box) return null;
+      return (name && box.querySelector('[name="' + name + '"]')) || box;
+    }
+
+    function showErrors(form, body) {
+      form.querySelectorAll(".field-error").forEach(function (e) { e.textContent = ""; });
+      var summary = form.querySelector(".form-errors");
+      summary.textContent = body.message || "";
+      (body.errors || []).forEach(function (error) {
+        var target = inputForPath(form, error.field);
+        var slot = target && target.parentNode && target.parentNode.querySelector(".field-error");
+        var line = el("div", "error-line", error.message);
+        if (slot) slot.textContent = error.message;
+        else summary.appendChild(line);
+        if (error.person_id && target) {
+          var move = el("button", "confirm-move", T.confirmMove);
+          move.type = "button";
+          move.addEventListener("click", function () {
+            form.moves = (form.moves || []).concat([target.value.toUpperCase()]);
+            move.remove();
+            if (slot) slot.textContent = T.moveConfirmed;
+          });
+          (slot || line).appendChild(move);
+        }
+      });
+      var first = form.querySelector(".field-error:not(:empty)");
+      if (first) first.scrollIntoView({ block: "center" });
+    }
+
+    function position() {
+      return new Promise(function (resolve) {
+        if (!navigator.geolocation) return resolve(null);
+        navigator.geolocation.getCurrentPosition(
+          function (p) {
+            resolve({ lat: p.coords.latitude, lon: p.coords.longitude, accuracy: p.coords.accuracy,
+                      time: new Date(p.timestamp).toISOString() });
+          },
+          function () { resolve(null); },
+          { enableHighAccuracy: true, timeout: 15000, maximumAge: 30000 }
+        );
+      });
+    }
+
+    function markCollected(answer) {
+      var layer = geoapp.layers.buildings;
+      if (layer) {
+        layer.eachLayer(function (sub) {
+          if (sub.feature && sub.feature.id === answer.building_id) {
+            sub.feature.properties.s = answer.status;
+            sub.setStyle({ fillColor: opts.statusColours[answer.status] });
+          }
+        });
+      }
+      if (geoapp.layers.streets) geoapp.layers.streets.reload();
+      refreshProgress();
+      var item = sheetBody.querySelector('[data-building="' + answer.building_id + '"]');
+      if (item) item.remove();
+      document.dispatchEvent(new CustomEvent("geoapp:submitted", { detail: answer }));
+    }
+
+    function openForm(buildingId) {
+      getJSON(opts.urls.building + buildingId).then(function (detail) {
+        overlay.textContent = "";
+        var form = el("form", "house-form");
+        form.noValidate = true;
+        form.dataset.clientId = newId();
+        form.dataset.building = detail.id;
+        var head = el("header");
+        head.appendChild(el("h2", null, detail.address));
+        head.appendChild(el("p", "status", opts.statusLabels[detail.status] || detail.status));
+        if (detail.return_reason) head.appendChild(el("p", "reason", T.reason + ": " + detail.return_reason));
+        form.appendChild(head);
+        form.appendChild(el("div", "form-errors"));
+        var house = el("div", "house-fields");
+        field(house, T.f.use, "use", detail.use, { choices: opts.uses });
+        field(house, T.f.floors, "floors", detail.floors, { type: "number", inputmode: "numeric" });
+        field(house, T.f.structure, "structure", detail.structure);
+        field(house, T.f.owner_name, "owner_name", detail.owner_name);
+        field(house, T.f.empty, "empty", detail.use === "empty" && detail.status !== "uncollected", { checkbox: true });
+        form.appendChild(house);
+        var households = el("div", "households");
+        (detail.households && detail.households.length ? detail.households : [null]).forEach(function (h) {
+          householdBlock(households, h);
+        });
+        form.appendChild(households);
+        var addHousehold = el("button", "add-household", T.addHousehold);
+        addHousehold.type = "button";
+        addHousehold.addEventListener("click", function () { householdBlock(households, null); });
+        form.appendChild(addHousehold);
+        var units = el("div", "units");
+        (detail.unit_details || []).forEach(function (u) { unitBlock(units, u); });
+        form.appendChild(units);
+        var addUnit = el("button", "add-unit", T.addUnit);
+        addUnit.type = "button";
+        addUnit.addEventListener("click", function () { unitBlock(units, {}); });
+        form.appendChild(addUnit);
+        var actions = el("div", "actions");
+        var submit = el("button", "submit", T.submit);
+        submit.type = "submit";
+        var cancel = el("button", "cancel", T.cancel);
+        cancel.type = "button";
+        cancel.addEventListener("click", function () { overlay.classList.remove("open"); });
+        actions.appendChild(submit);
+        actions.appendChild(cancel);
+        form.appendChild(actions);
+        form.addEventListener("submit", function (event) {
+          event.preventDefault();
+          submit.disabled = true;
+          submit.textContent = T.locating;
+          position()
+            .then(function (visit) {
+              var payload = payloadFrom(form, detail);
+              payload.visit = visit;
+              submit.textContent = T.sending;
+              return fetch(opts.urls.building + detail.id + "/submission", {
+                method: "POST",
+                credentials: "same-origin",
+                headers: { "Content-Type": "application/json", "X-CSRFToken": csrf() },
+                body: JSON.stringify(payload),
+              });
+            })
+            .then(function (r) {
+              return r.json().then(function (body) {
+                if (r.ok) {
+                  overlay.classList.remove("open");
+                  markCollected(body);
+                  return;
+                }
+                if (r.status === 409) body.errors = [];
+                form.dataset.clientId = newId(); // the next try is a new submission
+                showErrors(form, body);
+              });
+            })
+            .catch(function (err) {
+              showErrors(form, { message: String(err.message || err) });
+            })
+            .then(function () {
+              submit.disabled = false;
+              submit.textContent = T.submit;
+            });
+        });
+        overlay.appendChild(form);
+        overlay.classList.add("open");
+        overlay.scrollTop = 0;
+        geoapp.form = form;
+      });
+    }
+    geoapp.openForm = openForm;
+    refreshProgress();
+    return { refresh: refreshProgress, loadNext: loadNext };
+  };
+})();
