@@ -27,5 +27,5 @@ def _run(app, fmt: str, path: Path) -> None:
     with db.session() as session:
         counts = EXPORTERS[fmt](session, path)
     with db.write() as session:
-        audit.record(session, "export", object_type=fmt, object_id=str(path), changes=counts)
+        audit.record(session, "export", actor="cli", object_type=fmt, changes={"path": str(path), **counts})
     click.echo(f"exported to {path}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
