@@ -139,10 +139,21 @@ def touch_session(session: Session, session_id: int) -> None:
 def end_session(session: Session, raw: str | None) -> None:
     if not raw:
         return
-    s = session.scalar(select(UserSession).where(UserSession.token_hash == digest(raw)))
-    if s is not None and s.ended_at is None:
-        s.ended_at = utcnow()
-        audit.record(session, "logout", object_type="user", object_id=s.user_id, user_id=s.user_id)
+    row = session.execute(
+        select(UserSession, User.username)
+        .join(User, User.id == UserSession.user_id)
+        .where(UserSession.token_hash == digest(raw))
+    ).first()
+    if row is not None and row[0].ended_at is None:
+        row[0].ended_at = utcnow()
+        audit.record(
+            session,
+            "logout",
+            actor=row[1],
+            object_type="user",
+            object_id=row[0].user_id,
+            user_id=row[0].user_id,
+        )
 
 
 # -- API tokens ----------------------------------------------------------------------------
