@@ -12,16 +12,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from geoapp.services.layers import raw_geom
-from geoapp.store.models import Building, Street, Unit, Village
-
-LONLAT = "EPSG:4326"
+from geoapp.services.frames import GIS_LAYERS, STATION_OFFICE, layer_frame
 
 # Column → Excel header (Chinese first; the GIS files keep the short English names).
 HEADERS: dict[str, str] = {
@@ -54,106 +49,10 @@ SHEETS = {"villages": "村", "streets": "街路巷", "buildings": "房屋", "uni
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _geoms(values) -> np.ndarray:
-    return (
-        shapely.from_wkb(np.asarray(list(values), dtype=object))
-        if len(values)
-        else np.array([], dtype=object)
-    )
-
-
-def _frame(session: Session, columns: dict, geom_col, order_by) -> gpd.GeoDataFrame:
-    dialect = session.get_bind().dialect.name
-    stmt = select(*columns.values(), raw_geom(geom_col, dialect).label("wkb")).order_by(order_by)
-    rows = session.execute(stmt).all()
-    data = {name: [r[i] for r in rows] for i, name in enumerate(columns)}
-    wkb = [r[-1] for r in rows]
-    return gpd.GeoDataFrame(data, geometry=_geoms(wkb), crs=LONLAT)
-
-
 def layer_frames(session: Session) -> dict[str, gpd.GeoDataFrame]:
-    """Every layer as a GeoDataFrame in lon/lat (buildings: points and footprints mixed)."""
-    villages = _frame(
-        session,
-        {
-            "id": Village.id,
-            "code": Village.code,
-            "name": Village.name,
-            "task_people": Village.task_people,
-            "task_houses": Village.task_houses,
-            "task_units": Village.task_units,
-        },
-        Village.geom,
-        Village.id,
-    )
-    streets = _frame(
-        session, {"id": Street.id, "name": Street.name, "kind": Street.kind}, Street.geom, Street.id
-    )
-    dialect = session.get_bind().dialect.name
-    rows = session.execute(
-        select(
-            Building.id,
-            Village.code,
-            Village.name,
-            Street.name,
-            Building.door_no,
-            Building.address,
-            Building.use,
-            Building.floors,
-            Building.structure,
-            Building.status,
-            Building.return_reason,
-            Building.lon,
-            Building.lat,
-            raw_geom(Building.geom, dialect),
-        )
-        .join(Village, Village.id == Building.village_id)
-        .outerjoin(Street, Street.id == Building.street_id)
-        .order_by(Building.id)
-    ).all()
-    names = ["id", "village_code", "village", "street", "door_no", "address", "use", "floors", "structure",
-             "status", "return_reason", "lon", "lat"]  # fmt: skip
-    buildings = gpd.GeoDataFrame(
-        {n: [r[i] for r in rows] for i, n in enumerate(names)},
-        geometry=_geoms([r[-1] for r in rows]),
-        crs=LONLAT,
-    )
-    unit_rows = session.execute(
-        select(
-            Unit.id,
-            Unit.name,
-            Unit.uscc,
-            Unit.kind,
-            Unit.legal_rep,
-            Unit.phone,
-            Unit.status,
-            Unit.building_id,
-            Building.address,
-            Building.lon,
-            Building.lat,
-        )
-        .join(Building, Building.id == Unit.building_id)
-        .order_by(Unit.id)
-    ).all()
-    unames = [
-        "id",
-        "name",
-        "uscc",
-        "kind",
-        "legal_rep",
-        "phone",
-        "status",
-        "building_id",
-        "address",
-        "lon",
-        "lat",
-    ]
-    units = gpd.GeoDataFrame(
-        {n: [r[i] for r in unit_rows] for i, n in enumerate(unames)},
-        geometry=shapely.points([(r[-2], r[-1]) for r in unit_rows]) if unit_rows else [],
-        crs=LONLAT,
-    )
-    return {"villages": villages, "streets": streets, "buildings": buildings, "units": units}
+    """Every GIS layer of the whole town in lon/lat, as the station office reads it
+    (buildings: points and footprints mixed)."""
+    return {name: layer_frame(session, STATION_OFFICE, name) for name in GIS_LAYERS}
 
 
 def gis_layers(frames: dict[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoDataFrame]:
