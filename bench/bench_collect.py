@@ -32,6 +32,8 @@ from sqlalchemy import func, select
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench_foundation import DRAWN  # noqa: E402
+
 from geoapp import create_app  # noqa: E402
 from geoapp.config import Settings  # noqa: E402
 from geoapp.domain.identifiers import make_resident_id  # noqa: E402
@@ -172,7 +174,7 @@ def bench_browser(path: Path, repeat: int = 5) -> dict:
             login.goto(base + "/login")
             login.fill("input[name=username]", username)
             login.fill("input[name=password]", PASSWORD)
-            login.click("button[type=submit]")
+            login.click("main button[type=submit]")
             login.wait_for_load_state()
             login.close()
             times = []
@@ -180,7 +182,7 @@ def bench_browser(path: Path, repeat: int = 5) -> dict:
                 page = context.new_page()
                 page.add_init_script(hook)
                 page.goto(base + "/")
-                times.append(page.evaluate("() => window.__drawn"))
+                times.append(page.evaluate(DRAWN))
                 page.close()
             out[label] = statistics.median(times[1:])
             context.close()
