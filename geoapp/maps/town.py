@@ -21,7 +21,9 @@ def status_style() -> dict:
     }
 
 
-def town_map(bounds, *, village_id: int | None = None, collect: bool = False) -> folium.Map:
+def town_map(
+    bounds, *, village_id: int | None = None, collect: bool = False, history: bool = False
+) -> folium.Map:
     m = base_map(bounds)
     query = {"village": village_id} if village_id else {}
     RemoteGeoJson(url_for("api.villages"), gettext("Village boundaries"), "villages", preload=True).add_to(m)
@@ -40,6 +42,7 @@ def town_map(bounds, *, village_id: int | None = None, collect: bool = False) ->
         by_view=True,
         preload=True,
         detailUrl=url_for("api.building", building_id=0).rsplit("0", 1)[0],
+        historyUrl=url_for("audit.page") if history else None,
         status=status_style(),
         flags={f.value: gettext(label) for f, label in FLAG_LABELS.items()},
         text={
@@ -50,6 +53,7 @@ def town_map(bounds, *, village_id: int | None = None, collect: bool = False) ->
             "units": gettext("Units"),
             "reason": gettext("Returned because"),
             "flag": gettext("Visit proof"),
+            "history": gettext("History of this record"),
             "truncated": gettext("Too many houses in view: zoom in to see them all."),
         },
     ).add_to(m)

@@ -274,6 +274,7 @@ def submit_house(
     _unmask_kept_values(session, building.id, payload)
     house, empty, households, units, documents = _validate(payload, today)
     replace_units = "units" in payload  # a form without a units list leaves the house's units alone
+    _check_employers(session, households)
     moves = {str(m) for m in payload.get("moves") or [] if isinstance(m, str)}
     to_move = _refuse_people_registered_elsewhere(session, building, households, documents, moves)
 
@@ -339,6 +340,21 @@ def submit_house(
         },
     )
     return answer
+
+
+def _check_employers(session: Session, households: list[HouseholdInput]) -> None:
+    """An employer must be a registered unit (anywhere in the town)."""
+    wanted = {m.employer_unit_id for h in households for m in h.members if m.employer_unit_id is not None}
+    known = set(session.scalars(select(Unit.id).where(Unit.id.in_(wanted)))) if wanted else set()
+    errors = Collector()
+    for h, household in enumerate(households):
+        for i, m in enumerate(household.members):
+            if m.employer_unit_id is not None and m.employer_unit_id not in known:
+                errors.errors.append(
+                    (f"households[{h}].members[{i}].employer_unit_id",
+                     InvalidInput(N_("%(field)s: there is no unit %(value)s."), field="employer_unit_id", value=m.employer_unit_id))
+                )  # fmt: skip
+    errors.raise_if_any()
 
 
 def _unmask_kept_values(session: Session, building_id: int, payload: dict) -> None:

@@ -36,6 +36,7 @@ def person_view(person: Person, address: str | None = None) -> dict:
         "residence_type": person.residence_type,
         "separated": person.separated,
         "relation": person.relation,
+        "employer_unit_id": person.employer_unit_id,
         "household_id": person.household_id,
         "building_id": person.building_id,
         "address": address,

@@ -33,7 +33,10 @@ def _remember_language():
 def town():
     scope = require_scope()
     m = town_map(
-        map_bounds(read_session(), scope), village_id=scope.village_id, collect=scope.role in EDITORS
+        map_bounds(read_session(), scope),
+        village_id=scope.village_id,
+        collect=scope.role in EDITORS,
+        history=scope.may_reveal,  # officers and administrators read the audit log
     )
     title = gettext("Village map") if scope.role == Role.COLLECTOR else gettext("Town map")
     return render_template("map.html", parts=render_map(m, csp_nonce()), title=title)

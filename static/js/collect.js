@@ -207,6 +207,9 @@
       field(box, T.f.hukou_address, "hukou_address", person.hukou_address);
       field(box, T.f.residence_type, "residence_type", person.residence_type || "registered", { choices: opts.residenceTypes });
       field(box, T.f.separated, "separated", person.separated, { checkbox: true });
+      var employers = (state.units || []).map(function (u) { return [String(u.id), u.name]; });
+      var employer = field(box, T.f.employer_unit_id, "employer_unit_id", null, { choices: employers, blank: true });
+      if (person.employer_unit_id) employer.value = String(person.employer_unit_id);
       var remove = el("button", "remove", T.remove);
       remove.type = "button";
       remove.addEventListener("click", function () {
@@ -274,6 +277,8 @@
             var person = {};
             ["name", "relation", "id_type", "id_number", "sex", "birth_date", "ethnicity", "phone", "hukou_address",
              "residence_type", "separated"].forEach(function (k) { person[k] = value(m, k); });
+            var employer = value(m, "employer_unit_id");
+            person.employer_unit_id = employer ? Number(employer) : null;
             if (m.dataset.id) person.id = Number(m.dataset.id);
             return person;
           }),
@@ -380,6 +385,7 @@
 
     function openForm(buildingId) {
       getJSON(opts.urls.building + buildingId).then(function (detail) {
+        state.units = detail.unit_details || []; // people may work for a unit in their own house
         overlay.textContent = "";
         var form = el("form", "house-form");
         form.noValidate = true;

@@ -90,6 +90,11 @@
         if (d.visit_flag) row(table, opts.text.flag, opts.flags[d.visit_flag] || d.visit_flag);
         if (d.units && d.units.length) row(table, opts.text.units, d.units.join("、"));
         box.appendChild(table);
+        if (opts.historyUrl) {
+          var link = el("a", "history", opts.text.history);
+          link.href = opts.historyUrl + "?object_type=building&object_id=" + encodeURIComponent(d.id);
+          box.appendChild(link);
+        }
         (geoapp.popupHooks || []).forEach(function (hook) {
           hook(box, d);
         });

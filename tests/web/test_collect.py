@@ -327,3 +327,28 @@ def test_next_houses_are_ordered_by_walking_distance_with_a_tour(clients, demo_d
     assert villages == {clients.village_a}
     street = client.get(f"/api/next?lon={house.lon}&lat={house.lat}&street={house.street_id}").get_json()
     assert street["tour"]["order"] and street["tour"]["length_m"] <= street["tour"]["naive_length_m"]
+
+
+def test_a_person_can_work_for_a_registered_unit(clients, demo_db, collector):
+    client, headers = collector
+    house = _house(demo_db, clients)
+    worker = _member(0, "户主", employer_unit_id=clients.unit_id)
+    r = client.post(f"/api/buildings/{house.id}/submission", json=_payload(house, [worker]), headers=headers)
+    assert r.status_code == 201
+    with demo_db.session() as s:
+        assert (
+            s.scalar(select(Person.employer_unit_id).where(Person.building_id == house.id)) == clients.unit_id
+        )
+    nobody = _member(1, "户主", employer_unit_id=999_999)
+    payload = _payload(house, [nobody])
+    payload["version"] = house.version + 1
+    r = client.post(f"/api/buildings/{house.id}/submission", json=payload, headers=headers)
+    assert r.status_code == 400
+    assert r.get_json()["errors"][0]["field"] == "households[0].members[0].employer_unit_id"
+
+
+def test_officers_popups_link_to_the_record_history(clients):
+    officer_page = clients("officer").get("/").get_data(as_text=True)
+    collector_page = clients("collector").get("/").get_data(as_text=True)
+    assert '"historyUrl": "/audit"' in officer_page
+    assert '"historyUrl": null' in collector_page
