@@ -36,4 +36,8 @@ FIELD_LABELS: dict[str, str] = {
     "unit": N_("Unit"),
     "new_password": N_("New password"),
     "old_password": N_("Current password"),
+    "reason": N_("Reason for return"),
+    "action": N_("Review action"),
+    "visit_checked": N_("Visit checked"),
+    "version": N_("Record version"),
 }

@@ -33,6 +33,8 @@ PERSONAL_DATA_ROLES = frozenset({Role.COLLECTOR, Role.REPORTER, Role.OFFICER, Ro
 EDITOR_ROLES = frozenset({Role.COLLECTOR, Role.REPORTER, Role.OFFICER, Role.ADMIN})
 # Roles that may reveal a full ID number or phone (each reveal is audited).
 REVEAL_ROLES = frozenset({Role.OFFICER, Role.ADMIN})
+# Who verifies collected records or returns them for correction.
+REVIEW_ROLES = frozenset({Role.OFFICER, Role.ADMIN})
 
 
 def parse_role(value: str, *, field: str = "role") -> Role:

@@ -12,6 +12,7 @@ from geoapp.maps.base import base_map
 from geoapp.maps.collector import add_collector_tools
 from geoapp.maps.layers import RemoteGeoJson
 from geoapp.maps.legend import Legend
+from geoapp.maps.review import add_review_tools
 
 
 def status_style() -> dict:
@@ -22,7 +23,12 @@ def status_style() -> dict:
 
 
 def town_map(
-    bounds, *, village_id: int | None = None, collect: bool = False, history: bool = False
+    bounds,
+    *,
+    village_id: int | None = None,
+    collect: bool = False,
+    history: bool = False,
+    review: bool = False,
 ) -> folium.Map:
     m = base_map(bounds)
     query = {"village": village_id} if village_id else {}
@@ -64,4 +70,6 @@ def town_map(
     folium.LayerControl(collapsed=True).add_to(m)
     if collect:
         add_collector_tools(m)
+    if review:
+        add_review_tools(m)
     return m

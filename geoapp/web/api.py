@@ -6,10 +6,11 @@ from flask import Blueprint, Response, jsonify, request
 
 from geoapp.domain.errors import InvalidInput
 from geoapp.domain.i18n import N_
-from geoapp.domain.roles import ALL_ROLES, PERSONAL_DATA_ROLES, REVEAL_ROLES, Role, mask_phone
+from geoapp.domain.roles import ALL_ROLES, PERSONAL_DATA_ROLES, REVEAL_ROLES, REVIEW_ROLES, Role, mask_phone
 from geoapp.services import buildings as buildings_service
 from geoapp.services import collect, layers, navigation, people
 from geoapp.services import progress as progress_service
+from geoapp.services import review as review_service
 from geoapp.services.scoping import visible_unit
 from geoapp.web.access import access, require_scope
 from geoapp.web.context import database, read_session, settings
@@ -103,6 +104,14 @@ def submit_house(building_id: int):
     with database().write() as s:
         answer = collect.submit_house(s, require_scope(), settings(), building_id, json_body())
     return jsonify(answer), 200 if answer["replayed"] else 201
+
+
+@bp.post("/buildings/<int:building_id>/review")
+@access(*REVIEW_ROLES)
+def review_house(building_id: int):
+    with database().write() as s:
+        answer = review_service.review_house(s, require_scope(), building_id, json_body())
+    return jsonify(answer)
 
 
 @bp.get("/progress")

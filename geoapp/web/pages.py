@@ -7,7 +7,7 @@ from flask_babel import gettext
 
 from geoapp.domain.errors import InvalidInput
 from geoapp.domain.i18n import N_
-from geoapp.domain.roles import ALL_ROLES, PERSONAL_DATA_ROLES, Role
+from geoapp.domain.roles import ALL_ROLES, PERSONAL_DATA_ROLES, REVIEW_ROLES, Role
 from geoapp.domain.roles import EDITOR_ROLES as EDITORS
 from geoapp.i18n import LOCALES
 from geoapp.maps.render import render_map
@@ -37,6 +37,7 @@ def town():
         village_id=scope.village_id,
         collect=scope.role in EDITORS,
         history=scope.may_reveal,  # officers and administrators read the audit log
+        review=scope.role in REVIEW_ROLES,
     )
     title = gettext("Village map") if scope.role == Role.COLLECTOR else gettext("Town map")
     return render_template("map.html", parts=render_map(m, csp_nonce()), title=title)

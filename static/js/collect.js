@@ -472,6 +472,7 @@
       });
     }
     geoapp.openForm = openForm;
+    document.addEventListener("geoapp:reviewed", refreshProgress);
     refreshProgress();
     return { refresh: refreshProgress, loadNext: loadNext };
   };

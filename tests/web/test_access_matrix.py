@@ -64,6 +64,7 @@ EXPECTED: dict[str, Case] = {
     "api.submit_house": Case(
         "POST", "/api/buildings/{building}/submission", EDIT, scoped=True, body="submission"
     ),
+    "api.review_house": Case("POST", "/api/buildings/{building}/review", STAFF, scoped=True, body="review"),
     "api.progress": Case("GET", "/api/progress", ALL),
     "api.returned": Case("GET", "/api/returned", EDIT),
     "api.next_houses": Case("GET", "/api/next?lon=113.35&lat=27.1", EDIT),
@@ -189,11 +190,17 @@ def test_access_matrix(clients, demo_db):
                 if role == "admin" and not own:
                     objects["token"] = tokens["officer"]
                 url = _fill(case, objects)
+                if case.body == "review":  # only a collected house can be verified
+                    with demo_db.write() as s:
+                        house = s.get(Building, objects["building"])
+                        house.status, house.visit_flag = "collected", None
                 with demo_db.session() as s:
                     version = s.scalar(select(Building.version).where(Building.id == objects["building"]))
                 form = form_body(case.body, next(_serial)) if endpoint in FORM_ENDPOINTS else None
                 if case.body == "submission":
                     body = submission(version)
+                elif case.body == "review":
+                    body = {"action": "verify", "version": version}
                 else:
                     body = dict(case.body) if isinstance(case.body, dict) else None
                 if case.method == "PATCH":

@@ -1,0 +1,100 @@
+/* Officers' review of a collected house from its map popup: verify it, or return
+ * it to the collector with a reason. Text is set with textContent only. */
+(function () {
+  "use strict";
+
+  var geoapp = (window.geoapp = window.geoapp || {});
+
+  function csrf() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") : "";
+  }
+
+  geoapp.reviewer = function (map, opts) {
+    var el = geoapp.el;
+    var T = opts.text;
+
+    function recolour(answer) {
+      var layer = geoapp.layers.buildings;
+      if (!layer) return;
+      layer.eachLayer(function (sub) {
+        if (sub.feature && sub.feature.id === answer.building_id) {
+          sub.feature.properties.s = answer.status;
+          sub.setStyle({ fillColor: opts.statusColours[answer.status] });
+        }
+      });
+    }
+
+    function send(detail, body, box, message) {
+      body.version = detail.version;
+      return fetch(opts.url + detail.id + "/review", {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrf() },
+        body: JSON.stringify(body),
+      })
+        .then(function (r) {
+          return r.json().then(function (answer) {
+            if (!r.ok) {
+              message.textContent = answer.message || "HTTP " + r.status;
+              return;
+            }
+            recolour(answer);
+            box.textContent = "";
+            box.appendChild(el("p", "review-done", opts.statusLabels[answer.status] || answer.status));
+            document.dispatchEvent(new CustomEvent("geoapp:reviewed", { detail: answer }));
+          });
+        })
+        .catch(function (err) {
+          message.textContent = String(err.message || err);
+        });
+    }
+
+    geoapp.popupHooks = geoapp.popupHooks || [];
+    geoapp.popupHooks.push(function (box, detail) {
+      if (detail.status !== "collected" && detail.status !== "verified") return;
+      var wrap = el("div", "geoapp-review");
+      var message = el("p", "review-error");
+      var checked = null;
+      if (detail.status === "collected") {
+        if (detail.visit_flag) {
+          var label = el("label", "visit-checked");
+          checked = el("input");
+          checked.type = "checkbox";
+          checked.name = "visit_checked";
+          label.appendChild(checked);
+          label.appendChild(el("span", null, T.visitChecked));
+          wrap.appendChild(label);
+        }
+        var verify = el("button", "verify", T.verify);
+        verify.type = "button";
+        verify.addEventListener("click", function () {
+          send(detail, { action: "verify", visit_checked: checked ? checked.checked : undefined }, wrap, message);
+        });
+        wrap.appendChild(verify);
+      }
+      var giveBack = el("button", "return", T.giveBack);
+      giveBack.type = "button";
+      giveBack.addEventListener("click", function () {
+        giveBack.remove();
+        var reason = el("textarea");
+        reason.name = "reason";
+        reason.rows = 2;
+        reason.maxLength = 500;
+        reason.placeholder = T.reasonHint;
+        var confirm = el("button", "confirm-return", T.confirmReturn);
+        confirm.type = "button";
+        confirm.addEventListener("click", function () {
+          send(detail, { action: "return", reason: reason.value }, wrap, message);
+        });
+        wrap.insertBefore(reason, message);
+        wrap.insertBefore(confirm, message);
+        reason.focus();
+      });
+      wrap.appendChild(giveBack);
+      wrap.appendChild(message);
+      L.DomEvent.disableClickPropagation(wrap);
+      box.appendChild(wrap);
+    });
+  };
+})();

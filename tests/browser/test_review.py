@@ -1,0 +1,80 @@
+"""An officer on the town map: returns a collected house with a reason, then verifies
+another whose visit was flagged; the houses change colour without a reload."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from geoapp.domain.status import STATUS_COLOURS, Status
+from geoapp.store.models import Building
+from tests.browser.test_town_map import WAIT_HOUSES
+
+pytestmark = pytest.mark.browser
+
+
+def _two_collected(demo_db):
+    """Two houses made collected for the test, the second with a flagged visit."""
+    with demo_db.write() as s:
+        houses = s.scalars(
+            select(Building).where(Building.status == "uncollected").order_by(Building.id).limit(2)
+        ).all()
+        houses[0].status, houses[0].visit_flag = "collected", None
+        houses[1].status, houses[1].visit_flag = "collected", "far"
+        return [h.id for h in houses]
+
+
+def _open_popup(page, building_id: int) -> None:
+    page.evaluate(
+        """(id) => {
+            const group = geoapp.layers.buildings;
+            const sub = group.getLayers().find(l => l.feature.id === id);
+            const at = sub.getLatLng ? sub.getLatLng() : sub.getBounds().getCenter();
+            group._map.setView(at, 18, {animate: false});
+            sub.fire("click", {latlng: at, originalEvent: {}}, true);
+        }""",
+        building_id,
+    )
+    page.locator(".leaflet-popup-content .geoapp-review").wait_for(timeout=10_000)
+
+
+def _drawn(page, building_id: int):
+    return page.evaluate(
+        """(id) => {
+            let c = null;
+            geoapp.layers.buildings.eachLayer(l => { if (l.feature.id === id) c = [l.feature.properties.s, l.options.fillColor]; });
+            return c;
+        }""",
+        building_id,
+    )
+
+
+def test_an_officer_returns_and_verifies_from_the_popup(page_guard, live_server, demo_db):
+    returned_id, flagged_id = _two_collected(demo_db)
+    page = page_guard
+    page.goto(live_server.url + "/")
+    page.wait_for_function(WAIT_HOUSES, timeout=20_000)
+
+    _open_popup(page, returned_id)
+    popup = page.locator(".leaflet-popup-content")
+    popup.locator("button.return").click()
+    popup.locator("textarea[name=reason]").fill("门牌号与实地不符")
+    popup.locator("button.confirm-return").click()
+    popup.locator(".review-done").wait_for()
+    assert _drawn(page, returned_id) == ["returned", STATUS_COLOURS[Status.RETURNED]]
+    with demo_db.session() as s:
+        b = s.get(Building, returned_id)
+        assert (b.status, b.return_reason) == ("returned", "门牌号与实地不符")
+
+    _open_popup(page, flagged_id)
+    popup = page.locator(".leaflet-popup-content")
+    checked = popup.locator("input[name=visit_checked]")
+    assert checked.count() == 1  # a flagged visit must be confirmed before verifying
+    checked.check()
+    popup.locator("button.verify").click()
+    popup.locator(".review-done").wait_for()
+    assert popup.locator(".review-done").inner_text() == "已核对"
+    assert _drawn(page, flagged_id) == ["verified", STATUS_COLOURS[Status.VERIFIED]]
+    with demo_db.session() as s:
+        b = s.get(Building, flagged_id)
+        assert (b.status, b.visit_flag) == ("verified", None)

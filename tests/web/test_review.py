@@ -1,0 +1,184 @@
+"""An officer verifies a collected house or returns it with a reason, through the API."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+from sqlalchemy import func, select
+
+from geoapp.store.models import AuditEvent, Building, Unit
+from tests.web.test_collect import _house, _member, _payload
+
+
+def _collected(demo_db, clients, collector_client, headers, *, far=False):
+    """A house the collector has just submitted (flagged when submitted far away)."""
+    house = _house(demo_db, clients)
+    payload = _payload(house, [_member(0, "户主")])
+    if far:
+        payload["visit"]["lat"] += 0.01  # about 1.1 km away
+    r = collector_client.post(f"/api/buildings/{house.id}/submission", json=payload, headers=headers)
+    assert r.status_code == 201, r.get_json()
+    return r.get_json()
+
+
+def _state(demo_db, building_id):
+    with demo_db.session() as s:
+        b = s.get(Building, building_id)
+        events = s.scalar(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.object_id == str(building_id))
+        )
+        return b.status, b.return_reason, b.visit_flag, b.version, events
+
+
+@pytest.fixture
+def officer(clients):
+    return clients("officer"), clients.csrf("officer")
+
+
+@pytest.fixture
+def collector(clients):
+    return clients("collector"), clients.csrf("collector")
+
+
+def test_an_officer_verifies_a_collected_house_and_it_is_audited(clients, demo_db, officer, collector):
+    answer = _collected(demo_db, clients, *collector)
+    client, headers = officer
+    before = client.get("/api/progress").get_json()["houses"]["verified"]
+    r = client.post(
+        f"/api/buildings/{answer['building_id']}/review",
+        json={"action": "verify", "version": answer["version"]},
+        headers=headers,
+    )
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["status"] == "verified" and r.get_json()["version"] > answer["version"]
+    assert client.get("/api/progress").get_json()["houses"]["verified"] == before + 1
+    with demo_db.session() as s:
+        event = s.scalar(
+            select(AuditEvent).where(
+                AuditEvent.action == "house.verify", AuditEvent.object_id == str(answer["building_id"])
+            )
+        )
+        assert event.actor == "officer"
+        assert orjson.loads(event.changes)["status"] == ["collected", "verified"]
+
+
+def test_returning_needs_a_reason_and_the_collector_sees_it(clients, demo_db, officer, collector):
+    answer = _collected(demo_db, clients, *collector)
+    client, headers = officer
+    url = f"/api/buildings/{answer['building_id']}/review"
+    before = _state(demo_db, answer["building_id"])
+    r = client.post(
+        url, json={"action": "return", "reason": "  ", "version": answer["version"]}, headers=headers
+    )
+    assert r.status_code == 400
+    assert r.get_json()["field"] == "reason" and "退回" in r.get_json()["message"]
+    assert _state(demo_db, answer["building_id"]) == before  # nothing stored, nothing audited
+
+    reason = "户主身份证号与户口簿不符 <img src=x onerror=alert(1)>"
+    r = client.post(
+        url, json={"action": "return", "reason": reason, "version": answer["version"]}, headers=headers
+    )
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["status"] == "returned"
+    returned = collector[0].get("/api/returned").get_json()["items"]
+    mine = [item for item in returned if item["id"] == answer["building_id"]]
+    assert mine and mine[0]["reason"] == reason  # JSON carries text; pages draw it with textContent
+
+    # The collector fixes it and resubmits: collected again, the reason cleared.
+    with demo_db.session() as s:
+        house = s.get(Building, answer["building_id"])
+    r = collector[0].post(
+        f"/api/buildings/{house.id}/submission",
+        json=_payload(house, [_member(0, "户主")]),
+        headers=collector[1],
+    )
+    assert r.status_code == 201, r.get_json()
+    status, reason_now, *_ = _state(demo_db, house.id)
+    assert (status, reason_now) == ("collected", None)
+
+
+def test_a_stale_version_is_a_conflict_and_changes_nothing(clients, demo_db, officer, collector):
+    answer = _collected(demo_db, clients, *collector)
+    client, headers = officer
+    before = _state(demo_db, answer["building_id"])
+    r = client.post(
+        f"/api/buildings/{answer['building_id']}/review",
+        json={"action": "verify", "version": answer["version"] - 1},
+        headers=headers,
+    )
+    assert r.status_code == 409
+    assert _state(demo_db, answer["building_id"]) == before
+
+
+def test_a_flagged_visit_is_verified_only_once_checked(clients, demo_db, officer, collector):
+    answer = _collected(demo_db, clients, *collector, far=True)
+    assert answer["visit_flag"] == "far"
+    client, headers = officer
+    url = f"/api/buildings/{answer['building_id']}/review"
+    before = _state(demo_db, answer["building_id"])
+    r = client.post(url, json={"action": "verify", "version": answer["version"]}, headers=headers)
+    assert r.status_code == 400 and r.get_json()["field"] == "visit_checked"
+    assert _state(demo_db, answer["building_id"]) == before
+    r = client.post(
+        url, json={"action": "verify", "version": answer["version"], "visit_checked": True}, headers=headers
+    )
+    assert r.status_code == 200, r.get_json()
+    status, _, flag, _, _ = _state(demo_db, answer["building_id"])
+    assert (status, flag) == ("verified", None)
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"action": "approve"}, "action"),
+        ({"action": "verify"}, "version"),
+        ({"action": "verify", "version": "2"}, "version"),
+    ],
+)
+def test_bad_review_requests_name_the_field(clients, demo_db, officer, collector, body, field):
+    answer = _collected(demo_db, clients, *collector)
+    client, headers = officer
+    r = client.post(f"/api/buildings/{answer['building_id']}/review", json=body, headers=headers)
+    assert r.status_code == 400 and r.get_json()["field"] == field
+
+
+def test_an_uncollected_house_cannot_be_verified(clients, demo_db, officer):
+    house = _house(demo_db, clients)
+    client, headers = officer
+    r = client.post(
+        f"/api/buildings/{house.id}/review",
+        json={"action": "verify", "version": house.version},
+        headers=headers,
+    )
+    assert r.status_code == 409
+    assert _state(demo_db, house.id)[0] == "uncollected"
+
+
+def test_a_collector_cannot_verify_even_their_own_village(clients, demo_db, collector):
+    answer = _collected(demo_db, clients, *collector)
+    client, headers = collector
+    r = client.post(
+        f"/api/buildings/{answer['building_id']}/review",
+        json={"action": "verify", "version": answer["version"]},
+        headers=headers,
+    )
+    assert r.status_code == 403
+    assert _state(demo_db, answer["building_id"])[0] == "collected"
+
+
+def test_units_in_the_house_follow_its_review(clients, demo_db, officer):
+    with demo_db.write() as s:
+        unit = s.scalar(select(Unit).order_by(Unit.id).limit(1))
+        house = s.get(Building, unit.building_id)
+        house.status, house.visit_flag, unit.status = "collected", None, "collected"
+    with demo_db.session() as s:
+        house = s.get(Building, unit.building_id)
+    client, headers = officer
+    r = client.post(
+        f"/api/buildings/{house.id}/review",
+        json={"action": "return", "reason": "营业执照号缺失", "version": house.version},
+        headers=headers,
+    )
+    assert r.status_code == 200, r.get_json()
+    with demo_db.session() as s:
+        assert s.get(Unit, unit.id).status == "returned"
