@@ -75,6 +75,11 @@ class _Bar:
     "--outside-village", metavar="CODE", help="Put buildings outside every village into this village."
 )
 @click.option("--skip-outside", is_flag=True, help="Leave out buildings outside every village (reported).")
+@click.option(
+    "--skip-existing",
+    is_flag=True,
+    help="Leave out features already in the database (a retried or extended import stores only what is new).",
+)
 @with_app
 def import_cmd(app, layer: str, path: Path, **opts) -> None:
     from geoapp.i18n import translate
@@ -93,6 +98,7 @@ def import_cmd(app, layer: str, path: Path, **opts) -> None:
         fields=fields,
         outside_village=opts["outside_village"],
         skip_outside=opts["skip_outside"],
+        skip_existing=opts["skip_existing"],
         fronting_distance_m=settings.fronting_distance_m,
         actor="cli",
     )

@@ -123,6 +123,7 @@ class ImportOptions:
     fields: dict[str, str] = field(default_factory=dict)  # role (name, code, use…) -> column
     outside_village: str | None = None  # buildings: village code for those outside every village
     skip_outside: bool = False  # buildings: drop those outside every village
+    skip_existing: bool = False  # leave out features already stored (a retried import)
     fronting_distance_m: float = 60.0
     actor: str = audit.SYSTEM_ACTOR
     user_id: int | None = None
@@ -418,6 +419,47 @@ def _bboxes(geoms: np.ndarray) -> np.ndarray:
     return shapely.bounds(geoms).astype(float)
 
 
+def _geometry_keys(geoms: np.ndarray) -> np.ndarray:
+    """Geometries as comparable bytes: normalised, on a 1e-7 degree (about 1 cm) grid."""
+    if len(geoms) == 0:
+        return np.array([], dtype=object)
+    return shapely.to_wkb(shapely.normalize(shapely.set_precision(geoms, 1e-7)))
+
+
+STORED_BEFORE = {
+    "buildings": N_(
+        "%(field)s rows %(rows)s (%(count)d buildings) are already in the database at the same positions: the file, or part of it, was imported before. Leave them out with --skip-existing, or remove them from the file."
+    ),
+    "streets": N_(
+        "%(field)s rows %(rows)s (%(count)d streets) are already in the database with the same name and line: the file, or part of it, was imported before. Leave them out with --skip-existing, or remove them from the file."
+    ),
+    "units": N_(
+        "%(field)s rows %(rows)s (%(count)d units) are already in the database (same credit code, or same name in the same building): leave them out with --skip-existing, or remove them from the file."
+    ),
+}
+
+
+def _leave_out_stored(job: _Job, stored: np.ndarray) -> None:
+    """Rows already in the database: refused, or left out with --skip-existing.
+
+    Importing a file twice must not store its features twice; with
+    --skip-existing a retried or extended import stores only what is new.
+    """
+    if not stored.any():
+        return
+    rows = job.frame.index[stored]
+    if not job.options.skip_existing:
+        raise job.refuse(STORED_BEFORE[job.layer], rows=format_rows(rows), count=int(stored.sum()))
+    job.summary.skipped.extend(int(r) for r in rows)
+    job.summary.notes.append(
+        (
+            N_("Already in the database, left out: %(count)d (rows %(rows)s)."),
+            {"count": int(stored.sum()), "rows": format_rows(rows)},
+        )
+    )
+    job.frame = job.frame[~stored]
+
+
 def _insert(session: Session, job: _Job, table, rows: list[dict[str, Any]]) -> None:
     total = len(rows)
     for start in range(0, total, BATCH):
@@ -555,6 +597,12 @@ def _reassign_buildings(session: Session, job: _Job) -> None:
 
 
 def _import_buildings(session: Session, job: _Job) -> None:
+    anchors = anchor_points(job.geoms)
+    new_keys = zip(np.round(shapely.get_x(anchors), 7), np.round(shapely.get_y(anchors), 7), strict=True)
+    stored_keys = {(round(x, 7), round(y, 7)) for x, y in session.execute(select(Building.lon, Building.lat))}
+    _leave_out_stored(job, np.array([k in stored_keys for k in new_keys], dtype=bool))
+    if len(job.frame) == 0:
+        return
     village_ids, village_geoms = topology.village_index(session)
     if len(village_ids) == 0:
         raise job.refuse(
@@ -687,6 +735,14 @@ def _village_by_code(session: Session, job: _Job, value: str) -> Village:
 
 
 def _import_streets(session: Session, job: _Job) -> None:
+    stored = session.execute(select(Street.name, Street.geom)).all()
+    stored_geoms = np.array([geom for _, geom in stored], dtype=object)
+    stored_keys = set(zip([name for name, _ in stored], _geometry_keys(stored_geoms), strict=True))
+    new_names = _texts(job, "name", required=True, max_length=100)
+    new_keys = zip(new_names, _geometry_keys(job.geoms), strict=True)
+    _leave_out_stored(job, np.array([k in stored_keys for k in new_keys], dtype=bool))
+    if len(job.frame) == 0:
+        return
     names = _texts(job, "name", required=True, max_length=100)
     kinds = _texts(job, "kind", max_length=20)
     geoms = job.geoms
@@ -725,16 +781,74 @@ def _unit_kind(value: str | None) -> str:
 
 
 def _import_units(session: Session, job: _Job) -> None:
+    building_rows = session.execute(select(Building.id, Building.geom).order_by(Building.id)).all()
+    building_ids = np.array([r[0] for r in building_rows], dtype=np.int64)
+    building_geoms = np.array([r[1] for r in building_rows], dtype=object)
+    points = job.geoms
+    idx = assign_to_polygons(points, building_geoms)
+    loose = idx < 0
+    if loose.any():
+        idx[loose] = nearest_within(points[loose], building_geoms, UNIT_BUILDING_DISTANCE_M)
+    if (idx < 0).any():
+        raise job.refuse(
+            N_(
+                "%(field)s rows %(rows)s: no building contains these units or lies within %(distance)g m: move the points onto their buildings, or import the buildings first."
+            ),
+            rows=format_rows(job.frame.index[idx < 0]),
+            distance=UNIT_BUILDING_DISTANCE_M,
+        )
     rows = job.frame.index
     names = _texts(job, "name", required=True, max_length=200)
-    raw_uscc = _texts(job, "uscc")
+    uscc = _credit_codes(job)
+    if dups := _duplicates(uscc, rows):
+        raise job.refuse(
+            N_("%(field)s has credit codes used by more than one unit: %(duplicates)s."), duplicates=dups
+        )
+    given = [c for c in uscc if c is not None]
+    known = set(session.scalars(select(Unit.uscc).where(Unit.uscc.in_(given)))) if given else set()
+    if known and not job.options.skip_existing:
+        taken = [int(r) for r, c in zip(rows, uscc, strict=True) if c in known]
+        raise job.refuse(
+            N_(
+                "%(field)s rows %(rows)s have credit codes already registered in the database (%(codes)s): leave these units out of the file, or out of the import with --skip-existing."
+            ),
+            rows=format_rows(taken),
+            codes=", ".join(sorted(known)[:10]),
+        )
+    pairs = {(b, n) for b, n in session.execute(select(Unit.building_id, Unit.name))}
+    homes = building_ids[idx]
+    stored = np.array(
+        [uscc[i] in known or (int(homes[i]), names[i]) in pairs for i in range(len(rows))], dtype=bool
+    )
+    _leave_out_stored(job, stored)
+    keep = ~stored
+    names, uscc, homes = names[keep], uscc[keep], homes[keep]
     kinds = _texts(job, "kind")
     legal_reps = _texts(job, "legal_rep", max_length=100)
     phones = _texts(job, "phone", max_length=20)
+    records = [
+        {
+            "building_id": int(homes[i]),
+            "name": names[i],
+            "uscc": uscc[i],
+            "kind": _unit_kind(kinds[i]),
+            "legal_rep": legal_reps[i],
+            "phone": phones[i],
+            "status": "uncollected",
+            "version": 1,
+        }
+        for i in range(len(names))
+    ]
+    _insert(session, job, Unit.__table__, records)
 
+
+def _credit_codes(job: _Job) -> np.ndarray:
+    """Parsed credit codes (None where empty); any invalid one refuses the import."""
+    rows = job.frame.index
+    raw = _texts(job, "uscc")
     uscc = np.full(len(rows), None, dtype=object)
     bad: list[tuple[int, str]] = []
-    for i, value in enumerate(raw_uscc):
+    for i, value in enumerate(raw):
         if value is None:
             continue
         try:
@@ -749,50 +863,4 @@ def _import_units(session: Session, job: _Job) -> None:
             rows=format_rows(r for r, _ in bad),
             values=", ".join(v for _, v in bad[:20]),
         )
-    if dups := _duplicates(uscc, rows):
-        raise job.refuse(
-            N_("%(field)s has credit codes used by more than one unit: %(duplicates)s."), duplicates=dups
-        )
-    given = [c for c in uscc if c is not None]
-    if given:
-        known = set(session.scalars(select(Unit.uscc).where(Unit.uscc.in_(given))))
-        if known:
-            taken = [int(r) for r, c in zip(rows, uscc, strict=True) if c in known]
-            raise job.refuse(
-                N_(
-                    "%(field)s rows %(rows)s have credit codes already registered in the database (%(codes)s): leave these units out of the file."
-                ),
-                rows=format_rows(taken),
-                codes=", ".join(sorted(known)[:10]),
-            )
-
-    building_rows = session.execute(select(Building.id, Building.geom).order_by(Building.id)).all()
-    building_ids = np.array([r[0] for r in building_rows], dtype=np.int64)
-    building_geoms = np.array([r[1] for r in building_rows], dtype=object)
-    points = job.geoms
-    idx = assign_to_polygons(points, building_geoms)
-    loose = idx < 0
-    if loose.any():
-        idx[loose] = nearest_within(points[loose], building_geoms, UNIT_BUILDING_DISTANCE_M)
-    if (idx < 0).any():
-        raise job.refuse(
-            N_(
-                "%(field)s rows %(rows)s: no building contains these units or lies within %(distance)g m: move the points onto their buildings, or import the buildings first."
-            ),
-            rows=format_rows(rows[idx < 0]),
-            distance=UNIT_BUILDING_DISTANCE_M,
-        )
-    records = [
-        {
-            "building_id": int(building_ids[idx[i]]),
-            "name": names[i],
-            "uscc": uscc[i],
-            "kind": _unit_kind(kinds[i]),
-            "legal_rep": legal_reps[i],
-            "phone": phones[i],
-            "status": "uncollected",
-            "version": 1,
-        }
-        for i in range(len(rows))
-    ]
-    _insert(session, job, Unit.__table__, records)
+    return uscc

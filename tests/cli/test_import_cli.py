@@ -94,13 +94,15 @@ def test_buildings_with_skip_outside_and_outside_village(run, db, tmp_path):
     result = run("buildings", path, "--skip-outside")
     assert result.exit_code == 0, result.output
     assert counts(db)["building"] == 3 and "rows 4" in result.stdout
-    result = run("buildings", path, "--outside-village", V2[1])
+    assert run("buildings", path, "--outside-village", V2[1]).exit_code == 1  # rows 1-3 are stored already
+    result = run("buildings", path, "--outside-village", V2[1], "--skip-existing")
     assert result.exit_code == 0, result.output
+    assert counts(db)["building"] == 4  # only the one left out before
     with db.session() as s:
         stray = s.scalar(select(Building).where(Building.door_no == "9"))
         village = s.scalar(select(Village).where(Village.code == V2[1]))
     assert stray.village_id == village.id
-    assert counts(db)["audit_event"] == 4  # villages, streets, then one per import
+    assert counts(db)["audit_event"] == 4  # villages, streets, then one per import that stored
 
 
 def test_units_csv_with_chinese_coordinate_columns(run, db, tmp_path):
@@ -211,9 +213,11 @@ def _csv_xy_without_crs(tmp_path):
 def _buildings_outside(tmp_path):
     return (
         "buildings",
-        buildings_file(tmp_path, [*BUILDINGS, OUTSIDE], name="b.geojson"),
+        buildings_file(
+            tmp_path, [(shapely.Point(114.006, 27.1051), "14", None, None, None), OUTSIDE], name="b.geojson"
+        ),
         [
-            "rows 4",
+            "rows 2",
             "--outside-village",
             "--skip-outside",
         ],

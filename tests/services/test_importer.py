@@ -438,3 +438,56 @@ def test_import_inside_a_callers_transaction_uses_a_savepoint(db, tmp_path):
         summary = import_layer(session, "villages", good)
     assert summary.inserted == 1
     assert counts(db) == {"village": 1, "street": 0, "building": 0, "unit": 0, "audit_event": 1}
+
+
+# -- importing again ----------------------------------------------------------------------------
+
+
+def test_importing_the_same_buildings_twice_is_refused_or_skipped(db, tmp_path):
+    seed(db, tmp_path, buildings=True)
+    again = buildings_file(tmp_path, name="again.geojson")
+    message = refuse(db, "buildings", again)
+    assert "rows 1, 2, 3 " in message and "--skip-existing" in message
+    summary = import_layer(db, "buildings", again, ImportOptions(skip_existing=True))
+    assert (summary.inserted, summary.skipped) == (0, [1, 2, 3])
+    assert counts(db)["building"] == len(BUILDINGS)
+    # An extended file stores only what is new.
+    extra = (shapely.Point(114.006, 27.1051), "14", "住宅", 1, None)
+    more = buildings_file(tmp_path, [*BUILDINGS, extra], name="more.geojson")
+    summary = import_layer(db, "buildings", more, ImportOptions(skip_existing=True))
+    assert (summary.inserted, summary.skipped) == (1, [1, 2, 3])
+    with db.session() as s:
+        assert s.scalars(select(Building.door_no).order_by(Building.id)).all() == ["12", "3", None, "14"]
+
+
+def test_importing_the_same_streets_twice_is_refused_or_skipped(db, tmp_path):
+    seed(db, tmp_path)
+    again = streets_file(tmp_path, name="again.geojson")
+    assert "--skip-existing" in refuse(db, "streets", again)
+    summary = import_layer(db, "streets", again, ImportOptions(skip_existing=True))
+    assert (summary.inserted, len(summary.skipped)) == (0, len(STREETS))
+    assert counts(db)["street"] == len(STREETS)
+
+
+def test_a_street_of_the_same_name_elsewhere_is_new(db, tmp_path):
+    seed(db, tmp_path)
+    df = gpd.GeoDataFrame(
+        {"街路巷名": ["上新一巷"]},
+        geometry=[shapely.LineString([(114.002, 27.107), (114.008, 27.107)])],
+        crs=4326,
+    )
+    summary = import_layer(db, "streets", write(df, tmp_path / "elsewhere.geojson"))
+    assert summary.inserted == 1
+
+
+def test_importing_the_same_units_twice_is_refused_or_skipped(db, tmp_path):
+    seed(db, tmp_path, buildings=True)
+    import_layer(db, "units", units_csv(tmp_path))
+    again = units_csv(tmp_path, name="again.csv")
+    assert USCC_A in refuse(db, "units", again)
+    summary = import_layer(db, "units", again, ImportOptions(skip_existing=True))
+    assert (summary.inserted, summary.skipped) == (0, [2, 3, 4])
+    no_code = units_csv(tmp_path, ["无证小卖部,114.0049,27.1053,,"], name="no_code.csv")
+    message = refuse(db, "units", no_code)  # same name in the same building: already there
+    assert "rows 2 " in message and "--skip-existing" in message
+    assert counts(db)["unit"] == 3
