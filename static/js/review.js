@@ -76,7 +76,7 @@
       var giveBack = el("button", "return", T.giveBack);
       giveBack.type = "button";
       giveBack.addEventListener("click", function () {
-        giveBack.remove();
+        giveBack.hidden = true; // hidden, not removed: Leaflet must still find the clicked node inside the popup
         var reason = el("textarea");
         reason.name = "reason";
         reason.rows = 2;
@@ -94,6 +94,8 @@
       wrap.appendChild(giveBack);
       wrap.appendChild(message);
       L.DomEvent.disableClickPropagation(wrap);
+      // Clicks inside stop here, so the map never takes them for a click on the map (which closes popups).
+      L.DomEvent.on(wrap, "click", L.DomEvent.stopPropagation);
       box.appendChild(wrap);
     });
   };

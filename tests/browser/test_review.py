@@ -30,12 +30,20 @@ def _open_popup(page, building_id: int) -> None:
             const group = geoapp.layers.buildings;
             const sub = group.getLayers().find(l => l.feature.id === id);
             const at = sub.getLatLng ? sub.getLatLng() : sub.getBounds().getCenter();
+            group._map.closePopup();
             group._map.setView(at, 18, {animate: false});
             sub.fire("click", {latlng: at, originalEvent: {}}, true);
         }""",
         building_id,
     )
-    page.locator(".leaflet-popup-content .geoapp-review").wait_for(timeout=10_000)
+    # The popup closed before fades out for a moment: wait until only the new one is left.
+    page.wait_for_function(
+        """() => {
+            const boxes = document.querySelectorAll(".leaflet-popup-content");
+            return boxes.length === 1 && boxes[0].querySelector(".geoapp-review") !== null;
+        }""",
+        timeout=10_000,
+    )
 
 
 def _drawn(page, building_id: int):
