@@ -59,7 +59,8 @@ def buildings_geojson(
         stmt = stmt.where(Building.village_id == village_id)
     if bbox is not None:
         stmt = stmt.where(bbox_filter(Building, bbox, dialect))
-    rows = session.execute(stmt.order_by(Building.id).limit(limit + 1)).all()
+    # Core rows (no ORM loading step): this is the largest answer the app gives.
+    rows = session.connection().execute(stmt.order_by(Building.id).limit(limit + 1)).all()
     truncated = len(rows) > limit
     if truncated:  # too many for one answer: the map asks by view (or says "zoom in")
         rows = []
