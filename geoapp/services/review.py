@@ -9,7 +9,7 @@ never counted as verified until someone has looked at it.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from geoapp.domain.errors import InvalidInput
@@ -19,8 +19,9 @@ from geoapp.domain.status import Status, check_transition
 from geoapp.domain.validators import clean_text
 from geoapp.services import audit
 from geoapp.services.audit import utcnow
-from geoapp.services.scoping import visible_building
-from geoapp.store.models import Unit
+from geoapp.services.people import Page
+from geoapp.services.scoping import scoped, village_filter, visible_building
+from geoapp.store.models import Building, Unit, User, Village, Visit
 from geoapp.store.versioning import check_version
 
 ACTIONS = {"verify": Status.VERIFIED, "return": Status.RETURNED}
@@ -111,3 +112,82 @@ def review_house(session: Session, scope: Scope, building_id: int, payload: dict
         "version": building.version,
         "return_reason": building.return_reason,
     }
+
+
+def review_queue(
+    session: Session,
+    scope: Scope,
+    *,
+    village_id: int | None = None,
+    flagged_only: bool = False,
+    page: int = 1,
+    per_page: int = 50,
+) -> Page:
+    """Houses awaiting verification: flagged visits first, then the oldest submissions.
+
+    Each item carries the latest visit's collector, time and proof, so an officer
+    sees at a glance which records need a closer look.
+    """
+    village_id = village_filter(session, scope, village_id)
+    latest = (
+        select(Visit.building_id, func.max(Visit.id).label("visit_id")).group_by(Visit.building_id).subquery()
+    )
+    base = scoped(select(Building.id).where(Building.status == Status.COLLECTED.value), scope)
+    if village_id is not None:
+        base = base.where(Building.village_id == village_id)
+    if flagged_only:
+        base = base.where(Building.visit_flag.is_not(None))
+    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    rows = session.execute(
+        scoped(
+            select(
+                Building.id,
+                Building.address,
+                Building.lon,
+                Building.lat,
+                Building.version,
+                Building.visit_flag,
+                Building.visit_distance_m,
+                Building.collected_at,
+                Village.name.label("village"),
+                User.username,
+                User.name.label("collector"),
+                Visit.accuracy_m,
+                Visit.people,
+                Visit.empty,
+            )
+            .join(Village, Village.id == Building.village_id)
+            .outerjoin(latest, latest.c.building_id == Building.id)
+            .outerjoin(Visit, Visit.id == latest.c.visit_id)
+            .outerjoin(User, User.id == Visit.user_id)
+            .where(Building.id.in_(base))
+            .order_by(Building.visit_flag.is_(None), Building.collected_at.asc().nulls_first(), Building.id)
+            .offset((page - 1) * per_page)
+            .limit(per_page),
+            scope,
+        )
+    ).all()
+    items = [
+        {
+            "id": r.id,
+            "address": r.address,
+            "lon": r.lon,
+            "lat": r.lat,
+            "version": r.version,
+            "village": r.village,
+            "visit_flag": r.visit_flag,
+            "distance_m": r.visit_distance_m,
+            "accuracy_m": r.accuracy_m,
+            "collected_at": r.collected_at,
+            "collector": r.collector or r.username,
+            "people": r.people,
+            "empty": r.empty,
+        }
+        for r in rows
+    ]
+    return Page(items=items, total=int(total), page=page, per_page=per_page)
+
+
+def village_choices(session: Session) -> list[tuple[int, str]]:
+    """(id, name) of every village, for the list's filter (officers see the whole town)."""
+    return [(i, n) for i, n in session.execute(select(Village.id, Village.name).order_by(Village.code))]

@@ -165,6 +165,7 @@ def init_access(app: Flask) -> None:
 NAV: list[tuple[str, str]] = [
     ("pages.town", N_("Map")),
     ("pages.people", N_("People")),
+    ("pages.review", N_("Verification")),
     ("audit.page", N_("Audit log")),
     ("admin.users", N_("Users")),
     ("auth.tokens", N_("API tokens")),

@@ -9,12 +9,15 @@ from geoapp.domain.errors import InvalidInput
 from geoapp.domain.i18n import N_
 from geoapp.domain.roles import ALL_ROLES, PERSONAL_DATA_ROLES, REVIEW_ROLES, Role
 from geoapp.domain.roles import EDITOR_ROLES as EDITORS
+from geoapp.domain.visits import FLAG_LABELS
 from geoapp.i18n import LOCALES
 from geoapp.maps.render import render_map
 from geoapp.maps.town import town_map
 from geoapp.services import people as people_service
+from geoapp.services import review as review_service
 from geoapp.services.layers import map_bounds
 from geoapp.web.access import access, require_scope
+from geoapp.web.api import parse_int
 from geoapp.web.context import database, read_session, settings
 from geoapp.web.security import csp_nonce
 
@@ -66,4 +69,26 @@ def people():
         query=query,
         may_reveal=scope.may_reveal,
         title=gettext("People"),
+    )
+
+
+@bp.get("/review")
+@access(*REVIEW_ROLES)
+def review():
+    scope = require_scope()
+    village_id = parse_int("village")
+    flagged = request.args.get("flagged") == "1"
+    s = read_session()
+    page = review_service.review_queue(
+        s, scope, village_id=village_id, flagged_only=flagged, page=_page_number()
+    )
+    return render_template(
+        "review.html",
+        page=page,
+        pages=max(1, -(-page.total // page.per_page)),
+        villages=review_service.village_choices(s),
+        village_id=village_id,
+        flagged=flagged,
+        flags={f.value: gettext(label) for f, label in FLAG_LABELS.items()},
+        title=gettext("Awaiting verification"),
     )

@@ -300,9 +300,39 @@
       whole = null;
       load(true);
     };
+    if (opts.kind === "buildings") focusFromHash(map, layer, opts);
     geoapp.layers[opts.kind] = layer;
     return layer;
   };
+
+  /* A link such as /#house=12&lat=27.1&lon=113.3 (from the review list) opens that
+   * house's popup once the houses are drawn; when they load by view, the map first
+   * moves to the given position so that the house is among them. */
+  function focusFromHash(map, layer, opts) {
+    var m = /^#house=(\d+)&lat=(-?[\d.]+)&lon=(-?[\d.]+)$/.exec(window.location.hash);
+    if (!m) return;
+    var id = Number(m[1]);
+    var at = L.latLng(Number(m[2]), Number(m[3]));
+    var moved = false;
+    function look(e) {
+      if (e.detail.kind !== "buildings") return;
+      var found = null;
+      layer.eachLayer(function (sub) {
+        if (sub.feature && sub.feature.id === id) found = sub;
+      });
+      if (found) {
+        document.removeEventListener("geoapp:loaded", look);
+        map.setView(found.getLatLng ? found.getLatLng() : found.getBounds().getCenter(), 18, { animate: false });
+        buildingPopup(map, found, opts);
+      } else if (!moved) {
+        moved = true;
+        map.setView(at, 18, { animate: false });
+      } else {
+        document.removeEventListener("geoapp:loaded", look); // not in this user's scope
+      }
+    }
+    document.addEventListener("geoapp:loaded", look);
+  }
 
   geoapp.legend = function (map, opts) {
     var control = L.control({ position: opts.position || "bottomright" });

@@ -86,3 +86,23 @@ def test_an_officer_returns_and_verifies_from_the_popup(page_guard, live_server,
     with demo_db.session() as s:
         b = s.get(Building, flagged_id)
         assert (b.status, b.visit_flag) == ("verified", None)
+
+
+def test_the_queue_opens_a_house_on_the_map(page_guard, live_server, demo_db):
+    _, flagged_id = _two_collected(demo_db)
+    page = page_guard
+    page.goto(live_server.url + "/review?flagged=1")
+    row = page.locator(f'#review-queue tr[data-building="{flagged_id}"]')
+    assert "远" in row.inner_text() or "定位" in row.inner_text()  # the flag is named
+    row.locator("a.open").click()
+    page.wait_for_function(
+        """() => {
+            const boxes = document.querySelectorAll(".leaflet-popup-content");
+            return boxes.length === 1 && boxes[0].querySelector(".geoapp-review") !== null;
+        }""",
+        timeout=20_000,
+    )
+    popup = page.locator(".leaflet-popup-content")
+    with demo_db.session() as s:
+        assert popup.locator("h3").inner_text() == s.get(Building, flagged_id).address
+    assert popup.locator("input[name=visit_checked]").count() == 1

@@ -52,6 +52,7 @@ EXPECTED: dict[str, Case] = {
     "auth.revoke_token": Case("POST", "/account/tokens/{token}/revoke", ALL, scoped=True),
     "pages.town": Case("GET", "/", ALL),
     "pages.people": Case("GET", "/people", PEOPLE),
+    "pages.review": Case("GET", "/review", STAFF),
     "api.villages": Case("GET", "/api/villages.geojson", ALL),
     "api.streets": Case("GET", "/api/streets.geojson", ALL),
     "api.buildings": Case("GET", "/api/buildings.geojson?village={village}", ALL, scoped=True),

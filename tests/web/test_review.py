@@ -10,10 +10,10 @@ from geoapp.store.models import AuditEvent, Building, Unit
 from tests.web.test_collect import _house, _member, _payload
 
 
-def _collected(demo_db, clients, collector_client, headers, *, far=False):
+def _collected(demo_db, clients, collector_client, headers, *, far=False, person=0):
     """A house the collector has just submitted (flagged when submitted far away)."""
     house = _house(demo_db, clients)
-    payload = _payload(house, [_member(0, "户主")])
+    payload = _payload(house, [_member(person, "户主")])
     if far:
         payload["visit"]["lat"] += 0.01  # about 1.1 km away
     r = collector_client.post(f"/api/buildings/{house.id}/submission", json=payload, headers=headers)
@@ -182,3 +182,62 @@ def test_units_in_the_house_follow_its_review(clients, demo_db, officer):
     assert r.status_code == 200, r.get_json()
     with demo_db.session() as s:
         assert s.get(Unit, unit.id).status == "returned"
+
+
+def _queue(client, query: str) -> tuple[list[int], list[int], str]:
+    """(ids in order, flagged ids, html) of one page of the queue."""
+    html = client.get("/review?" + query).get_data(as_text=True)
+    rows = html.split('data-building="')[1:]
+    ids = [int(r.split('"', 1)[0]) for r in rows]
+    flagged = [i for i, r in zip(ids, rows, strict=True) if r.split(">", 1)[0].endswith('class="flagged"')]
+    return ids, flagged, html
+
+
+def test_the_queue_lists_flagged_visits_first_and_filters(clients, demo_db, officer, collector):
+    plain = _collected(demo_db, clients, *collector)
+    far = _collected(demo_db, clients, *collector, far=True, person=1)
+    with demo_db.write() as s:  # an address typed with markup stays text in the list
+        s.get(Building, far["building_id"]).address = "余坪镇<img src=x onerror=alert(1)>1号"
+    client, _ = officer
+    village = f"village={clients.village_a}"
+    ids, flagged, whole = _queue(client, village)
+    assert "待核对" in whole and ids
+    assert ids[: len(flagged)] == flagged  # flagged visits come first
+
+    ids, flagged, html = _queue(client, village + "&flagged=1")
+    assert far["building_id"] in flagged and ids == flagged and plain["building_id"] not in ids
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html and "<img src=x" not in html
+    assert f"#house={far['building_id']}&amp;lat=" in html
+
+    # The plain submission is the newest one: last on the last page.
+    with demo_db.session() as s:
+        total = s.scalar(
+            select(func.count())
+            .select_from(Building)
+            .where(Building.village_id == clients.village_a, Building.status == "collected")
+        )
+    assert f"共 {total} 栋房屋待核对" in whole
+    last = -(-total // 50)
+    ids, _, _ = _queue(client, f"{village}&page={last}")
+    assert ids[-1] == plain["building_id"]
+    other, _, _ = _queue(client, f"village={clients.village_b}")
+    assert plain["building_id"] not in other and far["building_id"] not in other
+
+
+def test_a_verified_house_leaves_the_queue(clients, demo_db, officer, collector):
+    answer = _collected(demo_db, clients, *collector, far=True)
+    client, headers = officer
+    query = f"village={clients.village_a}&flagged=1"
+    assert answer["building_id"] in _queue(client, query)[0]
+    r = client.post(
+        f"/api/buildings/{answer['building_id']}/review",
+        json={"action": "verify", "version": answer["version"], "visit_checked": True},
+        headers=headers,
+    )
+    assert r.status_code == 200
+    assert answer["building_id"] not in _queue(client, query)[0]
+
+
+def test_a_bad_village_filter_names_the_field(clients, officer):
+    r = officer[0].get("/review?village=abc")
+    assert r.status_code == 400 and "村 必须是整数" in r.get_data(as_text=True)
