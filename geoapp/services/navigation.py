@@ -15,8 +15,8 @@ from geoapp.domain.roles import Scope
 from geoapp.domain.status import Status
 from geoapp.services.scoping import scoped
 from geoapp.spatial.crs import LONLAT, utm_crs
-from geoapp.spatial.network import StreetGraph, walking_distances
-from geoapp.spatial.tour import distance_matrix, plan_tour
+from geoapp.spatial.network import StreetGraph, walking_distances, walking_matrix
+from geoapp.spatial.tour import plan_tour
 from geoapp.store.models import Building, Street
 from geoapp.store.spatial_index import bbox_filter
 
@@ -90,8 +90,8 @@ def next_houses(
     graph = _street_graph(session, dialect, (min(lons), min(lats), max(lons), max(lats)), crs)
     walk, via = walking_distances(graph, origin, targets)
     nearest = np.argsort(walk, kind="stable")[: (MAX_TOUR_STOPS if (bbox or street_id) else limit)]
-    xy = np.vstack([shapely.get_coordinates(origin), shapely.get_coordinates(targets[nearest])])
-    tour = plan_tour(distance_matrix(xy))
+    stops = np.concatenate([np.array([origin], dtype=object), targets[nearest]])
+    tour = plan_tour(walking_matrix(graph, stops))  # walking distances between the stops too
     items = [
         {
             "id": rows[i].id,

@@ -115,3 +115,19 @@ def walking_distances(
         via[np.flatnonzero(ok)[finite & ~near]] = True
         return result, via
     return straight, via
+
+
+def walking_matrix(
+    graph: StreetGraph | None, points: np.ndarray, *, snap_distance: float = 150.0
+) -> np.ndarray:
+    """Walking distances between every pair of ``points`` (metric), for planning a tour.
+
+    One Dijkstra run per point; the matrix is made symmetric with the shorter of
+    the two directions (snapping can differ slightly between them).
+    """
+    points = np.asarray(points, dtype=object)
+    rows = [walking_distances(graph, p, points, snap_distance=snap_distance)[0] for p in points]
+    matrix = np.vstack(rows) if rows else np.zeros((0, 0))
+    matrix = np.minimum(matrix, matrix.T)
+    np.fill_diagonal(matrix, 0.0)
+    return matrix

@@ -3,7 +3,7 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geoapp.spatial.network import StreetGraph, walking_distances
+from geoapp.spatial.network import StreetGraph, walking_distances, walking_matrix
 from geoapp.spatial.tour import distance_matrix, nearest_neighbour, path_length, plan_tour
 
 
@@ -18,6 +18,21 @@ def test_walking_distance_follows_the_streets():
     assert np.isclose(dist[2], np.hypot(10, 2))  # next door: straight across
     assert via.tolist() == [True, True, False, False]  # the far house: no street near it
     assert dist[3] == shapely.Point(0, 5).distance(shapely.Point(900, 900))
+
+
+def test_the_tour_matrix_walks_around_a_block():
+    # A U-shaped street: the two sides face each other 100 m apart, but one walks round.
+    u = shapely.LineString([(0, 0), (100, 0), (100, 100), (0, 100)])
+    graph = StreetGraph.build(np.array([u]))
+    stops = shapely.points([[0, 5], [50, 5], [50, 95], [0, 95]])
+    matrix = walking_matrix(graph, stops)
+    assert np.allclose(matrix, matrix.T) and np.allclose(np.diag(matrix), 0)
+    assert np.isclose(matrix[1, 2], 50 + 100 + 50 + 10, atol=1)  # round the block, not 90 m across
+    assert np.isclose(matrix[0, 1], 5 + 50 + 5)  # along the same street: out to it, along, in
+    straight = walking_matrix(None, stops)
+    assert np.isclose(straight[1, 2], 90)
+    tour = plan_tour(matrix)
+    assert sorted(tour.order) == [1, 2, 3] and tour.length >= 300  # no shortcut across the block
 
 
 def test_no_streets_means_straight_lines():

@@ -352,3 +352,17 @@ def test_officers_popups_link_to_the_record_history(clients):
     collector_page = clients("collector").get("/").get_data(as_text=True)
     assert '"historyUrl": "/audit"' in officer_page
     assert '"historyUrl": null' in collector_page
+
+
+def test_a_submission_cannot_set_status_village_or_author(clients, demo_db, collector):
+    client, headers = collector
+    house = _house(demo_db, clients)
+    payload = _payload(house, [_member(0, "户主")], status="verified", user_id=clients.users["officer"])
+    payload["building"].update(status="verified", village_id=clients.village_b, verified_at="2016-05-01")
+    r = client.post(f"/api/buildings/{house.id}/submission", json=payload, headers=headers)
+    assert r.status_code == 201, r.get_json()
+    with demo_db.session() as s:
+        b = s.get(Building, house.id)
+        visit = s.scalar(select(Visit).where(Visit.building_id == house.id))
+        assert (b.status, b.village_id, b.verified_at) == ("collected", house.village_id, None)
+        assert visit.user_id == clients.users["collector"]
