@@ -42,3 +42,4 @@ i18n:
 bench: install-test
 	$(PY) bench/bench_foundation.py
 	$(PY) bench/bench_collect.py
+	$(PY) bench/bench_concurrency.py

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+BACKLOG = 512
+
 
 @click.command(help="Serve the app with a production WSGI server (cheroot).")
 @click.option("--host", default="127.0.0.1", show_default=True)
@@ -31,7 +33,11 @@ def serve(host: str, port: int, threads: int, cert: Path | None, key: Path | Non
     if cert:  # cookies only over HTTPS once the app is served over HTTPS
         settings = Settings.from_env(secure_cookies=True)
     app = create_app(settings)
-    server = wsgi.Server((host, port), app, numthreads=threads, server_name="geoapp")
+    # A deep listen backlog: a village's collectors may all submit in the same second
+    # (cheroot's default of 5 pending connections resets the rest).
+    server = wsgi.Server(
+        (host, port), app, numthreads=threads, server_name="geoapp", request_queue_size=BACKLOG
+    )
     scheme = "http"
     if cert and key:
         from cheroot.ssl.builtin import BuiltinSSLAdapter

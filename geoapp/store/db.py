@@ -7,8 +7,9 @@ busy timeout instead of failing half-way.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -23,15 +24,21 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        # A request may hold a read connection while it waits for the writer: the pool
+        # must never run dry (that would stall every thread until the pool timeout).
+        # SQLite connections are only file handles, so overflow is unbounded.
         engine = create_engine(
             url,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
+            pool_size=10,
+            max_overflow=-1,
         )
         _configure_sqlite(engine)
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=40)
+    # Up to two connections per request (read, then write) for `geoapp serve`'s 32 threads.
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=60)
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -65,6 +72,8 @@ class Database:
             else self.engine
         )
         self._write = sessionmaker(writer, expire_on_commit=False)
+        # PostgreSQL takes concurrent writers itself; SQLite's are serialised here.
+        self._writer_lock = threading.RLock() if self.dialect == "sqlite" else nullcontext()
 
     def session(self) -> Session:
         """A session for reading (caller closes it)."""
@@ -72,13 +81,20 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """A write transaction: committed when the block ends, rolled back on error."""
-        session = self._write()
-        try:
-            with session.begin():
-                yield session
-        finally:
-            session.close()
+        """A write transaction: committed when the block ends, rolled back on error.
+
+        SQLite has one writer at a time. Writers of this process queue on a lock
+        (first come, first served) instead of on SQLite's busy handler, which
+        retries with growing sleeps and lets an unlucky writer wait for seconds
+        under load; other processes (a CLI import) still meet the busy timeout.
+        """
+        with self._writer_lock:
+            session = self._write()
+            try:
+                with session.begin():
+                    yield session
+            finally:
+                session.close()
 
     def dispose(self) -> None:
         self.engine.dispose()
