@@ -69,7 +69,7 @@ def review_house(session: Session, scope: Scope, building_id: int, payload: dict
     if target == Status.VERIFIED and building.visit_flag and payload.get("visit_checked") is not True:
         raise InvalidInput(
             N_(
-                "%(field)s: the visit proof of this house was flagged (far away or without a position); "
+                "%(field)s: the visit proof of this house was flagged (far away, imprecise or without a position); "
                 "confirm that you checked the visit before verifying the house."
             ),
             field="visit_checked",
