@@ -5,16 +5,9 @@
 (function () {
   "use strict";
   var geoapp = (window.geoapp = window.geoapp || {});
-  var el = function (tag, cls, text) {
-    var node = document.createElement(tag);
-    if (cls) node.className = cls;
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  };
-  var csrf = function () {
-    var meta = document.querySelector('meta[name="csrf-token"]');
-    return meta ? meta.getAttribute("content") : "";
-  };
+  // geoapp-map.js is loaded before this file (the map's own scripts come first).
+  var el = geoapp.el;
+  var csrf = geoapp.csrf;
   function getJSON(url) {
     return fetch(url, { credentials: "same-origin" }).then(function (r) {
       return r.json().then(function (body) {
@@ -75,8 +68,7 @@
     var sheetTitle = el("div", "sheet-title");
     var sheetBody = el("ol", "sheet-list");
     var buttons = el("div", "sheet-buttons");
-    var returnedButton = el("button", "returned", T.returned);
-    returnedButton.type = "button";
+    var returnedButton = geoapp.button("returned", T.returned);
     buttons.appendChild(returnedButton);
     sheet.appendChild(buttons);
     sheet.appendChild(sheetTitle);
@@ -94,8 +86,7 @@
         var text = el("span", "address", item.address);
         li.appendChild(text);
         li.appendChild(el("span", "detail", describe(item, index)));
-        var open = el("button", "open", T.register);
-        open.type = "button";
+        var open = geoapp.button("open", T.register);
         open.addEventListener("click", function () {
           map.setView([item.lat, item.lon], Math.max(map.getZoom(), 18), { animate: false });
           openForm(item.id);
@@ -134,8 +125,7 @@
     /* -- popups get a "register" button --------------------------------------------- */
     geoapp.popupHooks = geoapp.popupHooks || [];
     geoapp.popupHooks.push(function (box, detail) {
-      var button = el("button", "register", detail.status === "uncollected" ? T.register : T.edit);
-      button.type = "button";
+      var button = geoapp.button("register", detail.status === "uncollected" ? T.register : T.edit);
       button.addEventListener("click", function () {
         map.closePopup();
         openForm(detail.id);
@@ -210,8 +200,7 @@
       var employers = (state.units || []).map(function (u) { return [String(u.id), u.name]; });
       var employer = field(box, T.f.employer_unit_id, "employer_unit_id", null, { choices: employers, blank: true });
       if (person.employer_unit_id) employer.value = String(person.employer_unit_id);
-      var remove = el("button", "remove", T.remove);
-      remove.type = "button";
+      var remove = geoapp.button("remove", T.remove);
       remove.addEventListener("click", function () {
         box.remove();
       });
@@ -231,8 +220,7 @@
       (household.people.length ? household.people : [{ relation: "户主" }]).forEach(function (p) {
         memberBlock(members, p);
       });
-      var add = el("button", "add-member", T.addPerson);
-      add.type = "button";
+      var add = geoapp.button("add-member", T.addPerson);
       add.addEventListener("click", function () {
         memberBlock(members, {});
       });
@@ -251,8 +239,7 @@
       field(box, T.f.legal_rep, "legal_rep", unit.legal_rep);
       field(box, T.f.phone, "phone", unit.phone, { type: "tel" });
       field(box, T.f.staff, "staff", unit.staff, { type: "number", inputmode: "numeric" });
-      var remove = el("button", "remove", T.remove);
-      remove.type = "button";
+      var remove = geoapp.button("remove", T.remove);
       remove.addEventListener("click", function () {
         box.remove();
       });
@@ -338,8 +325,7 @@
         if (slot) slot.textContent = error.message;
         else summary.appendChild(line);
         if (error.person_id && target) {
-          var move = el("button", "confirm-move", T.confirmMove);
-          move.type = "button";
+          var move = geoapp.button("confirm-move", T.confirmMove);
           move.addEventListener("click", function () {
             form.moves = (form.moves || []).concat([target.value.toUpperCase()]);
             move.remove();
@@ -409,22 +395,19 @@
           householdBlock(households, h);
         });
         form.appendChild(households);
-        var addHousehold = el("button", "add-household", T.addHousehold);
-        addHousehold.type = "button";
+        var addHousehold = geoapp.button("add-household", T.addHousehold);
         addHousehold.addEventListener("click", function () { householdBlock(households, null); });
         form.appendChild(addHousehold);
         var units = el("div", "units");
         (detail.unit_details || []).forEach(function (u) { unitBlock(units, u); });
         form.appendChild(units);
-        var addUnit = el("button", "add-unit", T.addUnit);
-        addUnit.type = "button";
+        var addUnit = geoapp.button("add-unit", T.addUnit);
         addUnit.addEventListener("click", function () { unitBlock(units, {}); });
         form.appendChild(addUnit);
         var actions = el("div", "actions");
         var submit = el("button", "submit", T.submit);
         submit.type = "submit";
-        var cancel = el("button", "cancel", T.cancel);
-        cancel.type = "button";
+        var cancel = geoapp.button("cancel", T.cancel);
         cancel.addEventListener("click", function () { overlay.classList.remove("open"); });
         actions.appendChild(submit);
         actions.appendChild(cancel);

@@ -22,6 +22,19 @@
   }
   geoapp.el = el;
 
+  /* A plain button (type "button": it never submits a form by accident). */
+  geoapp.button = function (className, text) {
+    var node = el("button", className, text);
+    node.type = "button";
+    return node;
+  };
+
+  /* The CSRF token every state-changing request carries (from the page's meta tag). */
+  geoapp.csrf = function () {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") : "";
+  };
+
   function row(table, label, value) {
     if (value === undefined || value === null || value === "") return;
     var tr = el("tr");

@@ -5,11 +5,6 @@
 
   var geoapp = (window.geoapp = window.geoapp || {});
 
-  function csrf() {
-    var meta = document.querySelector('meta[name="csrf-token"]');
-    return meta ? meta.getAttribute("content") : "";
-  }
-
   geoapp.reviewer = function (map, opts) {
     var el = geoapp.el;
     var T = opts.text;
@@ -30,7 +25,7 @@
       return fetch(opts.url + detail.id + "/review", {
         method: "POST",
         credentials: "same-origin",
-        headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrf() },
+        headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": geoapp.csrf() },
         body: JSON.stringify(body),
       })
         .then(function (r) {
@@ -66,15 +61,13 @@
           label.appendChild(el("span", null, T.visitChecked));
           wrap.appendChild(label);
         }
-        var verify = el("button", "verify", T.verify);
-        verify.type = "button";
+        var verify = geoapp.button("verify", T.verify);
         verify.addEventListener("click", function () {
           send(detail, { action: "verify", visit_checked: checked ? checked.checked : undefined }, wrap, message);
         });
         wrap.appendChild(verify);
       }
-      var giveBack = el("button", "return", T.giveBack);
-      giveBack.type = "button";
+      var giveBack = geoapp.button("return", T.giveBack);
       giveBack.addEventListener("click", function () {
         giveBack.hidden = true; // hidden, not removed: Leaflet must still find the clicked node inside the popup
         var reason = el("textarea");
@@ -82,8 +75,7 @@
         reason.rows = 2;
         reason.maxLength = 500;
         reason.placeholder = T.reasonHint;
-        var confirm = el("button", "confirm-return", T.confirmReturn);
-        confirm.type = "button";
+        var confirm = geoapp.button("confirm-return", T.confirmReturn);
         confirm.addEventListener("click", function () {
           send(detail, { action: "return", reason: reason.value }, wrap, message);
         });
