@@ -93,21 +93,10 @@ def setup(url: str, collectors: int) -> dict[str, list[Building]]:
 
 def start_postgis():
     """A throw-away PostGIS server (the one the tests use) with an empty database."""
-    from sqlalchemy import create_engine, text
-
-    from tests.pg_server import PgServer
+    from tests.pg_server import PgServer, create_postgis_database
 
     server = PgServer()
-    base = server.start()
-    admin = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text('CREATE DATABASE "bench"'))
-    admin.dispose()
-    engine = create_engine(f"{base}/bench")
-    with engine.begin() as c:
-        c.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
-    engine.dispose()
-    return server, f"{base}/bench"
+    return server, create_postgis_database(server.start(), "bench")
 
 
 def free_port() -> int:

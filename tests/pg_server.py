@@ -83,3 +83,18 @@ class PgServer:
             self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop")
         finally:
             shutil.rmtree(self.base, ignore_errors=True)
+
+
+def create_postgis_database(server_url: str, name: str) -> str:
+    """An empty database with the PostGIS extension on a running server; returns its URL."""
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(f"{server_url}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    engine = create_engine(f"{server_url}/{name}")
+    with engine.begin() as c:
+        c.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+    engine.dispose()
+    return f"{server_url}/{name}"
