@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 from sqlalchemy.orm import Session
 
+from geoapp.domain.roles import Scope
 from geoapp.store.models import AuditEvent
 
 SYSTEM_ACTOR = "system"
@@ -42,3 +43,8 @@ def record(
     )
     session.add(event)
     return event
+
+
+def record_by(session: Session, scope: Scope, action: str, **details: Any) -> AuditEvent:
+    """``record`` for a write made by the logged-in user of ``scope``."""
+    return record(session, action, actor=scope.username, user_id=scope.user_id, **details)

@@ -70,11 +70,10 @@ def update_building(
     if changes:
         building.updated_at = utcnow()
         session.flush()
-        audit.record(
+        audit.record_by(
             session,
+            scope,
             "building.update",
-            actor=scope.username,
-            user_id=scope.user_id,
             object_type="building",
             object_id=building.id,
             changes=changes,

@@ -324,11 +324,10 @@ def submit_house(
             response=orjson.dumps(answer).decode(),
         )
     )
-    audit.record(
+    audit.record_by(
         session,
+        scope,
         "house.submit",
-        actor=scope.username,
-        user_id=scope.user_id,
         object_type="building",
         object_id=building.id,
         changes={

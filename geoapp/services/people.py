@@ -126,11 +126,10 @@ def reveal(
     person = visible_person(session, scope, person_id)
     value = getattr(person, field)
     masked = mask_id_number(value) if field == "id_number" else mask_phone(value)
-    audit.record(
+    audit.record_by(
         session,
+        scope,
         "reveal",
-        actor=scope.username,
-        user_id=scope.user_id,
         object_type="person",
         object_id=person.id,
         changes={"field": field, "value": masked},

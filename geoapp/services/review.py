@@ -93,11 +93,10 @@ def review_house(session: Session, scope: Scope, building_id: int, payload: dict
     for unit in units:
         unit.status = target.value
     session.flush()
-    audit.record(
+    audit.record_by(
         session,
+        scope,
         "house.verify" if target == Status.VERIFIED else "house.return",
-        actor=scope.username,
-        user_id=scope.user_id,
         object_type="building",
         object_id=building.id,
         changes={

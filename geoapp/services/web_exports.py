@@ -136,11 +136,10 @@ def export_layer(
         check_request(scope, layer, fmt)
     except Forbidden:
         with database.write() as s:
-            audit.record(
+            audit.record_by(
                 s,
+                scope,
                 "permission.refused",
-                actor=scope.username,
-                user_id=scope.user_id,
                 object_type="layer",
                 object_id=layer,
                 changes={"export": fmt},
@@ -156,11 +155,10 @@ def export_layer(
         if layer == "people":
             _check_allowance(s, scope, settings, len(frame))  # again: another export may have run
             people.count_read(s, scope, len(frame))
-        audit.record(
+        audit.record_by(
             s,
+            scope,
             "export",
-            actor=scope.username,
-            user_id=scope.user_id,
             object_type="layer",
             object_id=layer,
             changes={"layer": layer, "format": fmt, "rows": len(frame), "village": village_id},

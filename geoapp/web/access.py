@@ -112,11 +112,10 @@ def _identify() -> None:
 def _refuse(policy: Policy) -> None:
     scope = g.scope
     with database().write() as s:
-        audit.record(
+        audit.record_by(
             s,
+            scope,
             "permission.refused",
-            actor=scope.username,
-            user_id=scope.user_id,
             object_type="endpoint",
             object_id=request.endpoint,
             changes={"method": request.method, "path": request.path[:200]},
