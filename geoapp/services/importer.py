@@ -408,6 +408,21 @@ def _whole_numbers(job: _Job, role: str) -> np.ndarray | None:
     return numbers
 
 
+def _parsed(job: _Job, values: np.ndarray, parse, *, skip_empty: bool = False):
+    """Each value through ``parse`` (a domain validator): (parsed values, [(row, value) refused])."""
+    rows = job.frame.index
+    out = np.full(len(values), None, dtype=object)
+    bad: list[tuple[int, str]] = []
+    for i, value in enumerate(values):
+        if value is None and skip_empty:
+            continue
+        try:
+            out[i] = parse(value)
+        except InvalidInput:
+            bad.append((rows[i], value or "—"))
+    return out, bad
+
+
 def _duplicates(values: np.ndarray, rows) -> str:
     """``value (rows 3, 9)`` for each value present more than once, or ''."""
     series = pd.Series(values, index=rows).dropna()
@@ -474,14 +489,7 @@ def _insert(session: Session, job: _Job, table, rows: list[dict[str, Any]]) -> N
 def _import_villages(session: Session, job: _Job) -> None:
     rows = job.frame.index
     names = _texts(job, "name", required=True, max_length=100)
-    raw_codes = _texts(job, "code", required=True)
-    codes = np.full(len(rows), None, dtype=object)
-    bad: list[tuple[int, str]] = []
-    for i, value in enumerate(raw_codes):
-        try:
-            codes[i] = parse_village_code(value)
-        except InvalidInput:
-            bad.append((rows[i], value or "—"))
+    codes, bad = _parsed(job, _texts(job, "code", required=True), parse_village_code)
     if bad:
         raise job.refuse(
             N_(
@@ -844,17 +852,7 @@ def _import_units(session: Session, job: _Job) -> None:
 
 def _credit_codes(job: _Job) -> np.ndarray:
     """Parsed credit codes (None where empty); any invalid one refuses the import."""
-    rows = job.frame.index
-    raw = _texts(job, "uscc")
-    uscc = np.full(len(rows), None, dtype=object)
-    bad: list[tuple[int, str]] = []
-    for i, value in enumerate(raw):
-        if value is None:
-            continue
-        try:
-            uscc[i] = parse_uscc(value)
-        except InvalidInput:
-            bad.append((rows[i], value))
+    uscc, bad = _parsed(job, _texts(job, "uscc"), parse_uscc, skip_empty=True)
     if bad:
         raise job.refuse(
             N_(
