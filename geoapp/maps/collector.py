@@ -12,7 +12,6 @@ from folium.plugins import LocateControl
 from folium.template import Template
 
 from geoapp.domain.fields import FIELD_LABELS
-from geoapp.domain.status import STATUS_COLOURS, STATUS_LABELS
 from geoapp.domain.uses import UNIT_KIND_LABELS, USE_LABELS
 from geoapp.domain.validators import ID_TYPES, RELATIONS
 from geoapp.maps import assets
@@ -56,8 +55,6 @@ def collector_options() -> dict:
             "returned": url_for("api.returned"),
             "building": url_for("api.building", building_id=0)[:-1],
         },
-        "statusColours": {s.value: c for s, c in STATUS_COLOURS.items()},
-        "statusLabels": {s.value: _(label) for s, label in STATUS_LABELS.items()},
         "relations": list(RELATIONS),
         "idTypes": [[k, _(ID_TYPE_LABELS[k])] for k in ID_TYPES],
         "residenceTypes": [[k, _(v)] for k, v in RESIDENCE_LABELS.items()],

@@ -10,7 +10,6 @@ from flask_babel import gettext
 from folium.elements import JSCSSMixin
 from folium.template import Template
 
-from geoapp.domain.status import STATUS_COLOURS, STATUS_LABELS
 from geoapp.maps import assets
 
 
@@ -34,8 +33,6 @@ def review_options() -> dict:
     _ = gettext
     return {
         "url": url_for("api.review_house", building_id=0)[: -len("0/review")],
-        "statusColours": {s.value: c for s, c in STATUS_COLOURS.items()},
-        "statusLabels": {s.value: _(label) for s, label in STATUS_LABELS.items()},
         "text": {
             "verify": _("Verify"),
             "giveBack": _("Return for correction"),

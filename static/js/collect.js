@@ -353,15 +353,7 @@
     }
 
     function markCollected(answer) {
-      var layer = geoapp.layers.buildings;
-      if (layer) {
-        layer.eachLayer(function (sub) {
-          if (sub.feature && sub.feature.id === answer.building_id) {
-            sub.feature.properties.s = answer.status;
-            sub.setStyle({ fillColor: opts.statusColours[answer.status] });
-          }
-        });
-      }
+      geoapp.setHouseStatus(answer.building_id, answer.status);
       if (geoapp.layers.streets) geoapp.layers.streets.reload();
       refreshProgress();
       var item = sheetBody.querySelector('[data-building="' + answer.building_id + '"]');
@@ -379,7 +371,7 @@
         form.dataset.building = detail.id;
         var head = el("header");
         head.appendChild(el("h2", null, detail.address));
-        head.appendChild(el("p", "status", opts.statusLabels[detail.status] || detail.status));
+        head.appendChild(el("p", "status", geoapp.status.labels[detail.status] || detail.status));
         if (detail.return_reason) head.appendChild(el("p", "reason", T.reason + ": " + detail.return_reason));
         form.appendChild(head);
         form.appendChild(el("div", "form-errors"));

@@ -313,9 +313,24 @@
       whole = null;
       load(true);
     };
-    if (opts.kind === "buildings") focusFromHash(map, layer, opts);
+    if (opts.kind === "buildings") {
+      geoapp.status = opts.status; // colours and labels, shared with the collector and review tools
+      focusFromHash(map, layer, opts);
+    }
     geoapp.layers[opts.kind] = layer;
     return layer;
+  };
+
+  /* A house's new status (after a submission or a review), drawn at once. */
+  geoapp.setHouseStatus = function (id, status) {
+    var layer = geoapp.layers.buildings;
+    if (!layer) return;
+    layer.eachLayer(function (sub) {
+      if (sub.feature && sub.feature.id === id) {
+        sub.feature.properties.s = status;
+        sub.setStyle({ fillColor: geoapp.status.colours[status] });
+      }
+    });
   };
 
   /* A link such as /#house=12&lat=27.1&lon=113.3 (from the review list) opens that

@@ -9,17 +9,6 @@
     var el = geoapp.el;
     var T = opts.text;
 
-    function recolour(answer) {
-      var layer = geoapp.layers.buildings;
-      if (!layer) return;
-      layer.eachLayer(function (sub) {
-        if (sub.feature && sub.feature.id === answer.building_id) {
-          sub.feature.properties.s = answer.status;
-          sub.setStyle({ fillColor: opts.statusColours[answer.status] });
-        }
-      });
-    }
-
     function send(detail, body, box, message) {
       body.version = detail.version;
       return fetch(opts.url + detail.id + "/review", {
@@ -34,9 +23,9 @@
               message.textContent = answer.message || "HTTP " + r.status;
               return;
             }
-            recolour(answer);
+            geoapp.setHouseStatus(answer.building_id, answer.status);
             box.textContent = "";
-            box.appendChild(el("p", "review-done", opts.statusLabels[answer.status] || answer.status));
+            box.appendChild(el("p", "review-done", geoapp.status.labels[answer.status] || answer.status));
             document.dispatchEvent(new CustomEvent("geoapp:reviewed", { detail: answer }));
           });
         })
