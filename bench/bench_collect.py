@@ -40,9 +40,9 @@ from geoapp.config import Settings  # noqa: E402
 from geoapp.domain.identifiers import make_resident_id  # noqa: E402
 from geoapp.domain.roles import Role, Scope  # noqa: E402
 from geoapp.domain.tasks import read_task_table  # noqa: E402
+from geoapp.services.accounts.passwords import make_hasher  # noqa: E402
+from geoapp.services.campaign.navigation import next_houses  # noqa: E402
 from geoapp.services.demo.build import build_demo  # noqa: E402
-from geoapp.services.navigation import next_houses  # noqa: E402
-from geoapp.services.passwords import make_hasher  # noqa: E402
 from geoapp.store.db import Database  # noqa: E402
 from geoapp.store.migrate import upgrade  # noqa: E402
 from geoapp.store.models import Building, User, Village  # noqa: E402

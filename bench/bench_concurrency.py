@@ -51,8 +51,8 @@ sys.path.insert(0, str(ROOT))
 
 from geoapp.domain.identifiers import make_resident_id  # noqa: E402
 from geoapp.domain.tasks import read_task_table  # noqa: E402
+from geoapp.services.accounts.passwords import make_hasher  # noqa: E402
 from geoapp.services.demo.build import build_demo  # noqa: E402
-from geoapp.services.passwords import make_hasher  # noqa: E402
 from geoapp.store.db import Database  # noqa: E402
 from geoapp.store.migrate import upgrade  # noqa: E402
 from geoapp.store.models import Building, Person, User, Village, Visit  # noqa: E402

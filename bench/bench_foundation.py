@@ -35,9 +35,9 @@ from geoapp.config import Settings  # noqa: E402
 from geoapp.domain.roles import Role, Scope  # noqa: E402
 from geoapp.domain.tasks import read_task_table  # noqa: E402
 from geoapp.services.demo.build import build_demo  # noqa: E402
-from geoapp.services.exporter import layer_frames  # noqa: E402
-from geoapp.services.importer import import_layer  # noqa: E402
-from geoapp.services.layers import buildings_geojson  # noqa: E402
+from geoapp.services.gis_io.exporter import layer_frames  # noqa: E402
+from geoapp.services.gis_io.importer import import_layer  # noqa: E402
+from geoapp.services.gis_io.layers import buildings_geojson  # noqa: E402
 from geoapp.spatial.assign import assign_to_polygons  # noqa: E402
 from geoapp.store.db import Database  # noqa: E402
 from geoapp.store.migrate import upgrade  # noqa: E402
@@ -93,7 +93,7 @@ DRAWN = """() => Promise.race([window.__drawn,
 
 
 def add_officer(db: Database) -> None:
-    from geoapp.services.passwords import make_hasher
+    from geoapp.services.accounts.passwords import make_hasher
     from geoapp.store.models import User
 
     with db.write() as s:

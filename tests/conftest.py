@@ -213,7 +213,7 @@ def add_user(
     database: Database, username: str, role: str, *, village_id=None, unit_id=None, password=PASSWORD
 ):
     """A ready account (password already changed) for tests."""
-    from geoapp.services.passwords import make_hasher
+    from geoapp.services.accounts.passwords import make_hasher
     from geoapp.store.models import User
 
     with database.write() as s:

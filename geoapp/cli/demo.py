@@ -36,7 +36,7 @@ def demo(state: str, force: bool, if_empty: bool, seed: int, tasks_path: Path | 
 def _run(app, *, state, force, if_empty, seed, tasks_path) -> None:
     from geoapp.domain.tasks import read_task_table
     from geoapp.services.demo.build import build_demo, demo_gpkg_path, town_exists
-    from geoapp.services.exporter import export_gpkg
+    from geoapp.services.gis_io.exporter import export_gpkg
     from geoapp.store.migrate import upgrade
 
     settings = app.extensions["geoapp.settings"]
@@ -68,7 +68,7 @@ def _first_admin(app) -> None:
     printed here once; there is never a default or fixed password."""
     from geoapp.cli.users import CLI_ACTOR, app_hasher, one_time_notice, translated
     from geoapp.domain.i18n import N_
-    from geoapp.services.users import ensure_first_admin
+    from geoapp.services.accounts.users import ensure_first_admin
 
     with app.extensions["geoapp.db"].write() as session:
         new = ensure_first_admin(session, app_hasher(app), actor=CLI_ACTOR)

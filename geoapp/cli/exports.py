@@ -20,8 +20,8 @@ def export_cmd(fmt: str, path: Path) -> None:
 
 @with_app
 def _run(app, fmt: str, path: Path) -> None:
-    from geoapp.services import audit
-    from geoapp.services.exporter import EXPORTERS
+    from geoapp.services.accounts import audit
+    from geoapp.services.gis_io.exporter import EXPORTERS
 
     db = app.extensions["geoapp.db"]
     with db.session() as session:

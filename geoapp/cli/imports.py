@@ -83,7 +83,7 @@ class _Bar:
 @with_app
 def import_cmd(app, layer: str, path: Path, **opts) -> None:
     from geoapp.i18n import translate
-    from geoapp.services.importer import ImportOptions, import_layer
+    from geoapp.services.gis_io.importer import ImportOptions, import_layer
 
     fields = _field_pairs(opts.pop("extra_fields"))
     for role in FIELD_OPTIONS:

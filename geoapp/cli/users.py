@@ -1,6 +1,6 @@
 """``geoapp user``: accounts from the command line (the first administrator, bulk collectors).
 
-Every change goes through geoapp.services.users and is audited with the actor "cli".
+Every change goes through geoapp.services.accounts.users and is audited with the actor "cli".
 One-time passwords are printed once; each account must change its password at first login.
 """
 
@@ -30,7 +30,7 @@ def translated(template: str, **params) -> str:
 
 
 def app_hasher(app: Flask):
-    from geoapp.services.passwords import make_hasher
+    from geoapp.services.accounts.passwords import make_hasher
 
     settings = app.extensions["geoapp.settings"]
     return make_hasher(settings.argon2_time_cost, settings.argon2_memory_kib)
@@ -83,7 +83,7 @@ def add(
     village: str | None,
     unit_id: int | None,
 ) -> None:
-    from geoapp.services.users import create_user
+    from geoapp.services.accounts.users import create_user
 
     with app.extensions["geoapp.db"].write() as s:
         new = create_user(
@@ -106,7 +106,7 @@ def add(
 @user.command("list", help="Every account: user name, name, role, village, disabled, last login.")
 @with_app
 def list_cmd(app: Flask) -> None:
-    from geoapp.services.users import list_users
+    from geoapp.services.accounts.users import list_users
 
     with app.extensions["geoapp.db"].session() as s:
         rows = list_users(s)
@@ -137,7 +137,7 @@ def list_cmd(app: Flask) -> None:
 
 
 def _set_disabled(app: Flask, username: str, disabled: bool) -> None:
-    from geoapp.services.users import set_disabled
+    from geoapp.services.accounts.users import set_disabled
 
     with app.extensions["geoapp.db"].write() as s:
         name = set_disabled(s, username, disabled, actor=CLI_ACTOR).username
@@ -168,7 +168,7 @@ def enable(app: Flask, username: str) -> None:
 @click.option("--unit", "unit_id", type=int, help="A unit reporter's unit id.")
 @with_app
 def set_role_cmd(app: Flask, username: str, role: str, village: str | None, unit_id: int | None) -> None:
-    from geoapp.services.users import set_role
+    from geoapp.services.accounts.users import set_role
 
     with app.extensions["geoapp.db"].write() as s:
         name = set_role(s, username, role, village=village, unit_id=unit_id, actor=CLI_ACTOR).username
@@ -181,7 +181,7 @@ def set_role_cmd(app: Flask, username: str, role: str, village: str | None, unit
 @click.argument("username")
 @with_app
 def reset_password_cmd(app: Flask, username: str) -> None:
-    from geoapp.services.users import reset_password
+    from geoapp.services.accounts.users import reset_password
 
     with app.extensions["geoapp.db"].write() as s:
         password = reset_password(s, app_hasher(app), username, actor=CLI_ACTOR)
@@ -222,7 +222,7 @@ def _open_private(path: Path):
 )
 @with_app
 def import_cmd(app: Flask, path: Path, out: Path | None) -> None:
-    from geoapp.services.users import import_users_csv
+    from geoapp.services.accounts.users import import_users_csv
 
     data = path.read_bytes()
     fh = _open_private(out) if out else None

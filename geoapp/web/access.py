@@ -19,9 +19,9 @@ from flask_wtf.csrf import CSRFProtect
 from geoapp.domain.errors import Forbidden, Unauthenticated
 from geoapp.domain.i18n import N_
 from geoapp.domain.roles import Role, Scope
-from geoapp.services import audit
-from geoapp.services.audit import utcnow
-from geoapp.services.sessions import TOUCH_EVERY, resolve_session, resolve_token, touch_session
+from geoapp.services.accounts import audit
+from geoapp.services.accounts.audit import utcnow
+from geoapp.services.accounts.sessions import TOUCH_EVERY, resolve_session, resolve_token, touch_session
 from geoapp.store.models import ApiToken
 from geoapp.web.context import database, read_session, settings
 

@@ -12,7 +12,7 @@ from geoapp.domain.errors import Conflict, InvalidInput
 from geoapp.domain.i18n import N_
 from geoapp.domain.roles import ROLE_LABELS, Role
 from geoapp.i18n import translate
-from geoapp.services import users as users_service
+from geoapp.services.accounts import users as users_service
 from geoapp.web.access import access, require_scope
 from geoapp.web.auth import hasher
 from geoapp.web.context import database

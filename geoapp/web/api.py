@@ -7,11 +7,12 @@ from flask import Blueprint, Response, jsonify, request
 from geoapp.domain.errors import InvalidInput
 from geoapp.domain.i18n import N_
 from geoapp.domain.roles import ALL_ROLES, PERSONAL_DATA_ROLES, REVEAL_ROLES, REVIEW_ROLES, Role, mask_phone
-from geoapp.services import buildings as buildings_service
-from geoapp.services import collect, layers, navigation, people
-from geoapp.services import progress as progress_service
-from geoapp.services import review as review_service
-from geoapp.services.scoping import visible_unit
+from geoapp.services.accounts.scoping import visible_unit
+from geoapp.services.campaign import buildings as buildings_service
+from geoapp.services.campaign import collect, navigation, people
+from geoapp.services.campaign import progress as progress_service
+from geoapp.services.campaign import review as review_service
+from geoapp.services.gis_io import layers
 from geoapp.web.access import access, require_scope
 from geoapp.web.context import database, read_session, settings
 

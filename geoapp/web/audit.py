@@ -6,7 +6,7 @@ from flask import Blueprint, jsonify, render_template, request
 from flask_babel import gettext
 
 from geoapp.domain.roles import Role
-from geoapp.services import audit_log
+from geoapp.services.accounts import audit_log
 from geoapp.web.access import access, require_scope
 from geoapp.web.api import parse_int
 from geoapp.web.context import read_session

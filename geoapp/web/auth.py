@@ -13,9 +13,9 @@ from geoapp.domain.errors import InvalidInput, TooManyRequests
 from geoapp.domain.i18n import N_
 from geoapp.domain.roles import ALL_ROLES
 from geoapp.i18n import translate
-from geoapp.services import sessions as sessions_service
-from geoapp.services import users as users_service
-from geoapp.services.passwords import make_hasher
+from geoapp.services.accounts import sessions as sessions_service
+from geoapp.services.accounts import users as users_service
+from geoapp.services.accounts.passwords import make_hasher
 from geoapp.web.access import access, require_scope
 from geoapp.web.context import database, settings
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 
 from geoapp.domain.roles import ALL_ROLES
-from geoapp.services import web_exports
+from geoapp.services.gis_io import web_exports
 from geoapp.web.access import access, require_scope
 from geoapp.web.api import parse_int
 from geoapp.web.context import database, settings

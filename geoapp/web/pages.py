@@ -13,9 +13,9 @@ from geoapp.domain.visits import FLAG_LABELS
 from geoapp.i18n import LOCALES
 from geoapp.maps.render import render_map
 from geoapp.maps.town import town_map
-from geoapp.services import people as people_service
-from geoapp.services import review as review_service
-from geoapp.services.layers import map_bounds
+from geoapp.services.campaign import people as people_service
+from geoapp.services.campaign import review as review_service
+from geoapp.services.gis_io.layers import map_bounds
 from geoapp.web.access import access, require_scope
 from geoapp.web.api import parse_int
 from geoapp.web.context import database, read_session, settings

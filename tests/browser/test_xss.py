@@ -9,7 +9,7 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import select, update
 
-from geoapp.services import audit
+from geoapp.services.accounts import audit
 from geoapp.store.models import Building, Person, Street, Unit, Village
 
 pytestmark = pytest.mark.browser

@@ -14,7 +14,7 @@ from sqlalchemy import select, text
 
 from geoapp.domain.errors import ImportRefused
 from geoapp.domain.identifiers import make_uscc
-from geoapp.services.importer import ImportOptions, import_layer
+from geoapp.services.gis_io.importer import ImportOptions, import_layer
 from geoapp.store.models import AuditEvent, Building, Street, Unit, Village
 
 TABLES = ("village", "street", "building", "unit", "audit_event")

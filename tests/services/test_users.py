@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 from geoapp.config import Settings
 from geoapp.domain.errors import Conflict, InvalidInput, NotFound
 from geoapp.domain.roles import Role, Scope
-from geoapp.services import sessions, throttle
-from geoapp.services import users as svc
-from geoapp.services.passwords import make_hasher, verify
+from geoapp.services.accounts import sessions, throttle
+from geoapp.services.accounts import users as svc
+from geoapp.services.accounts.passwords import make_hasher, verify
 from geoapp.store.models import AuditEvent, Building, Unit, User, UserSession, Village
 
 HASHER = make_hasher(1, 8192)

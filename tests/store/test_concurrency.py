@@ -11,7 +11,7 @@ import threading
 
 from sqlalchemy import func, select
 
-from geoapp.services import audit
+from geoapp.services.accounts import audit
 from geoapp.store.models import AuditEvent
 
 THREADS = 30  # about `geoapp serve`'s 32 threads

@@ -322,7 +322,7 @@ def test_no_code_updates_or_deletes_audit_events():
 
 def test_the_bulk_deletes_that_exist_leave_the_trail_alone():
     """The places that delete rows in bulk name their tables; the trail is not among them."""
-    from geoapp.services import throttle
+    from geoapp.services.accounts import throttle
     from geoapp.services.demo.build import DEMO_TABLES
 
     assert AuditEvent not in DEMO_TABLES
@@ -348,7 +348,7 @@ def test_the_scan_catches_writes_to_the_trail(source):
 
 
 def test_the_scan_leaves_reading_and_recording_alone():
-    source = Path(SOURCE / "services" / "audit.py").read_text(encoding="utf-8")
+    source = Path(SOURCE / "services" / "accounts" / "audit.py").read_text(encoding="utf-8")
     assert "AuditEvent(" in source and writes_to_the_trail(source) == []
     assert writes_to_the_trail("session.execute(delete(RateEvent).where(RateEvent.key == key))") == []
 

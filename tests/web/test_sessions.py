@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from geoapp.services.sessions import digest
+from geoapp.services.accounts.sessions import digest
 from geoapp.store.models import ApiToken, AuditEvent, RateEvent, User, UserSession
 from tests.conftest import PASSWORD, add_user, csrf_token, login
 
@@ -113,7 +113,7 @@ def test_idle_and_absolute_timeouts(app_db):
 
 
 def test_disabling_a_user_ends_their_sessions_at_once(app_db):
-    from geoapp.services.users import set_disabled
+    from geoapp.services.accounts.users import set_disabled
 
     app, db = app_db
     client = app.test_client()
@@ -127,8 +127,8 @@ def test_disabling_a_user_ends_their_sessions_at_once(app_db):
 
 
 def test_a_one_time_password_must_be_changed_first(app_db):
-    from geoapp.services.passwords import make_hasher
-    from geoapp.services.users import create_user
+    from geoapp.services.accounts.passwords import make_hasher
+    from geoapp.services.accounts.users import create_user
 
     app, db = app_db
     with db.write() as s:
@@ -216,7 +216,7 @@ def test_api_tokens_carry_the_users_role_and_scope(clients, demo_db):
 
 
 def test_a_disabled_users_token_stops_working(clients, demo_db):
-    from geoapp.services.users import set_disabled
+    from geoapp.services.accounts.users import set_disabled
 
     page = clients("officer").post(
         "/account/tokens", data={"name": "script"}, headers=clients.csrf("officer")

@@ -20,7 +20,7 @@ from geoapp.domain.identifiers import USCC_CHARS, make_uscc
 from geoapp.domain.status import Status
 from geoapp.domain.tasks import TaskTable
 from geoapp.domain.uses import BuildingUse, UnitKind
-from geoapp.services import audit
+from geoapp.services.accounts import audit
 from geoapp.services.demo.geography import Geography, build_geography
 from geoapp.services.demo.population import (
     COUNTY_CODE,
@@ -30,7 +30,7 @@ from geoapp.services.demo.population import (
     split_households,
     spread_people,
 )
-from geoapp.services.topology import fronting_streets
+from geoapp.services.gis_io.topology import fronting_streets
 from geoapp.store.db import Database
 from geoapp.store.models import Block, Building, Household, Person, Street, Unit, User, Village
 

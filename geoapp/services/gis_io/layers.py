@@ -12,8 +12,8 @@ from sqlalchemy import LargeBinary, case, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from geoapp.domain.roles import Role, Scope, mask_phone
-from geoapp.services.people import person_view
-from geoapp.services.scoping import scoped, village_filter, visible_building
+from geoapp.services.accounts.scoping import scoped, village_filter, visible_building
+from geoapp.services.campaign.people import person_view
 from geoapp.store.models import Building, Household, Person, Street, Unit, Village
 from geoapp.store.spatial_index import BBox, bbox_filter
 

@@ -31,9 +31,9 @@ from geoapp.domain.validators import (
     validate_use,
 )
 from geoapp.domain.visits import assess_visit
-from geoapp.services import audit
-from geoapp.services.audit import utcnow
-from geoapp.services.scoping import visible_building
+from geoapp.services.accounts import audit
+from geoapp.services.accounts.audit import utcnow
+from geoapp.services.accounts.scoping import visible_building
 from geoapp.spatial.distance import metres_between
 from geoapp.store.models import Building, Household, Person, PersonMove, Unit, User, Visit
 from geoapp.store.versioning import check_version

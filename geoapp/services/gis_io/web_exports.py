@@ -26,9 +26,10 @@ from geoapp.config import Settings
 from geoapp.domain.errors import Forbidden, NotFound, TooManyRequests
 from geoapp.domain.i18n import N_
 from geoapp.domain.roles import Scope
-from geoapp.services import audit, people, throttle
-from geoapp.services.exporter import SHEETS, excel_frame, neutralise
-from geoapp.services.frames import PERSON_HEADERS, count_people, layer_frame
+from geoapp.services.accounts import audit, throttle
+from geoapp.services.campaign import people
+from geoapp.services.gis_io.exporter import SHEETS, excel_frame, neutralise
+from geoapp.services.gis_io.frames import PERSON_HEADERS, count_people, layer_frame
 from geoapp.store.db import Database
 
 LAYERS = ("villages", "streets", "buildings", "units", "people")

@@ -16,9 +16,9 @@ from geoapp.domain.errors import Conflict, InvalidInput, NotFound
 from geoapp.domain.i18n import N_
 from geoapp.domain.identifiers import normalise_text
 from geoapp.domain.roles import Role, Scope, check_role_scope, parse_role
-from geoapp.services import audit, throttle
-from geoapp.services.audit import utcnow
-from geoapp.services.passwords import check_new_password, one_time_password, verify
+from geoapp.services.accounts import audit, throttle
+from geoapp.services.accounts.audit import utcnow
+from geoapp.services.accounts.passwords import check_new_password, one_time_password, verify
 from geoapp.store.models import ApiToken, Unit, User, UserSession, Village
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{3,60}$")

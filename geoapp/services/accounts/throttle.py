@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from geoapp.services.audit import utcnow
+from geoapp.services.accounts.audit import utcnow
 from geoapp.store.models import RateEvent
 
 

@@ -17,10 +17,10 @@ from geoapp.domain.i18n import N_
 from geoapp.domain.roles import Scope
 from geoapp.domain.status import Status, check_transition
 from geoapp.domain.validators import clean_text
-from geoapp.services import audit
-from geoapp.services.audit import utcnow
-from geoapp.services.people import Page
-from geoapp.services.scoping import scoped, village_filter, visible_building
+from geoapp.services.accounts import audit
+from geoapp.services.accounts.audit import utcnow
+from geoapp.services.accounts.scoping import scoped, village_filter, visible_building
+from geoapp.services.campaign.people import Page
 from geoapp.store.models import Building, Unit, User, Village, Visit
 from geoapp.store.versioning import check_version
 

@@ -8,9 +8,9 @@ from geoapp.domain.errors import Forbidden, InvalidInput
 from geoapp.domain.i18n import N_
 from geoapp.domain.roles import Role, Scope
 from geoapp.domain.uses import BuildingUse
-from geoapp.services import audit
-from geoapp.services.audit import utcnow
-from geoapp.services.scoping import visible_building
+from geoapp.services.accounts import audit
+from geoapp.services.accounts.audit import utcnow
+from geoapp.services.accounts.scoping import visible_building
 from geoapp.store.versioning import check_version
 
 EDITABLE = {"use", "floors", "structure", "owner_name", "door_no"}

@@ -6,7 +6,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from geoapp.domain.roles import Role, Scope
-from geoapp.services.scoping import scoped
+from geoapp.services.accounts.scoping import scoped
 from geoapp.store.models import Building, Household, Person, Unit, Village
 
 

@@ -19,9 +19,9 @@ from geoapp.config import Settings
 from geoapp.domain.errors import InvalidInput, NotFound
 from geoapp.domain.i18n import N_
 from geoapp.domain.roles import Role, Scope
-from geoapp.services import audit, throttle
-from geoapp.services.audit import utcnow
-from geoapp.services.passwords import verify
+from geoapp.services.accounts import audit, throttle
+from geoapp.services.accounts.audit import utcnow
+from geoapp.services.accounts.passwords import verify
 from geoapp.store.models import ApiToken, User, UserSession
 
 TOKEN_PREFIX = "gat_"

@@ -25,7 +25,8 @@ from geoapp.domain.errors import ImportRefused, InvalidInput
 from geoapp.domain.i18n import N_
 from geoapp.domain.identifiers import parse_uscc, parse_village_code
 from geoapp.domain.uses import UnitKind, parse_use
-from geoapp.services import audit, topology
+from geoapp.services.accounts import audit
+from geoapp.services.gis_io import topology
 from geoapp.spatial.assign import anchor_points, assign_to_polygons, nearest_within
 from geoapp.spatial.crs import LONLAT, metric_crs_for
 from geoapp.spatial.readers import find_column, format_rows, read_layer

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from geoapp.domain.roles import Role, Scope, mask_id_number, mask_phone
-from geoapp.services.layers import raw_geom
-from geoapp.services.scoping import scoped, village_filter
+from geoapp.services.accounts.scoping import scoped, village_filter
+from geoapp.services.gis_io.layers import raw_geom
 from geoapp.store.models import Building, Person, Street, Unit, Village
 
 LONLAT = "EPSG:4326"

@@ -16,7 +16,7 @@ import pandas as pd
 import shapely
 from sqlalchemy.orm import Session
 
-from geoapp.services.frames import GIS_LAYERS, STATION_OFFICE, layer_frame
+from geoapp.services.gis_io.frames import GIS_LAYERS, STATION_OFFICE, layer_frame
 
 # Column → Excel header (Chinese first; the GIS files keep the short English names).
 HEADERS: dict[str, str] = {

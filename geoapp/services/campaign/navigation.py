@@ -13,7 +13,7 @@ from geoapp.domain.errors import InvalidInput
 from geoapp.domain.i18n import N_
 from geoapp.domain.roles import Scope
 from geoapp.domain.status import Status
-from geoapp.services.scoping import scoped
+from geoapp.services.accounts.scoping import scoped
 from geoapp.spatial.crs import LONLAT, utm_crs
 from geoapp.spatial.network import StreetGraph, walking_distances, walking_matrix
 from geoapp.spatial.tour import plan_tour

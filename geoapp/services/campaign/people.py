@@ -13,8 +13,8 @@ from geoapp.config import Settings
 from geoapp.domain.errors import Forbidden, InvalidInput, TooManyRequests
 from geoapp.domain.i18n import N_
 from geoapp.domain.roles import Scope, mask_id_number, mask_phone
-from geoapp.services import audit, throttle
-from geoapp.services.scoping import scoped, village_filter, visible_person
+from geoapp.services.accounts import audit, throttle
+from geoapp.services.accounts.scoping import scoped, village_filter, visible_person
 from geoapp.store.models import Building, Person, Village
 
 REVEALABLE = ("id_number", "phone")

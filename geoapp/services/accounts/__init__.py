@@ -1,0 +1,1 @@
+"""Accounts: users, sessions, passwords, throttles, row scope and the audit trail."""

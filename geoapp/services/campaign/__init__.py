@@ -1,0 +1,1 @@
+"""Campaign work: collecting, verifying, navigating, progress, houses and people."""

@@ -1,0 +1,1 @@
+"""GIS interchange: import, export, data frames of layers, map layers, topology."""
