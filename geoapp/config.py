@@ -33,8 +33,14 @@ class Settings:
     session_lifetime_hours: int = 12
     login_max_failures: int = 5
     login_lockout_minutes: int = 15
-    person_read_limit: int = 2000  # person records one user may list per window
-    person_read_window_minutes: int = 10
+    # People one account may read (listings, house details, exports) per window and per day; the
+    # window's allowance is at least margin × the largest village's task, so any one village exports.
+    person_read_limit: int = 5000
+    person_read_window_minutes: int = 60
+    person_read_daily_limit: int = 15000
+    person_read_village_margin: float = 1.25
+    reveal_limit: int = 30  # full ID numbers / phones one account may reveal per window
+    reveal_window_minutes: int = 60
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
     # Visit proof (issue 4): submissions farther than this from the house are flagged.
@@ -68,11 +74,16 @@ class Settings:
             "login_lockout_minutes",
             "person_read_limit",
             "person_read_window_minutes",
+            "person_read_daily_limit",
+            "reveal_limit",
+            "reveal_window_minutes",
             "argon2_time_cost",
             "argon2_memory_kib",
         ):
             if v := env.get(f"GEOAPP_{name.upper()}"):
                 values[name] = int(v)
+        if v := env.get("GEOAPP_PERSON_READ_VILLAGE_MARGIN"):
+            values["person_read_village_margin"] = float(v)
         if v := env.get("GEOAPP_VISIT_MAX_DISTANCE_M"):
             values["visit_max_distance_m"] = float(v)
         if env.get("GEOAPP_SECURE_COOKIES") == "1":

@@ -42,6 +42,8 @@ TRANSITIONS: dict[tuple[Status, Status], frozenset[str]] = {
     (Status.COLLECTED, Status.VERIFIED): frozenset({"officer", "admin"}),
     (Status.COLLECTED, Status.RETURNED): frozenset({"officer", "admin"}),
     (Status.VERIFIED, Status.RETURNED): frozenset({"officer", "admin"}),
+    # The station changes a verified record: it awaits another officer's verification again.
+    (Status.VERIFIED, Status.COLLECTED): frozenset({"officer", "admin"}),
 }
 
 

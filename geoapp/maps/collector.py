@@ -4,10 +4,8 @@ and the house form (``static/js/collect.js``)."""
 from __future__ import annotations
 
 import folium
-from branca.element import MacroElement
 from flask import url_for
 from flask_babel import gettext
-from folium.elements import JSCSSMixin
 from folium.plugins import LocateControl
 from folium.template import Template
 
@@ -15,6 +13,7 @@ from geoapp.domain.fields import FIELD_LABELS
 from geoapp.domain.uses import UNIT_KIND_LABELS, USE_LABELS
 from geoapp.domain.validators import ID_TYPES, RELATIONS
 from geoapp.maps import assets
+from geoapp.maps.tools import ScriptTool
 
 ID_TYPE_LABELS = {
     "resident_id": "Resident ID card",
@@ -30,26 +29,13 @@ RESIDENCE_LABELS = {
 }
 
 
-class CollectorTools(JSCSSMixin, MacroElement):
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-            geoapp.collector({{ this._parent.get_name() }}, {{ this.options | tojson }});
-        {% endmacro %}
-        """
-    )
-
-    def __init__(self, options: dict):
-        super().__init__()
-        self._name = "CollectorTools"
-        self.options = options
-        assets.localise(self, [("geoapp_collect", assets.static("js/collect.js"))], [])
-
-
-def collector_options() -> dict:
+def collector_options(role: str | None = None, unit_id: int | None = None) -> dict:
     _ = gettext
     return {
+        "role": role,
+        "unitId": unit_id,
         "urls": {
+            "people": url_for("api.person", person_id=0)[:-1],
             "progress": url_for("api.progress"),
             "next": url_for("api.next_houses"),
             "returned": url_for("api.returned"),
@@ -87,6 +73,11 @@ def collector_options() -> dict:
             "idInvalid": _("This ID number fails its check digit or date: check it against the card."),
             "confirmMove": _("They live here now: move them"),
             "moveConfirmed": _("Will be moved here when you submit."),
+            "requestMove": _("They live here now: ask for the move"),
+            "moveRequested": _(
+                "The move will be asked for when you submit; the station or their village confirms it."
+            ),
+            "showFullId": _("Show the full number"),
             "f": {key: _(label) for key, label in FIELD_LABELS.items()},
         },
     }
@@ -107,7 +98,7 @@ class CanvasLocateControl(LocateControl):
     )
 
 
-def add_collector_tools(m: folium.Map) -> None:
+def add_collector_tools(m: folium.Map, role: str | None = None, unit_id: int | None = None) -> None:
     locate = CanvasLocateControl(
         position="topleft",
         strings={"title": gettext("Show where I am")},
@@ -121,4 +112,4 @@ def add_collector_tools(m: folium.Map) -> None:
     )
     assets.localise(locate, assets.locate_js(), assets.locate_css())
     locate.add_to(m)
-    CollectorTools(collector_options()).add_to(m)
+    ScriptTool("collector", "collect.js", collector_options(role, unit_id)).add_to(m)

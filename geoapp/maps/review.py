@@ -4,29 +4,10 @@
 from __future__ import annotations
 
 import folium
-from branca.element import MacroElement
 from flask import url_for
 from flask_babel import gettext
-from folium.elements import JSCSSMixin
-from folium.template import Template
 
-from geoapp.maps import assets
-
-
-class ReviewTools(JSCSSMixin, MacroElement):
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-            geoapp.reviewer({{ this._parent.get_name() }}, {{ this.options | tojson }});
-        {% endmacro %}
-        """
-    )
-
-    def __init__(self, options: dict):
-        super().__init__()
-        self._name = "ReviewTools"
-        self.options = options
-        assets.localise(self, [("geoapp_review", assets.static("js/review.js"))], [])
+from geoapp.maps.tools import ScriptTool
 
 
 def review_options() -> dict:
@@ -44,4 +25,4 @@ def review_options() -> dict:
 
 
 def add_review_tools(m: folium.Map) -> None:
-    ReviewTools(review_options()).add_to(m)
+    ScriptTool("reviewer", "review.js", review_options()).add_to(m)

@@ -12,6 +12,7 @@ from geoapp.maps.base import base_map
 from geoapp.maps.collector import add_collector_tools
 from geoapp.maps.layers import RemoteGeoJson
 from geoapp.maps.legend import Legend
+from geoapp.maps.moves import add_move_tools
 from geoapp.maps.review import add_review_tools
 
 
@@ -29,6 +30,9 @@ def town_map(
     collect: bool = False,
     history: bool = False,
     review: bool = False,
+    role: str | None = None,
+    unit_id: int | None = None,
+    decide_moves: bool = False,
 ) -> folium.Map:
     m = base_map(bounds)
     query = {"village": village_id} if village_id else {}
@@ -69,7 +73,9 @@ def town_map(
     ).add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)
     if collect:
-        add_collector_tools(m)
+        add_collector_tools(m, role, unit_id)
     if review:
         add_review_tools(m)
+    if decide_moves:
+        add_move_tools(m)
     return m

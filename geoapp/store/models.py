@@ -86,6 +86,8 @@ class Building(SpatialMixin, Base):
     # Visit proof of the latest submission: None, "far" or "no_position" (flagged).
     visit_flag: Mapped[str | None] = mapped_column(String(20))
     visit_distance_m: Mapped[float | None] = mapped_column(Float)
+    # Who made it "collected" last (submission or edit): they may not verify it themselves.
+    submitted_by: Mapped[int | None] = mapped_column(Integer)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
@@ -177,15 +179,27 @@ class Visit(Base):
 
 
 class PersonMove(Base):
-    """A person registered at one house found living at another: moved, not duplicated."""
+    """A person registered at one house found living at another: moved, not duplicated.
+
+    A move within the caller's scope is done at once (``status`` "done"); a move out
+    of another village is a request (``pending``) that an officer or that village's
+    collector confirms or rejects; until then the person stays where they are."""
 
     __tablename__ = "person_move"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), nullable=False, index=True)
     from_building_id: Mapped[int] = mapped_column(ForeignKey("building.id"), nullable=False)
     to_building_id: Mapped[int] = mapped_column(ForeignKey("building.id"), nullable=False)
-    at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    at: Mapped[datetime] = mapped_column(DateTime, nullable=False)  # done, or requested
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))  # who moved / asked
+    status: Mapped[str] = mapped_column(
+        String(20), nullable=False, default="done", server_default="done", index=True
+    )
+    to_household_id: Mapped[int | None] = mapped_column(Integer)  # the household they join
+    relation: Mapped[str | None] = mapped_column(String(20))  # their relation to its head
+    decided_by: Mapped[int | None] = mapped_column(Integer)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    reason: Mapped[str | None] = mapped_column(Text)
 
 
 class Block(SpatialMixin, Base):

@@ -6,55 +6,37 @@ from flask import Blueprint, Response, jsonify, request
 
 from geoapp.domain.errors import InvalidInput
 from geoapp.domain.i18n import N_
+from geoapp.domain.requests import BuildingPatchIn, MoveDecisionIn, RevealIn, ReviewIn
 from geoapp.domain.roles import ALL_ROLES, PERSONAL_DATA_ROLES, REVEAL_ROLES, REVIEW_ROLES, Role, mask_phone
+from geoapp.domain.submission import SubmissionIn
+from geoapp.services.accounts import budget
 from geoapp.services.accounts.scoping import visible_unit
 from geoapp.services.campaign import buildings as buildings_service
-from geoapp.services.campaign import collect, navigation, people
+from geoapp.services.campaign import collect, moves, navigation, people
 from geoapp.services.campaign import progress as progress_service
 from geoapp.services.campaign import review as review_service
 from geoapp.services.gis_io import layers
 from geoapp.web.access import access, require_scope
 from geoapp.web.context import database, read_session, settings
+from geoapp.web.labels import use_label
+from geoapp.web.parsing import body, parse_bbox, parse_float, parse_int
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 GEOJSON = "application/geo+json"
 EDITORS = (Role.COLLECTOR, Role.REPORTER, Role.OFFICER, Role.ADMIN)
+BUILDING_EDITORS = (Role.COLLECTOR, Role.OFFICER, Role.ADMIN)  # a reporter changes their unit only
 
 
-def parse_bbox(value: str | None):
-    if not value:
-        return None
-    try:
-        minx, miny, maxx, maxy = (float(v) for v in value.split(","))
-    except ValueError:
-        raise InvalidInput(
-            N_("%(field)s must be four numbers minx,miny,maxx,maxy in longitude/latitude."), field="bbox"
-        ) from None
-    if not (minx <= maxx and miny <= maxy):
-        raise InvalidInput(N_("%(field)s must have minx ≤ maxx and miny ≤ maxy."), field="bbox")
-    return minx, miny, maxx, maxy
+def charge_people(scope, rows: int) -> None:
+    """Every answer carrying people is charged to the reader's people budget first."""
+    if rows:
+        with database().write() as s:
+            budget.charge_people(s, scope, settings(), rows)
 
 
-def parse_int(name: str, default: int | None = None) -> int | None:
-    value = request.args.get(name)
-    if value in (None, ""):
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise InvalidInput(N_("%(field)s must be a whole number."), field=name) from None
-
-
-def json_body() -> dict:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise InvalidInput(N_("%(field)s: send a JSON object."), field="body")
-    return data
-
-
-def geojson_response(body: bytes) -> Response:
-    return Response(body, mimetype=GEOJSON)
+def geojson_response(payload: bytes) -> Response:
+    return Response(payload, mimetype=GEOJSON)
 
 
 @bp.get("/villages.geojson")
@@ -86,15 +68,20 @@ def buildings():
 @bp.get("/buildings/<int:building_id>")
 @access(*ALL_ROLES)
 def building(building_id: int):
-    return jsonify(layers.building_detail(read_session(), require_scope(), building_id))
+    scope = require_scope()
+    detail = layers.building_detail(read_session(), scope, building_id)
+    charge_people(scope, detail.get("people_count", 0))
+    detail["use_label"] = use_label(detail["use"])
+    return jsonify(detail)
 
 
 @bp.patch("/buildings/<int:building_id>")
-@access(*EDITORS)
+@access(*BUILDING_EDITORS)
 def update_building(building_id: int):
+    patch = body(BuildingPatchIn)
     with database().write() as s:
         result = buildings_service.update_building(
-            s, require_scope(), building_id, json_body(), remote_addr=request.remote_addr
+            s, require_scope(), building_id, patch, remote_addr=request.remote_addr
         )
     return jsonify(result)
 
@@ -102,16 +89,34 @@ def update_building(building_id: int):
 @bp.post("/buildings/<int:building_id>/submission")
 @access(*EDITORS)
 def submit_house(building_id: int):
-    with database().write() as s:
-        answer = collect.submit_house(s, require_scope(), settings(), building_id, json_body())
+    answer = collect.submit(database(), require_scope(), settings(), building_id, body(SubmissionIn))
     return jsonify(answer), 200 if answer["replayed"] else 201
 
 
 @bp.post("/buildings/<int:building_id>/review")
 @access(*REVIEW_ROLES)
 def review_house(building_id: int):
+    review = body(ReviewIn)
     with database().write() as s:
-        answer = review_service.review_house(s, require_scope(), building_id, json_body())
+        answer = review_service.review_house(s, require_scope(), building_id, review)
+    return jsonify(answer)
+
+
+@bp.get("/moves")
+@access(*EDITORS)
+def moves_list():
+    scope = require_scope()
+    items = moves.list_moves(read_session(), scope, status=request.args.get("status", "pending"))
+    charge_people(scope, sum(1 for m in items if m["name"]))
+    return jsonify({"items": items})
+
+
+@bp.post("/moves/<int:move_id>/decision")
+@access(Role.COLLECTOR, Role.OFFICER, Role.ADMIN)
+def move_decision(move_id: int):
+    decision = body(MoveDecisionIn)
+    with database().write() as s:
+        answer = moves.decide(s, require_scope(), move_id, decision)
     return jsonify(answer)
 
 
@@ -130,16 +135,15 @@ def returned():
 @bp.get("/next")
 @access(*EDITORS)
 def next_houses():
-    try:
-        lon, lat = float(request.args["lon"]), float(request.args["lat"])
-    except (KeyError, ValueError):
-        raise InvalidInput(N_("%(field)s: send lon and lat of where you stand."), field="position") from None
+    lon, lat = parse_float("lon", low=-180, high=180), parse_float("lat", low=-90, high=90)
+    if lon is None or lat is None:
+        raise InvalidInput(N_("%(field)s: send lon and lat of where you stand."), field="position")
     answer = navigation.next_houses(
         read_session(),
         require_scope(),
         lon,
         lat,
-        limit=parse_int("limit", 10),
+        limit=parse_int("limit", 10, high=100),
         bbox=parse_bbox(request.args.get("bbox")),
         street_id=parse_int("street"),
     )
@@ -153,44 +157,46 @@ def people_list():
     page = people.list_people(
         read_session(),
         scope,
-        settings(),
         village_id=parse_int("village"),
         query=request.args.get("q"),
         page=parse_int("page", 1),
         per_page=parse_int("per_page", 50),
     )
-    with database().write() as s:
-        people.count_read(s, scope, len(page.items))
+    charge_people(scope, len(page.items))
     return jsonify({"items": page.items, "total": page.total, "page": page.page, "per_page": page.per_page})
 
 
 @bp.get("/people/<int:person_id>")
 @access(*PERSONAL_DATA_ROLES)
 def person(person_id: int):
-    return jsonify(people.person_detail(read_session(), require_scope(), person_id))
+    scope = require_scope()
+    detail = people.person_detail(read_session(), scope, person_id)
+    charge_people(scope, 1)
+    return jsonify(detail)
 
 
 @bp.post("/people/<int:person_id>/reveal")
-@access(*REVEAL_ROLES)
+@access(*REVEAL_ROLES, Role.COLLECTOR)
 def reveal(person_id: int):
-    field = json_body().get("field", "")
+    field = body(RevealIn).field
     with database().write() as s:
-        value = people.reveal(s, require_scope(), person_id, field, request.remote_addr)
+        value = people.reveal(s, require_scope(), settings(), person_id, field, request.remote_addr)
     return jsonify({"id": person_id, "field": field, "value": value})
 
 
 @bp.get("/units/<int:unit_id>")
 @access(*ALL_ROLES)
 def unit(unit_id: int):
-    u = visible_unit(read_session(), require_scope(), unit_id)
+    scope = require_scope()
+    u = visible_unit(read_session(), scope, unit_id)
     return jsonify(
         {
             "id": u.id,
             "name": u.name,
             "uscc": u.uscc,
             "kind": u.kind,
-            "legal_rep": u.legal_rep,
-            "phone": mask_phone(u.phone),
+            "legal_rep": u.legal_rep if scope.sees_people else None,  # leaders: no names of people
+            "phone": mask_phone(u.phone) if scope.sees_people else None,
             "status": u.status,
             "building_id": u.building_id,
             "version": u.version,

@@ -38,8 +38,9 @@ def build_app(settings: Settings | None = None) -> Flask:
 
     init_babel(app)
 
-    from geoapp.web import access, admin, api, audit, auth, errors, exports, pages, security, vendor
+    from geoapp.web import access, admin, api, audit, auth, errors, exports, pages, parsing, security, vendor
 
+    parsing.init_parsing(app)  # before the blueprints: their <int:…> ids are bounded
     security.init_security(app)
     errors.init_errors(app)
     access.init_access(app)

@@ -8,8 +8,8 @@ from flask_babel import gettext
 from geoapp.domain.roles import Role
 from geoapp.services.accounts import audit_log
 from geoapp.web.access import access, require_scope
-from geoapp.web.api import parse_int
 from geoapp.web.context import read_session
+from geoapp.web.parsing import parse_int
 
 bp = Blueprint("audit", __name__)
 STAFF = (Role.OFFICER, Role.ADMIN)

@@ -10,6 +10,7 @@ from geoapp.domain.errors import GeoappError, InvalidInput, TooManyRequests
 from geoapp.domain.i18n import N_
 from geoapp.domain.validators import FormErrors
 from geoapp.i18n import translate
+from geoapp.web.parsing import InvalidPath
 
 
 def _wants_json() -> bool:
@@ -17,8 +18,8 @@ def _wants_json() -> bool:
 
 
 def _extra(err: GeoappError) -> dict:
-    """Machine-readable hints a form needs (e.g. which person to offer to move)."""
-    return {"person_id": err.params["person_id"]} if "person_id" in err.params else {}
+    """Machine-readable hints a form needs: a move it may offer ("direct" or "request")."""
+    return {"move": err.params["move"]} if "move" in err.params else {}
 
 
 def init_errors(app: Flask) -> None:
@@ -52,6 +53,8 @@ def init_errors(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
+        if isinstance(exc, InvalidPath):
+            return _domain_error(exc.error)
         if _wants_json():
             return jsonify({"error": exc.name, "message": exc.description}), exc.code
         return render_template("error.html", message=exc.description, status=exc.code), exc.code

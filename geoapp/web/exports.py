@@ -7,8 +7,8 @@ from flask import Blueprint, Response, request
 from geoapp.domain.roles import ALL_ROLES
 from geoapp.services.gis_io import web_exports
 from geoapp.web.access import access, require_scope
-from geoapp.web.api import parse_int
 from geoapp.web.context import database, settings
+from geoapp.web.parsing import parse_int
 
 bp = Blueprint("exports", __name__)
 

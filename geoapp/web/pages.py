@@ -5,20 +5,20 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request, session
 from flask_babel import gettext
 
-from geoapp.domain.errors import InvalidInput
-from geoapp.domain.i18n import N_
 from geoapp.domain.roles import ALL_ROLES, PERSONAL_DATA_ROLES, REVIEW_ROLES, Role
 from geoapp.domain.roles import EDITOR_ROLES as EDITORS
 from geoapp.domain.visits import FLAG_LABELS
 from geoapp.i18n import LOCALES
 from geoapp.maps.render import render_map
 from geoapp.maps.town import town_map
+from geoapp.services.accounts import budget
+from geoapp.services.campaign import moves as moves_service
 from geoapp.services.campaign import people as people_service
 from geoapp.services.campaign import review as review_service
 from geoapp.services.gis_io.layers import map_bounds
 from geoapp.web.access import access, require_scope
-from geoapp.web.api import parse_int
 from geoapp.web.context import database, read_session, settings
+from geoapp.web.parsing import parse_int
 from geoapp.web.security import csp_nonce
 
 bp = Blueprint("pages", __name__)
@@ -41,16 +41,12 @@ def town():
         collect=scope.role in EDITORS,
         history=scope.may_reveal,  # officers and administrators read the audit log
         review=scope.role in REVIEW_ROLES,
+        role=scope.role.value,
+        unit_id=scope.unit_id,
+        decide_moves=scope.role in (Role.COLLECTOR, Role.OFFICER, Role.ADMIN),
     )
     title = gettext("Village map") if scope.role == Role.COLLECTOR else gettext("Town map")
     return render_template("map.html", parts=render_map(m, csp_nonce()), title=title)
-
-
-def _page_number() -> int:
-    try:
-        return max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        raise InvalidInput(N_("%(field)s must be a whole number."), field="page") from None
 
 
 @bp.get("/people")
@@ -58,9 +54,11 @@ def _page_number() -> int:
 def people():
     scope = require_scope()
     query = request.args.get("q", "")[:50]
-    page = people_service.list_people(read_session(), scope, settings(), query=query, page=_page_number())
+    page = people_service.list_people(
+        read_session(), scope, query=query, page=parse_int("page", 1, high=1_000_000)
+    )
     with database().write() as s:
-        people_service.count_read(s, scope, len(page.items))
+        budget.charge_people(s, scope, settings(), len(page.items))
     pages = max(1, -(-page.total // page.per_page))
     return render_template(
         "people.html",
@@ -80,11 +78,15 @@ def review():
     flagged = request.args.get("flagged") == "1"
     s = read_session()
     page = review_service.review_queue(
-        s, scope, village_id=village_id, flagged_only=flagged, page=_page_number()
+        s, scope, village_id=village_id, flagged_only=flagged, page=parse_int("page", 1, high=1_000_000)
     )
+    pending = moves_service.list_moves(s, scope, limit=50)
+    with database().write() as w:
+        budget.charge_people(w, scope, settings(), len(pending))
     return render_template(
         "review.html",
         page=page,
+        moves=pending,
         pages=max(1, -(-page.total // page.per_page)),
         villages=review_service.village_choices(s),
         village_id=village_id,

@@ -189,9 +189,32 @@
         }
         error.textContent = "";
         idInput.value = parsed.number;
-        if (!sex.value) sex.value = parsed.sex;
-        if (!birth.value) birth.value = parsed.birth;
+        sex.value = parsed.sex; // a corrected number brings its own sex and birth date
+        birth.value = parsed.birth;
       });
+      if (person.id && state.mayRevealIds && person.id_number && person.id_number.indexOf("*") >= 0) {
+        // A returned house: the collector sees the full number they must correct (audited).
+        var show = geoapp.button("reveal-id", T.showFullId);
+        show.addEventListener("click", function () {
+          fetch(opts.urls.people + person.id + "/reveal", {
+            method: "POST",
+            credentials: "same-origin",
+            headers: { "Content-Type": "application/json", "X-CSRFToken": csrf() },
+            body: JSON.stringify({ field: "id_number" }),
+          })
+            .then(function (r) {
+              return r.json().then(function (body) {
+                if (!r.ok) throw new Error(body.message || "HTTP " + r.status);
+                idInput.value = body.value;
+                show.remove();
+              });
+            })
+            .catch(function (err) {
+              idInput.parentNode.querySelector(".field-error").textContent = String(err.message || err);
+            });
+        });
+        idInput.parentNode.insertBefore(show, idInput.nextSibling);
+      }
       field(box, T.f.ethnicity, "ethnicity", person.ethnicity || "汉族");
       field(box, T.f.phone, "phone", person.phone, { type: "tel", inputmode: "tel" });
       field(box, T.f.hukou_address, "hukou_address", person.hukou_address);
@@ -277,6 +300,10 @@
         if (u.dataset.id) unit.id = Number(u.dataset.id);
         return unit;
       });
+      if (opts.role === "reporter") {
+        // A unit reporter sends their own unit only: the households are the village's.
+        return { client_id: form.dataset.clientId, version: detail.version, units: units };
+      }
       var empty = value(house, "empty");
       return {
         client_id: form.dataset.clientId,
@@ -324,12 +351,14 @@
         var line = el("div", "error-line", error.message);
         if (slot) slot.textContent = error.message;
         else summary.appendChild(line);
-        if (error.person_id && target) {
-          var move = geoapp.button("confirm-move", T.confirmMove);
+        if (error.move && target) {
+          // "direct": registered at another house of this village; "request": elsewhere in the town.
+          var request = error.move === "request";
+          var move = geoapp.button("confirm-move", request ? T.requestMove : T.confirmMove);
           move.addEventListener("click", function () {
             form.moves = (form.moves || []).concat([target.value.toUpperCase()]);
             move.remove();
-            if (slot) slot.textContent = T.moveConfirmed;
+            if (slot) slot.textContent = request ? T.moveRequested : T.moveConfirmed;
           });
           (slot || line).appendChild(move);
         }
@@ -364,6 +393,8 @@
     function openForm(buildingId) {
       getJSON(opts.urls.building + buildingId).then(function (detail) {
         state.units = detail.unit_details || []; // people may work for a unit in their own house
+        state.mayRevealIds = !!detail.may_reveal_ids;
+        var reporter = opts.role === "reporter";
         overlay.textContent = "";
         var form = el("form", "house-form");
         form.noValidate = true;
@@ -376,26 +407,34 @@
         form.appendChild(head);
         form.appendChild(el("div", "form-errors"));
         var house = el("div", "house-fields");
-        field(house, T.f.use, "use", detail.use, { choices: opts.uses });
-        field(house, T.f.floors, "floors", detail.floors, { type: "number", inputmode: "numeric" });
-        field(house, T.f.structure, "structure", detail.structure);
-        field(house, T.f.owner_name, "owner_name", detail.owner_name);
-        field(house, T.f.empty, "empty", detail.use === "empty" && detail.status !== "uncollected", { checkbox: true });
+        if (!reporter) {
+          field(house, T.f.use, "use", detail.use, { choices: opts.uses });
+          field(house, T.f.floors, "floors", detail.floors, { type: "number", inputmode: "numeric" });
+          field(house, T.f.structure, "structure", detail.structure);
+          field(house, T.f.owner_name, "owner_name", detail.owner_name);
+          field(house, T.f.empty, "empty", detail.use === "empty" && detail.status !== "uncollected", { checkbox: true });
+        }
         form.appendChild(house);
-        var households = el("div", "households");
-        (detail.households && detail.households.length ? detail.households : [null]).forEach(function (h) {
-          householdBlock(households, h);
-        });
-        form.appendChild(households);
-        var addHousehold = geoapp.button("add-household", T.addHousehold);
-        addHousehold.addEventListener("click", function () { householdBlock(households, null); });
-        form.appendChild(addHousehold);
+        if (!reporter) {
+          var households = el("div", "households");
+          (detail.households && detail.households.length ? detail.households : [null]).forEach(function (h) {
+            householdBlock(households, h);
+          });
+          form.appendChild(households);
+          var addHousehold = geoapp.button("add-household", T.addHousehold);
+          addHousehold.addEventListener("click", function () { householdBlock(households, null); });
+          form.appendChild(addHousehold);
+        }
         var units = el("div", "units");
-        (detail.unit_details || []).forEach(function (u) { unitBlock(units, u); });
+        (detail.unit_details || []).forEach(function (u) {
+          if (!reporter || u.id === opts.unitId) unitBlock(units, u);
+        });
         form.appendChild(units);
-        var addUnit = geoapp.button("add-unit", T.addUnit);
-        addUnit.addEventListener("click", function () { unitBlock(units, {}); });
-        form.appendChild(addUnit);
+        if (!reporter) {
+          var addUnit = geoapp.button("add-unit", T.addUnit);
+          addUnit.addEventListener("click", function () { unitBlock(units, {}); });
+          form.appendChild(addUnit);
+        }
         var actions = el("div", "actions");
         var submit = el("button", "submit", T.submit);
         submit.type = "submit";

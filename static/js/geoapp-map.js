@@ -29,6 +29,28 @@
     return node;
   };
 
+  /* "Return" / "Reject" with a reason: the button gives way to a text box and a confirm
+   * button placed before ``before``; ``send(reason)`` is called with what was typed. */
+  geoapp.reasonBox = function (wrap, before, opts) {
+    var open = geoapp.button(opts.className, opts.label);
+    open.addEventListener("click", function () {
+      open.hidden = true; // hidden, not removed: Leaflet must still find the clicked node inside the popup
+      var reason = el("textarea");
+      reason.name = "reason";
+      reason.rows = 2;
+      reason.maxLength = 500;
+      reason.placeholder = opts.hint;
+      var confirm = geoapp.button(opts.confirmClass, opts.confirmLabel);
+      confirm.addEventListener("click", function () {
+        opts.send(reason.value);
+      });
+      wrap.insertBefore(reason, before);
+      wrap.insertBefore(confirm, before);
+      reason.focus();
+    });
+    return open;
+  };
+
   /* The CSRF token every state-changing request carries (from the page's meta tag). */
   geoapp.csrf = function () {
     var meta = document.querySelector('meta[name="csrf-token"]');
@@ -86,7 +108,9 @@
   function buildingPopup(map, sub, opts) {
     var feature = sub.feature;
     var box = el("div", "geoapp-popup", "…");
-    L.popup({ maxWidth: 320 }).setLatLng(sub.getLatLng ? sub.getLatLng() : sub.getBounds().getCenter()).setContent(box).openOn(map);
+    // Wide enough to read on a phone (Leaflet would shrink it to its first words), never wider than the screen.
+    var width = Math.min(300, map.getSize().x - 50);
+    L.popup({ maxWidth: width, minWidth: width }).setLatLng(sub.getLatLng ? sub.getLatLng() : sub.getBounds().getCenter()).setContent(box).openOn(map);
     fetch(opts.detailUrl + feature.id, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (r) {
         if (!r.ok) throw new Error("HTTP " + r.status);

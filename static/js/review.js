@@ -56,21 +56,10 @@
         });
         wrap.appendChild(verify);
       }
-      var giveBack = geoapp.button("return", T.giveBack);
-      giveBack.addEventListener("click", function () {
-        giveBack.hidden = true; // hidden, not removed: Leaflet must still find the clicked node inside the popup
-        var reason = el("textarea");
-        reason.name = "reason";
-        reason.rows = 2;
-        reason.maxLength = 500;
-        reason.placeholder = T.reasonHint;
-        var confirm = geoapp.button("confirm-return", T.confirmReturn);
-        confirm.addEventListener("click", function () {
-          send(detail, { action: "return", reason: reason.value }, wrap, message);
-        });
-        wrap.insertBefore(reason, message);
-        wrap.insertBefore(confirm, message);
-        reason.focus();
+      var giveBack = geoapp.reasonBox(wrap, message, {
+        className: "return", label: T.giveBack, hint: T.reasonHint,
+        confirmClass: "confirm-return", confirmLabel: T.confirmReturn,
+        send: function (reason) { send(detail, { action: "return", reason: reason }, wrap, message); },
       });
       wrap.appendChild(giveBack);
       wrap.appendChild(message);

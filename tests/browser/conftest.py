@@ -117,3 +117,27 @@ def page_guard(browser, live_server, demo_db):
     yield page
     context.close()
     guard.check()
+
+
+def open_house_popup(page, building_id: int, wait_for: str) -> None:
+    """Click a house on the map (canvas: through Leaflet) and wait until its popup, the only
+    one left, holds ``wait_for`` (a popup closed before fades out for a moment)."""
+    page.evaluate(
+        """(id) => {
+            const group = geoapp.layers.buildings;
+            const sub = group.getLayers().find(l => l.feature.id === id);
+            const at = sub.getLatLng ? sub.getLatLng() : sub.getBounds().getCenter();
+            group._map.closePopup();
+            group._map.setView(at, 18, {animate: false});
+            sub.fire("click", {latlng: at, originalEvent: {}}, true);
+        }""",
+        building_id,
+    )
+    page.wait_for_function(
+        """(sel) => {
+            const boxes = document.querySelectorAll(".leaflet-popup-content");
+            return boxes.length === 1 && boxes[0].querySelector(sel) !== null;
+        }""",
+        arg=wait_for,
+        timeout=10_000,
+    )

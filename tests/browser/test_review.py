@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from geoapp.domain.status import STATUS_COLOURS, Status
 from geoapp.store.models import Building
+from tests.browser.conftest import open_house_popup
 from tests.browser.test_town_map import WAIT_HOUSES
 
 pytestmark = pytest.mark.browser
@@ -22,28 +23,6 @@ def _two_collected(demo_db):
         houses[0].status, houses[0].visit_flag = "collected", None
         houses[1].status, houses[1].visit_flag = "collected", "far"
         return [h.id for h in houses]
-
-
-def _open_popup(page, building_id: int) -> None:
-    page.evaluate(
-        """(id) => {
-            const group = geoapp.layers.buildings;
-            const sub = group.getLayers().find(l => l.feature.id === id);
-            const at = sub.getLatLng ? sub.getLatLng() : sub.getBounds().getCenter();
-            group._map.closePopup();
-            group._map.setView(at, 18, {animate: false});
-            sub.fire("click", {latlng: at, originalEvent: {}}, true);
-        }""",
-        building_id,
-    )
-    # The popup closed before fades out for a moment: wait until only the new one is left.
-    page.wait_for_function(
-        """() => {
-            const boxes = document.querySelectorAll(".leaflet-popup-content");
-            return boxes.length === 1 && boxes[0].querySelector(".geoapp-review") !== null;
-        }""",
-        timeout=10_000,
-    )
 
 
 def _drawn(page, building_id: int):
@@ -63,7 +42,7 @@ def test_an_officer_returns_and_verifies_from_the_popup(page_guard, live_server,
     page.goto(live_server.url + "/")
     page.wait_for_function(WAIT_HOUSES, timeout=20_000)
 
-    _open_popup(page, returned_id)
+    open_house_popup(page, returned_id, ".geoapp-review")
     popup = page.locator(".leaflet-popup-content")
     popup.locator("button.return").click()
     popup.locator("textarea[name=reason]").fill("门牌号与实地不符")
@@ -74,7 +53,7 @@ def test_an_officer_returns_and_verifies_from_the_popup(page_guard, live_server,
         b = s.get(Building, returned_id)
         assert (b.status, b.return_reason) == ("returned", "门牌号与实地不符")
 
-    _open_popup(page, flagged_id)
+    open_house_popup(page, flagged_id, ".geoapp-review")
     popup = page.locator(".leaflet-popup-content")
     checked = popup.locator("input[name=visit_checked]")
     assert checked.count() == 1  # a flagged visit must be confirmed before verifying

@@ -25,6 +25,8 @@ ROLES = ("collector", "reporter", "officer", "leader", "admin")
 ALL = frozenset(ROLES)
 PEOPLE = frozenset({"collector", "reporter", "officer", "admin"})
 EDIT = frozenset({"collector", "reporter", "officer", "admin"})
+HOUSE_EDIT = frozenset({"collector", "officer", "admin"})  # a reporter changes their unit, not the house
+DECIDE = frozenset({"collector", "officer", "admin"})  # a move out of a village: its collector or the station
 TOWN = frozenset({"officer", "leader", "admin"})
 STAFF = frozenset({"officer", "admin"})
 ADMIN = frozenset({"admin"})
@@ -57,11 +59,19 @@ EXPECTED: dict[str, Case] = {
     "api.streets": Case("GET", "/api/streets.geojson", ALL),
     "api.buildings": Case("GET", "/api/buildings.geojson?village={village}", ALL, scoped=True),
     "api.building": Case("GET", "/api/buildings/{building}", ALL, scoped=True),
-    "api.update_building": Case("PATCH", "/api/buildings/{building}", EDIT, scoped=True, body={"floors": 3}),
+    "api.update_building": Case(
+        "PATCH", "/api/buildings/{building}", HOUSE_EDIT, scoped=True, body={"floors": 3}
+    ),
     "api.people_list": Case("GET", "/api/people?village={village}", PEOPLE, scoped=True),
     "api.person": Case("GET", "/api/people/{person}", PEOPLE, scoped=True),
-    "api.reveal": Case("POST", "/api/people/{person}/reveal", STAFF, scoped=True, body={"field": "phone"}),
+    # A collector reveals the ID number of a person in a returned house of their village.
+    "api.reveal": Case(
+        "POST", "/api/people/{person}/reveal", STAFF | {"collector"}, scoped=True, body="reveal"
+    ),
     "api.unit": Case("GET", "/api/units/{unit}", ALL, scoped=True),
+    # Before the submissions below, which replace the people of these houses.
+    "api.moves_list": Case("GET", "/api/moves", EDIT),
+    "api.move_decision": Case("POST", "/api/moves/{move}/decision", DECIDE, scoped=True, body="decision"),
     "api.submit_house": Case(
         "POST", "/api/buildings/{building}/submission", EDIT, scoped=True, body="submission"
     ),
@@ -100,11 +110,36 @@ def form_body(kind, serial: int):
     return dict(kind)
 
 
-def submission(version: int) -> dict:
-    """A valid one-person submission with a fresh client id and ID number."""
+def submission(version: int, role: str | None, unit: int) -> dict:
+    """A valid one-person submission with a fresh client id and ID number (a reporter: their unit)."""
+    if role == "reporter":
+        return {
+            "client_id": uuid.uuid4().hex,
+            "version": version,
+            "units": [{"id": unit, "name": "矩阵单位"}],
+        }
     number = make_resident_id("430101", date(1990, 1, 1) + timedelta(days=next(_serial)), 11)
     member = {"name": "矩阵测试", "id_number": number, "relation": "户主", "residence_type": "registered"}
     return {"client_id": uuid.uuid4().hex, "version": version, "households": [{"members": [member]}]}
+
+
+def pending_move(database, person_id: int) -> int:
+    """A fresh request to move this person to another house of their village."""
+    from geoapp.store.models import Person, PersonMove
+
+    with database.write() as s:
+        person = s.get(Person, person_id)
+        village = s.get(Building, person.building_id).village_id
+        target = s.scalar(
+            select(Building.id)
+            .where(Building.village_id == village, Building.id != person.building_id)
+            .limit(1)
+        )
+        move = PersonMove(person_id=person.id, from_building_id=person.building_id, to_building_id=target,
+                          at=person.created_at, status="pending")  # fmt: skip
+        s.add(move)
+        s.flush()
+        return move.id
 
 
 def test_every_endpoint_declares_its_access_and_is_in_the_matrix(demo_app):
@@ -187,19 +222,30 @@ def test_access_matrix(clients, demo_db):
             for own in (True, False):
                 objects = dict(clients.own if own else clients.other)
                 objects["user"] = target_user
+                objects["move"] = 0  # a fresh pending move is made for each decision call
                 objects["token"] = tokens[role] if (own and role) else tokens["admin"]
                 if role == "admin" and not own:
                     objects["token"] = tokens["officer"]
                 url = _fill(case, objects)
-                if case.body == "review":  # only a collected house can be verified
+                if case.body == "review":  # only a collected house, submitted by someone else, is verified
                     with demo_db.write() as s:
                         house = s.get(Building, objects["building"])
-                        house.status, house.visit_flag = "collected", None
+                        house.status, house.visit_flag, house.submitted_by = "collected", None, None
+                if case.body == "reveal":  # a collector reveals in a house returned for correction
+                    with demo_db.write() as s:
+                        s.get(Building, objects["building"]).status = "returned"
+                if case.body == "decision":
+                    objects["move"] = pending_move(demo_db, objects["person"])
+                    url = _fill(case, objects)
                 with demo_db.session() as s:
                     version = s.scalar(select(Building.version).where(Building.id == objects["building"]))
                 form = form_body(case.body, next(_serial)) if endpoint in FORM_ENDPOINTS else None
                 if case.body == "submission":
-                    body = submission(version)
+                    body = submission(version, role, objects["unit"])
+                elif case.body == "reveal":
+                    body = {"field": "id_number" if role == "collector" else "phone"}
+                elif case.body == "decision":  # rejected: the matrix's people stay where they are
+                    body = {"action": "reject", "reason": "矩阵测试"}
                 elif case.body == "review":
                     body = {"action": "verify", "version": version}
                 else:
@@ -239,3 +285,42 @@ def test_asking_for_another_village_leaks_nothing(clients, path):
     assert r.get_json()["message"].replace(str(clients.village_b), "?") == missing.get_json()[
         "message"
     ].replace("999999", "?")
+
+
+# The rules of issue 8 that depend on who made or owns a record, not only on the role.
+RULE_CASES = [
+    ("self-verification", "officer"),
+    ("self-verification", "admin"),
+    ("reporter keeps to their unit", "reporter"),
+    ("leaders see no names", "leader"),
+]
+
+
+@pytest.mark.parametrize("rule, role", RULE_CASES, ids=[f"{r}-{w}" for r, w in RULE_CASES])
+def test_rules_beyond_the_role(clients, demo_db, rule, role):
+    client, headers = clients(role), clients.csrf(role)
+    building = clients.own["building"]
+    with demo_db.session() as s:
+        version = s.scalar(select(Building.version).where(Building.id == building))
+    if rule == "self-verification":
+        r = client.post(
+            f"/api/buildings/{building}/submission", json=submission(version, role, 0), headers=headers
+        )
+        assert r.status_code == 201, r.get_json()
+        review = {"action": "verify", "version": r.get_json()["version"], "visit_checked": True}
+        assert (
+            client.post(f"/api/buildings/{building}/review", json=review, headers=headers).status_code == 403
+        )
+    elif rule == "reporter keeps to their unit":
+        body = submission(version, "collector", 0)  # with a household
+        assert (
+            client.post(f"/api/buildings/{building}/submission", json=body, headers=headers).status_code
+            == 400
+        )
+        patch = {"floors": 3, "version": version}
+        assert client.patch(f"/api/buildings/{building}", json=patch, headers=headers).status_code == 403
+    else:
+        detail = client.get(f"/api/buildings/{building}").get_json()
+        assert not {"households", "owner_name", "pending_moves"} & set(detail)
+        unit = client.get(f"/api/units/{clients.unit_id}").get_json()
+        assert unit["legal_rep"] is None and unit["phone"] is None

@@ -171,22 +171,27 @@ def test_an_empty_house_is_a_result(clients, demo_db, collector):
 
 
 def test_the_same_person_cannot_live_in_two_places_but_can_be_moved(clients, demo_db, collector):
+    """Inside the collector's village the move is made at once, recorded on both houses and the person."""
     client, headers = collector
+    house = _house(demo_db, clients)
     with demo_db.session() as s:
         elsewhere = s.scalar(
             select(Person).join(Building, Building.id == Person.building_id)
-            .where(Person.id_type == "resident_id").order_by(Person.id).limit(1)
+            .where(Person.id_type == "resident_id", Building.village_id == clients.village_a,
+                   Building.id != house.id, Building.status == "collected")
+            .order_by(Person.id).limit(1)
         )  # fmt: skip
-        old_address = s.scalar(select(Building.address).where(Building.id == elsewhere.building_id))
-    house = _house(demo_db, clients)
+        old_house = s.get(Building, elsewhere.building_id)
+        old_household = elsewhere.household_id
+        alone = s.scalar(select(func.count()).where(Person.household_id == old_household)) == 1
     member = _member(0, "户主", id_number=elsewhere.id_number, name=elsewhere.name)
     refused = client.post(
         f"/api/buildings/{house.id}/submission", json=_payload(house, [member]), headers=headers
     )
     assert refused.status_code == 400
     error = refused.get_json()["errors"][0]
-    assert error["field"] == "households[0].members[0].id_number" and old_address in error["message"]
-    assert error["person_id"] == elsewhere.id
+    assert error["field"] == "households[0].members[0].id_number" and old_house.address in error["message"]
+    assert error["move"] == "direct" and "person_id" not in error
     moved = client.post(
         f"/api/buildings/{house.id}/submission",
         json=_payload(house, [member], moves=[elsewhere.id_number]),
@@ -201,7 +206,17 @@ def test_the_same_person_cannot_live_in_two_places_but_can_be_moved(clients, dem
         person = s.get(Person, elsewhere.id)
         assert person.building_id == house.id
         move = s.scalar(select(PersonMove).where(PersonMove.person_id == elsewhere.id))
-        assert (move.from_building_id, move.to_building_id) == (elsewhere.building_id, house.id)
+        assert (move.from_building_id, move.to_building_id, move.status) == (old_house.id, house.id, "done")
+        # The old house has a new version (an editor holding the old one gets a conflict), and no
+        # household left without members.
+        assert s.get(Building, old_house.id).version > old_house.version
+        if alone:
+            assert s.get(Household, old_household) is None
+        events = s.execute(
+            select(AuditEvent.object_type, AuditEvent.object_id).where(AuditEvent.action == "person.move")
+        ).all()
+        assert set(events) == {("building", str(old_house.id)), ("building", str(house.id)),
+                               ("person", str(elsewhere.id))}  # fmt: skip
 
 
 BAD_INPUTS = [

@@ -234,15 +234,17 @@ def test_bulk_reading_of_people_is_throttled(demo_url):
     from geoapp import create_app
     from tests.conftest import make_settings
 
-    app = create_app(make_settings(demo_url, person_read_limit=120))
+    app = create_app(make_settings(demo_url, person_read_limit=150, person_read_village_margin=0))
     db = app.extensions["geoapp.db"]
     add_user(db, "ann", "officer")
     client = app.test_client()
     login(client, "ann")
     assert client.get("/api/people?per_page=100").status_code == 200
-    assert client.get("/api/people?per_page=100&page=2").status_code == 200  # 200 listed ≥ 120
-    refused = client.get("/api/people?per_page=10&page=3")
+    refused = client.get("/api/people?per_page=100&page=2")  # 200 would pass the 150 allowed
     assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    assert "50" in refused.get_json()["message"]  # what is left
+    assert client.get("/api/people?per_page=50&page=3").status_code == 200  # exactly 150
+    assert client.get("/api/people?per_page=1&page=4").status_code == 429
     assert client.get("/people").status_code == 429
     db.dispose()
 

@@ -1,24 +1,25 @@
-"""People (实有人口) as each role may see them: scoped, masked, reveals audited,
-listings throttled against bulk reading."""
+"""People (实有人口) as each role may see them: scoped, masked, reveals audited and
+budgeted; every answer carrying people is charged to the reader's people budget."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from geoapp.config import Settings
-from geoapp.domain.errors import Forbidden, InvalidInput, TooManyRequests
+from geoapp.domain.errors import Forbidden, InvalidInput
 from geoapp.domain.i18n import N_
-from geoapp.domain.roles import Scope, mask_id_number, mask_phone
-from geoapp.services.accounts import audit, throttle
+from geoapp.domain.roles import Role, Scope, mask_id_number, mask_phone
+from geoapp.domain.status import Status
+from geoapp.services.accounts import audit, budget
 from geoapp.services.accounts.scoping import scoped, village_filter, visible_person
 from geoapp.store.models import Building, Person, Village
 
 REVEALABLE = ("id_number", "phone")
 MAX_PAGE = 200
+MAX_PAGE_NUMBER = 1_000_000
 
 
 def person_view(person: Person, address: str | None = None) -> dict:
@@ -52,39 +53,23 @@ class Page:
     per_page: int
 
 
-def _read_key(scope: Scope) -> str:
-    return f"read:people:{scope.user_id}"
-
-
 def list_people(
     session: Session,
     scope: Scope,
-    settings: Settings,
     *,
     village_id: int | None = None,
     query: str | None = None,
     page: int = 1,
     per_page: int = 50,
 ) -> Page:
-    """One page of people in scope. Rows handed out count against the user's
-    bulk-read allowance; past it the listing answers 429 until the window passes."""
+    """One page of people in scope. The caller charges the rows to the reader's
+    people budget (``budget.charge_people``) before handing them out."""
     if not scope.sees_people:
         raise Forbidden(N_("Your role sees counts and rates, not people."))
     if not 1 <= per_page <= MAX_PAGE:
         raise InvalidInput(N_("%(field)s must be between 1 and %(max)d."), field="per_page", max=MAX_PAGE)
-    if page < 1:
-        raise InvalidInput(N_("%(field)s must be 1 or more."), field="page")
-    window = timedelta(minutes=settings.person_read_window_minutes)
-    used = throttle.count(session, _read_key(scope), window)
-    if used >= settings.person_read_limit:
-        raise TooManyRequests(
-            N_(
-                "You have listed %(used)d people in %(minutes)d minutes, the most allowed: wait and narrow your search."
-            ),
-            retry_after_s=throttle.retry_after_s(session, _read_key(scope), window),
-            used=used,
-            minutes=settings.person_read_window_minutes,
-        )
+    if not 1 <= page <= MAX_PAGE_NUMBER:
+        raise InvalidInput(N_("%(field)s must be between 1 and %(max)d."), field="page", max=MAX_PAGE_NUMBER)
     stmt = select(Person, Building.address).join(Building, Building.id == Person.building_id)
     stmt = scoped(stmt, scope)
     village_id = village_filter(session, scope, village_id)
@@ -98,12 +83,6 @@ def list_people(
     return Page([person_view(p, address) for p, address in rows], int(total or 0), page, per_page)
 
 
-def count_read(session: Session, scope: Scope, n: int) -> None:
-    """Charge ``n`` people to the user's bulk-read allowance (in a write transaction)."""
-    if n:
-        throttle.add(session, _read_key(scope), n)
-
-
 def person_detail(session: Session, scope: Scope, person_id: int) -> dict:
     person = visible_person(session, scope, person_id)
     address = session.scalar(select(Building.address).where(Building.id == person.building_id))
@@ -115,15 +94,34 @@ def person_detail(session: Session, scope: Scope, person_id: int) -> dict:
     return {**person_view(person, address), "village": village}
 
 
+def may_reveal(session: Session, scope: Scope, person: Person, field: str) -> bool:
+    """Officers and administrators may reveal; a village collector may see the full ID
+    number of a person in a house of their village that was returned for correction
+    (they must fix what the officer found wrong)."""
+    if scope.may_reveal:
+        return True
+    if scope.role != Role.COLLECTOR or field != "id_number":
+        return False
+    status = session.scalar(select(Building.status).where(Building.id == person.building_id))
+    return status == Status.RETURNED.value
+
+
 def reveal(
-    session: Session, scope: Scope, person_id: int, field: str, remote_addr: str | None = None
+    session: Session,
+    scope: Scope,
+    settings: Settings,
+    person_id: int,
+    field: str,
+    remote_addr: str | None = None,
 ) -> str | None:
-    """One full value for an officer; the reveal is audited (the log keeps it masked)."""
-    if not scope.may_reveal:
-        raise Forbidden(N_("Your role may not reveal full ID numbers or phone numbers."))
+    """One full value; every reveal is audited (the log keeps it masked) and counted
+    against the reveal budget."""
     if field not in REVEALABLE:
         raise InvalidInput(N_("%(field)s must be id_number or phone."), field="field")
     person = visible_person(session, scope, person_id)
+    if not may_reveal(session, scope, person, field):
+        raise Forbidden(N_("Your role may not reveal full ID numbers or phone numbers."))
+    budget.charge_reveal(session, scope, settings)
     value = getattr(person, field)
     masked = mask_id_number(value) if field == "id_number" else mask_phone(value)
     audit.record_by(

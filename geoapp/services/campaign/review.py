@@ -12,8 +12,9 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from geoapp.domain.errors import InvalidInput
+from geoapp.domain.errors import Forbidden, InvalidInput
 from geoapp.domain.i18n import N_
+from geoapp.domain.requests import ReviewIn
 from geoapp.domain.roles import Scope
 from geoapp.domain.status import Status, check_transition
 from geoapp.domain.validators import clean_text
@@ -28,28 +29,8 @@ ACTIONS = {"verify": Status.VERIFIED, "return": Status.RETURNED}
 MAX_REASON = 500
 
 
-def _action(payload: dict) -> Status:
-    action = payload.get("action")
-    if action not in ACTIONS:
-        raise InvalidInput(
-            N_("%(field)s must be verify or return."),
-            field="action",
-        )
-    return ACTIONS[action]
-
-
-def _version(payload: dict) -> int:
-    version = payload.get("version")
-    if not isinstance(version, int) or isinstance(version, bool):
-        raise InvalidInput(
-            N_("%(field)s is required: send the version of the house you looked at."),
-            field="version",
-        )
-    return version
-
-
-def _reason(payload: dict) -> str:
-    reason = clean_text(payload.get("reason"), field="reason", max_length=MAX_REASON)
+def _reason(review: ReviewIn) -> str:
+    reason = clean_text(review.reason, field="reason", max_length=MAX_REASON)
     if not reason:
         raise InvalidInput(
             N_("%(field)s is required when returning a house: say what the collector must correct."),
@@ -58,15 +39,20 @@ def _reason(payload: dict) -> str:
     return reason
 
 
-def review_house(session: Session, scope: Scope, building_id: int, payload: dict) -> dict:
+def review_house(session: Session, scope: Scope, building_id: int, review: ReviewIn) -> dict:
     """Verify or return one house; returns its new status and version."""
-    target = _action(payload)
-    version = _version(payload)
-    reason = _reason(payload) if target == Status.RETURNED else None
+    target = ACTIONS[review.action]
+    reason = _reason(review) if target == Status.RETURNED else None
     building = visible_building(session, scope, building_id)
     check_transition(building.status, target, scope.role)
-    check_version(building, version, label="house")
-    if target == Status.VERIFIED and building.visit_flag and payload.get("visit_checked") is not True:
+    check_version(building, review.version, label="house")
+    if target == Status.VERIFIED and building.submitted_by == scope.user_id:
+        raise Forbidden(
+            N_(
+                "You submitted this house yourself: another officer verifies it (核对 is a second person's check)."
+            )
+        )
+    if target == Status.VERIFIED and building.visit_flag and review.visit_checked is not True:
         raise InvalidInput(
             N_(
                 "%(field)s: the visit proof of this house was flagged (far away, imprecise or without a position); "

@@ -157,6 +157,8 @@ def _units(session: Session, scope: Scope, village_id: int | None) -> gpd.GeoDat
     data = {n: [r[i] for r in rows] for i, n in enumerate(names)}
     geometry = shapely.points([(r[-2], r[-1]) for r in rows]) if rows else np.array([], dtype=object)
     frame = gpd.GeoDataFrame(data, geometry=geometry, crs=LONLAT)
+    if not scope.sees_people:  # leaders: aggregates and statuses, no names of people
+        return frame.drop(columns=["legal_rep", "phone"])
     if scope.role not in UNMASKED_ROLES:
         frame["phone"] = [mask_phone(v) for v in frame["phone"]]
     return frame

@@ -12,7 +12,9 @@ from sqlalchemy import LargeBinary, case, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from geoapp.domain.roles import Role, Scope, mask_phone
+from geoapp.domain.status import Status
 from geoapp.services.accounts.scoping import scoped, village_filter, visible_building
+from geoapp.services.campaign import moves
 from geoapp.services.campaign.people import person_view
 from geoapp.store.models import Building, Household, Person, Street, Unit, Village
 from geoapp.store.spatial_index import BBox, bbox_filter
@@ -170,7 +172,9 @@ def map_bounds(session: Session, scope: Scope) -> BBox | None:
 
 
 def building_detail(session: Session, scope: Scope, building_id: int) -> dict:
-    """A house as the caller may see it: people only for roles that see people, masked."""
+    """A house as the caller may see it: people only for roles that see people, masked
+    (``people_count`` tells the caller how many to charge to the reader's budget);
+    leaders get the house and its status, no names of people."""
     b = visible_building(session, scope, building_id)
     village = session.scalar(select(Village.name).where(Village.id == b.village_id))
     street = session.scalar(select(Street.name).where(Street.id == b.street_id)) if b.street_id else None
@@ -197,13 +201,17 @@ def building_detail(session: Session, scope: Scope, building_id: int) -> dict:
                 "name": u.name,
                 "kind": u.kind,
                 "uscc": u.uscc,
-                "phone": mask_phone(u.phone),
+                "phone": mask_phone(u.phone) if scope.sees_people else None,
                 "status": u.status,
             }
             for u in units
         ],
     }
     if scope.sees_people:
+        detail["pending_moves"] = moves.pending_for_building(session, scope, b.id)
+        detail["may_reveal_ids"] = scope.may_reveal or (
+            scope.role == Role.COLLECTOR and b.status == Status.RETURNED.value
+        )
         detail["owner_name"] = b.owner_name
         households = session.scalars(
             select(Household).where(Household.building_id == b.id).order_by(Household.id)

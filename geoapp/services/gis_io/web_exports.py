@@ -6,28 +6,25 @@ collectors their village, unit reporters their unit (its houses, the unit, the
 people in its houses), town roles the whole town, optionally one village at a
 time. Leaders never export people. ID numbers and phone numbers are masked for
 every role but the administrator. Spreadsheet cells cannot start a formula, and
-each export leaves an audit event. People exported count against the same
-bulk-read allowance as the people listing.
+each export leaves an audit event. People exported are charged to the same
+people budget as every other answer carrying people (``accounts/budget.py``).
 """
 
 from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import timedelta
 
 import geopandas as gpd
 import orjson
 import pandas as pd
 import pyogrio
-from sqlalchemy.orm import Session
 
 from geoapp.config import Settings
-from geoapp.domain.errors import Forbidden, NotFound, TooManyRequests
+from geoapp.domain.errors import Forbidden, NotFound
 from geoapp.domain.i18n import N_
 from geoapp.domain.roles import Scope
-from geoapp.services.accounts import audit, throttle
-from geoapp.services.campaign import people
+from geoapp.services.accounts import audit, budget
 from geoapp.services.gis_io.exporter import SHEETS, excel_frame, neutralise
 from geoapp.services.gis_io.frames import PERSON_HEADERS, count_people, layer_frame
 from geoapp.store.db import Database
@@ -103,25 +100,6 @@ def _xlsx(table: pd.DataFrame, sheet: str) -> bytes:
     return buffer.getvalue()
 
 
-# -- the bulk-read allowance -------------------------------------------------------------------
-
-
-def _check_allowance(session: Session, scope: Scope, settings: Settings, rows: int) -> None:
-    key = people._read_key(scope)  # the people listing's window: one allowance for both
-    window = timedelta(minutes=settings.person_read_window_minutes)
-    used = throttle.count(session, key, window)
-    if used + rows > settings.person_read_limit:
-        raise TooManyRequests(
-            N_(
-                "This file would hold %(rows)d people, but you may read only %(left)d more in %(minutes)d minutes: export one village at a time, or wait."
-            ),
-            retry_after_s=throttle.retry_after_s(session, key, window) or 60,
-            rows=rows,
-            left=max(0, settings.person_read_limit - used),
-            minutes=settings.person_read_window_minutes,
-        )
-
-
 def export_layer(
     database: Database,
     scope: Scope,
@@ -149,13 +127,14 @@ def export_layer(
         raise
     with database.session() as read:
         if layer == "people":  # refuse before reading thousands of people
-            _check_allowance(read, scope, settings, count_people(read, scope, village_id))
+            budget.check(
+                read, budget.people_allowances(read, scope, settings), count_people(read, scope, village_id)
+            )
         frame = layer_frame(read, scope, layer, village_id)
     body = render(frame, layer, fmt)
     with database.write() as s:
         if layer == "people":
-            _check_allowance(s, scope, settings, len(frame))  # again: another export may have run
-            people.count_read(s, scope, len(frame))
+            budget.charge_people(s, scope, settings, len(frame))  # checked again: another read may have run
         audit.record_by(
             s,
             scope,

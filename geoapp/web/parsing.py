@@ -1,0 +1,109 @@
+"""Reading a request: path ids, query parameters and JSON bodies, each checked once.
+
+Bad values become a 400 that names the field (never a 500 from a database that
+cannot hold an integer above 2^63, nor from JSON nested 50,000 levels deep).
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from flask import Flask, request
+from pydantic import BaseModel
+from werkzeug.exceptions import BadRequest
+from werkzeug.routing import IntegerConverter
+
+from geoapp.domain.errors import InvalidInput
+from geoapp.domain.i18n import N_
+from geoapp.domain.schema import MAX_ID, parse
+from geoapp.store.spatial_index import BBox
+
+MAX_JSON_BYTES = 2 * 1024 * 1024  # a house with 30 households of 40 people is far below this
+M = TypeVar("M", bound=BaseModel)
+
+
+class InvalidPath(BadRequest):
+    """A path part that cannot be right: raised while routing, answered as the InvalidInput it carries."""
+
+    def __init__(self, error: InvalidInput) -> None:
+        self.error = error
+        super().__init__(description=str(error))
+
+
+class IdConverter(IntegerConverter):
+    """``<int:…>`` in every route: a record id, 1 … 2^63 − 1."""
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if number > MAX_ID:
+            raise InvalidPath(
+                InvalidInput(N_("%(field)s in the address is not a record number (at most %(max)s)."), field="id", max=MAX_ID)
+            )  # fmt: skip
+        return number
+
+
+def init_parsing(app: Flask) -> None:
+    """Before any blueprint is registered: every ``<int:…>`` is a bounded id."""
+    app.url_map.converters["int"] = IdConverter
+
+
+def parse_int(name: str, default: int | None = None, *, low: int = 1, high: int = MAX_ID) -> int | None:
+    value = request.args.get(name)
+    if value in (None, ""):
+        return default
+    text = value.strip()
+    if not (text.isascii() and text.lstrip("-").isdigit()):
+        raise InvalidInput(N_("%(field)s must be a whole number."), field=name)
+    number = int(text)
+    if not low <= number <= high:
+        raise InvalidInput(
+            N_("%(field)s must be between %(low)s and %(high)s."), field=name, low=low, high=high
+        )
+    return number
+
+
+def parse_float(name: str, *, low: float, high: float) -> float | None:
+    value = request.args.get(name)
+    if value in (None, ""):
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        raise InvalidInput(N_("%(field)s must be a number."), field=name) from None
+    if not low <= number <= high:  # also refuses NaN
+        raise InvalidInput(
+            N_("%(field)s must be between %(low)s and %(high)s."), field=name, low=low, high=high
+        )
+    return number
+
+
+def parse_bbox(value: str | None) -> BBox | None:
+    if not value:
+        return None
+    try:
+        minx, miny, maxx, maxy = (float(v) for v in value.split(","))
+    except ValueError:
+        raise InvalidInput(
+            N_("%(field)s must be four numbers minx,miny,maxx,maxy in longitude/latitude."), field="bbox"
+        ) from None
+    if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):  # NaN fails too
+        raise InvalidInput(N_("%(field)s must have minx ≤ maxx and miny ≤ maxy."), field="bbox")
+    return minx, miny, maxx, maxy
+
+
+def json_body() -> dict:
+    """The request's JSON object: bounded in size and depth."""
+    if (request.content_length or 0) > MAX_JSON_BYTES:
+        raise InvalidInput(N_("%(field)s is too large: send at most %(max)d bytes."), field="body", max=MAX_JSON_BYTES)  # fmt: skip
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:
+        raise InvalidInput(N_("%(field)s is nested too deeply."), field="body") from None
+    if not isinstance(data, dict):
+        raise InvalidInput(N_("%(field)s: send a JSON object."), field="body")
+    return data
+
+
+def body(model: type[M]) -> M:
+    """The request's JSON body validated against the endpoint's declared model."""
+    return parse(model, json_body())
