@@ -17,6 +17,7 @@ from flask import Flask
 from geoapp.cli import with_app
 from geoapp.domain.i18n import N_
 from geoapp.domain.roles import Role, Scope
+from geoapp.domain.spreadsheet import neutralise
 
 CLI_ACTOR = Scope(None, "cli", Role.ADMIN)
 ROLE_CHOICE = click.Choice([r.value for r in Role], case_sensitive=False)
@@ -233,7 +234,8 @@ def import_cmd(app: Flask, path: Path, out: Path | None) -> None:
             if fh is not None:  # written before the commit: no accounts without their passwords
                 writer = csv.writer(fh)
                 writer.writerow(["username", "name", "role", "one_time_password"])
-                writer.writerows(rows)
+                # The file opens in Excel: a name such as =HYPERLINK(…) must stay text.
+                writer.writerows([neutralise(cell) for cell in row] for row in rows)
                 fh.flush()
                 os.fsync(fh.fileno())
     except BaseException:

