@@ -257,6 +257,15 @@ def test_security_headers_on_pages_json_and_errors(clients):
         assert headers["Referrer-Policy"] == "same-origin"
 
 
+def test_strict_transport_security_over_https_only(clients):
+    client = clients("officer")
+    for url in ("/", "/login", "/api/villages.geojson", "/static/css/geoapp.css", "/no-such-page"):
+        with client.get(url, base_url="https://geoapp.yuping.local") as secure:
+            assert secure.headers["Strict-Transport-Security"] == "max-age=31536000", url
+        with client.get(url) as plain:
+            assert "Strict-Transport-Security" not in plain.headers, url
+
+
 def test_login_redirects_only_to_local_pages(app_db):
     app, _db = app_db
     client = app.test_client()
