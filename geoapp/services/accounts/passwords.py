@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import secrets
+from functools import cache
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from geoapp.domain.errors import InvalidInput
@@ -17,6 +18,27 @@ MIN_LENGTH = 10
 
 def make_hasher(time_cost: int = 3, memory_kib: int = 65536) -> PasswordHasher:
     return PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=1)
+
+
+@cache
+def _dummy_hash(
+    time_cost: int, memory_cost: int, parallelism: int, hash_len: int, salt_len: int, type: Type
+) -> str:
+    hasher = PasswordHasher(time_cost, memory_cost, parallelism, hash_len, salt_len, type=type)
+    return hasher.hash(secrets.token_urlsafe(24))
+
+
+def dummy_hash(hasher: PasswordHasher) -> str:
+    """A hash of a random password made with ``hasher``'s parameters: verifying against it
+    costs what verifying a real account's password costs (and never succeeds)."""
+    return _dummy_hash(
+        hasher.time_cost,
+        hasher.memory_cost,
+        hasher.parallelism,
+        hasher.hash_len,
+        hasher.salt_len,
+        hasher.type,
+    )
 
 
 def one_time_password(length: int = 12) -> str:

@@ -7,6 +7,7 @@ database keeps their SHA-256, so a copy of the database opens no account.
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -16,12 +17,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from geoapp.config import Settings
-from geoapp.domain.errors import InvalidInput, NotFound
+from geoapp.domain.errors import InvalidInput, NotFound, TooManyRequests
 from geoapp.domain.i18n import N_
+from geoapp.domain.inputs import printable
 from geoapp.domain.roles import Role, Scope
 from geoapp.services.accounts import audit, throttle
 from geoapp.services.accounts.audit import utcnow
-from geoapp.services.accounts.passwords import verify
+from geoapp.services.accounts.passwords import dummy_hash, verify
+from geoapp.services.accounts.users import USERNAME_RE
 from geoapp.store.models import ApiToken, User, UserSession
 
 TOKEN_PREFIX = "gat_"
@@ -35,12 +38,42 @@ def digest(raw: str) -> str:
 @dataclass(frozen=True)
 class LoginResult:
     user: User | None
-    locked: bool = False
+    locked: bool = False  # refused unchecked: wait retry_after_s seconds
     retry_after_s: int = 0
 
+    def wait_error(self) -> TooManyRequests:
+        """What a refused-unchecked login tells the person (with the wait for Retry-After)."""
+        seconds = self.retry_after_s
+        if seconds < 120:
+            return TooManyRequests(
+                N_(
+                    "Too many failed logins: wait %(seconds)d seconds before the next try, or ask the station office."
+                ),
+                retry_after_s=seconds,
+                seconds=seconds,
+            )
+        return TooManyRequests(
+            N_("Too many failed logins: try again in %(minutes)d minutes, or ask the station office."),
+            retry_after_s=seconds,
+            minutes=math.ceil(seconds / 60),
+        )
 
-def _keys(username: str, remote_addr: str | None) -> tuple[str, str]:
-    return f"login:user:{username.strip().lower()}", f"login:addr:{remote_addr or '-'}"
+
+def _wait_s(session: Session, settings: Settings, pair_key: str, addr_key: str) -> tuple[int, str]:
+    """Seconds to wait before the next attempt, and the key (pair or address) that says so."""
+    window = timedelta(minutes=settings.login_failure_window_minutes)
+    limits = ((pair_key, settings.login_free_failures), (addr_key, settings.login_addr_free_failures))
+    return max(
+        (throttle.backoff_s(session, key, free=free, window=window, cap_s=settings.login_max_delay_s), key)
+        for key, free in limits
+    )
+
+
+def _find_login(session: Session, username: str) -> User | None:
+    name = username.strip()
+    if not USERNAME_RE.fullmatch(name):  # no account has such a name (and NUL breaks PostgreSQL)
+        return None
+    return session.scalar(select(User).where(User.username == name))
 
 
 def authenticate(
@@ -51,36 +84,46 @@ def authenticate(
     password: str,
     remote_addr: str | None,
 ) -> LoginResult:
-    """Check a login. Failures count per account and per address; past the limit
-    both are locked for the lockout period, even for the right password."""
-    window = timedelta(minutes=settings.login_lockout_minutes)
-    user_key, addr_key = _keys(username, remote_addr)
-    for key in (user_key, addr_key):
-        if throttle.count(session, key, window) >= settings.login_max_failures:
-            retry = throttle.retry_after_s(session, key, window)
-            audit.record(
-                session,
-                "login.locked",
-                actor=username[:100] or "-",
-                remote_addr=remote_addr,
-                changes={"key": key},
-            )
-            return LoginResult(None, locked=True, retry_after_s=retry)
-    user = session.scalar(select(User).where(User.username == username.strip()))
-    ok = user is not None and not user.disabled and verify(hasher, user.password_hash, password)
+    """Check a login.
+
+    Failures count per (account, address) pair and per address, never per account alone:
+    failures from elsewhere never stop the owner at their own address. After
+    ``login_free_failures`` failures of one account from one address, each further attempt
+    from that pair waits 2, 4, 8 … seconds (at most ``login_max_delay_s``) after the latest
+    failure; after ``login_addr_free_failures`` failures from one address over any accounts,
+    that address waits the same way. A waiting attempt is refused unchecked (and audited).
+
+    Unknown, disabled and real accounts cost the same password hash, so the time a refusal
+    takes does not tell which user names exist."""
+    actor = printable(username.strip(), 100) or "-"
+    pair_key, addr_key = throttle.login_keys(username, remote_addr)
+    wait, key = _wait_s(session, settings, pair_key, addr_key)
+    if wait:
+        audit.record(
+            session,
+            "login.locked",
+            actor=actor,
+            remote_addr=remote_addr,
+            changes={"key": key, "retry_after_s": wait},
+        )
+        return LoginResult(None, locked=True, retry_after_s=wait)
+    user = _find_login(session, username)
+    usable = user is not None and not user.disabled and bool(user.password_hash)
+    stored = user.password_hash if usable else dummy_hash(hasher)
+    ok = verify(hasher, stored, password) and usable
     if not ok:
-        throttle.add(session, user_key)
+        throttle.add(session, pair_key)
         throttle.add(session, addr_key)
         audit.record(
             session,
             "login.failure",
-            actor=username[:100] or "-",
+            actor=actor,
             user_id=user.id if user else None,
             remote_addr=remote_addr,
             changes={"reason": "disabled" if user is not None and user.disabled else "credentials"},
         )
         return LoginResult(None)
-    throttle.clear(session, user_key)
+    throttle.clear(session, pair_key)  # the owner's own typing mistakes at this address are forgiven
     if hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hasher.hash(password)
     user.last_login_at = utcnow()

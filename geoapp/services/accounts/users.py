@@ -439,14 +439,14 @@ def change_password(
 def reset_password(
     session: Session, hasher: PasswordHasher, username: str, *, actor: Scope | None = None
 ) -> str:
-    """An administrator's reset: a new one-time password, sessions ended, login lockout lifted."""
+    """An administrator's reset: a new one-time password, sessions ended, login delays lifted."""
     user = find_user(session, username)
     password = one_time_password()
     user.password_hash = hasher.hash(password)
     user.must_change_password = True
     end_sessions(session, user.id)
-    # The person locked out after failed logins can use the new password at once.
-    throttle.clear(session, f"login:user:{user.username.strip().lower()}")
+    # Failed logins of this account no longer slow its owner: the new password works at once.
+    throttle.clear_prefix(session, throttle.login_pair_prefix(user.username))
     audit.record(session, "user.reset_password", object_type="user", object_id=user.id, **actor_fields(actor))
     return password
 
