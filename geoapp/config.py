@@ -38,6 +38,7 @@ class Settings:
     login_addr_free_failures: int = 30  # from one address over all accounts (a whole office's NAT)
     login_max_delay_s: int = 900  # the longest wait
     login_failure_window_minutes: int = 60  # failures older than this are forgotten
+    token_max_days: int = 90  # an API token's lifetime: the default and the longest a user may pick
     person_read_limit: int = 2000  # person records one user may list per window
     person_read_window_minutes: int = 10
     argon2_time_cost: int = 3
@@ -73,6 +74,7 @@ class Settings:
             "login_addr_free_failures",
             "login_max_delay_s",
             "login_failure_window_minutes",
+            "token_max_days",
             "person_read_limit",
             "person_read_window_minutes",
             "argon2_time_cost",

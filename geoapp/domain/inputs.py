@@ -49,9 +49,9 @@ def check_text(value: str | None, *, field: str, max_len: int) -> str:
     return text
 
 
-def parse_id(value: str | int | None, *, field: str) -> int | None:
-    """The id of a row picked from a list: None when empty, else a whole number in ASCII
-    digits. Whether a row has that id (or whether it fits a column, ``id_fits``) is the
+def parse_whole_number(value: str | int | None, *, field: str) -> int | None:
+    """A whole number picked or typed in a form (a row id, a number of days): None when
+    empty, else ASCII digits. Whether a row has that id (or could: ``id_fits``) is the
     caller's question."""
     if value is None or (isinstance(value, int) and not isinstance(value, bool)):
         return value

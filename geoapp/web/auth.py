@@ -15,6 +15,7 @@ from geoapp.domain.roles import ALL_ROLES
 from geoapp.i18n import translate
 from geoapp.services.accounts import sessions as sessions_service
 from geoapp.services.accounts import users as users_service
+from geoapp.services.accounts.audit import utcnow
 from geoapp.services.accounts.passwords import dummy_hash, make_hasher
 from geoapp.web.access import access, require_scope
 from geoapp.web.context import database, settings
@@ -124,15 +125,24 @@ def password():
 @bp.route("/account/tokens", methods=["GET", "POST"])
 @access(*ALL_ROLES)
 def tokens():
-    scope = require_scope()
-    created = None
+    scope, max_days = require_scope(), settings().token_max_days
+    created, error, status = None, None, 200
     if request.method == "POST":
-        with database().write() as s:
-            token, raw = sessions_service.create_token(s, s.merge(g.user), request.form.get("name", ""))
-            created = {"name": token.name, "raw": raw}
+        try:
+            with database().write() as s:
+                token, raw = sessions_service.create_token(
+                    s, s.merge(g.user), form_value("name"), form_value("days"), max_days=max_days
+                )
+                created = {"name": token.name, "raw": raw}
+        except InvalidInput as exc:
+            error, status = exc.render(translate), 400
     with database().session() as s:
         rows = sessions_service.list_tokens(s, scope.user_id)
-    return render_template("tokens.html", tokens=rows, created=created)
+    page = render_template(
+        "tokens.html", tokens=rows, created=created, error=error, now=utcnow(),
+        day_choices=sessions_service.token_day_choices(max_days), max_days=max_days,
+    )  # fmt: skip
+    return page, status
 
 
 @bp.post("/account/tokens/<int:token_id>/revoke")

@@ -196,6 +196,36 @@ def test_reset_password_prints_a_new_one_time_password(run, db, web):
     assert audit_actions(db) == ["user.reset_password"]
 
 
+def test_reset_password_and_disable_revoke_the_accounts_api_tokens(run, db):
+    from geoapp.services.accounts.sessions import create_token, resolve_token
+
+    add_user(db, "officer1", "officer")
+    add_user(db, "officer2", "officer")
+
+    def new_token(username: str) -> str:
+        with db.write() as s:
+            return create_token(s, s.scalar(select(User).where(User.username == username)), "QGIS")[1]
+
+    def works(raw: str) -> bool:
+        with db.session() as s:
+            return resolve_token(s, raw) is not None
+
+    first, second, other = new_token("officer1"), new_token("officer1"), new_token("officer2")
+    result = run("user", "reset-password", "officer1")
+    assert result.exit_code == 0 and "API tokens are revoked" in result.output
+    assert not works(first) and not works(second) and works(other)
+    later = new_token("officer1")
+    assert run("user", "disable", "officer1").exit_code == 0
+    assert run("user", "enable", "officer1").exit_code == 0
+    assert not works(later)  # enabling the account again does not revive its tokens
+    with db.session() as s:
+        revoked = s.scalars(
+            select(AuditEvent.changes).where(AuditEvent.action == "token.revoke", AuditEvent.actor == "cli")
+        )
+        reasons = sorted(c.split('"reason":"')[1].split('"')[0] for c in revoked)
+    assert reasons == ["disabled", "password_reset", "password_reset"]
+
+
 def test_the_last_administrator_cannot_be_disabled(run, db):
     run("user", "add", "--role", "admin", "admin")
     result = run("user", "disable", "admin")

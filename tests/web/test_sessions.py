@@ -310,6 +310,90 @@ def test_a_disabled_users_token_stops_working(clients, demo_db):
     assert program.get("/api/villages.geojson", headers=bearer).status_code == 401
 
 
+def _new_token(clients, who: str, **form) -> str:
+    page = clients(who).post("/account/tokens", data={"name": "script", **form}, headers=clients.csrf(who))
+    assert page.status_code == 200, page.text[:300]
+    return page.text.split('id="new-token">')[1].split("<")[0]
+
+
+def _revocations(db) -> list[tuple[str, dict]]:
+    import json
+
+    with db.session() as s:
+        rows = s.execute(
+            select(AuditEvent.actor, AuditEvent.changes).where(AuditEvent.action == "token.revoke")
+        )
+        return [(actor, json.loads(changes or "{}")) for actor, changes in rows]
+
+
+def test_disabling_revokes_tokens_so_enabling_again_does_not_revive_them(clients, demo_db):
+    raw = _new_token(clients, "officer")
+    bearer = {"Authorization": f"Bearer {raw}"}
+    program = clients.app.test_client()
+    assert program.get("/api/villages.geojson", headers=bearer).status_code == 200
+    admin, headers = clients("admin"), clients.csrf("admin")
+    officer = clients.users["officer"]
+    assert (
+        admin.post(f"/admin/users/{officer}/disabled", data={"disabled": "1"}, headers=headers).status_code
+        == 302
+    )
+    assert (
+        admin.post(f"/admin/users/{officer}/disabled", data={"disabled": "0"}, headers=headers).status_code
+        == 302
+    )
+    assert program.get("/api/villages.geojson", headers=bearer).status_code == 401
+    assert _revocations(demo_db) == [("admin", {"user": "officer", "prefix": raw[:10], "reason": "disabled"})]
+
+
+def test_a_password_reset_revokes_the_users_tokens(clients, demo_db):
+    raws = [_new_token(clients, "officer"), _new_token(clients, "officer", days="7")]
+    program = clients.app.test_client()
+    for raw in raws:
+        assert (
+            program.get("/api/villages.geojson", headers={"Authorization": f"Bearer {raw}"}).status_code
+            == 200
+        )
+    admin, headers = clients("admin"), clients.csrf("admin")
+    officer = clients.users["officer"]
+    assert "<td>2</td>" in admin.get(f"/admin/users/{officer}").text  # two live tokens
+    assert admin.post(f"/admin/users/{officer}/password", headers=headers).status_code == 200
+    for raw in raws:
+        assert (
+            program.get("/api/villages.geojson", headers={"Authorization": f"Bearer {raw}"}).status_code
+            == 401
+        )
+    assert sorted(c["prefix"] for _, c in _revocations(demo_db)) == sorted(raw[:10] for raw in raws)
+    assert {(actor, c["reason"]) for actor, c in _revocations(demo_db)} == {("admin", "password_reset")}
+    assert "<td>0</td>" in admin.get(f"/admin/users/{officer}").text
+
+
+def test_tokens_expire_after_the_lifetime_their_owner_picked(clients, demo_db):
+    default, week = _new_token(clients, "collector"), _new_token(clients, "collector", days="7")
+    page = clients("collector").get("/account/tokens").text
+    assert all(f'<option value="{d}"' in page for d in (7, 30, 90)) and "有效期" in page
+    with demo_db.session() as s:
+        lifetimes = {
+            t.prefix: t.expires_at - t.created_at
+            for t in s.scalars(select(ApiToken))
+            if t.prefix[:10] in page
+        }
+    assert lifetimes == {default[:10]: timedelta(days=90), week[:10]: timedelta(days=7)}
+    with demo_db.session() as s:
+        expiry = s.scalar(select(ApiToken.expires_at).where(ApiToken.token_hash == digest(week)))
+    assert expiry.strftime("%Y-%m-%d %H:%M") in page  # the page shows when each token expires
+    program = clients.app.test_client()
+    with demo_db.write() as s:  # a week passes
+        s.scalar(select(ApiToken).where(ApiToken.token_hash == digest(week))).expires_at -= timedelta(days=7)
+    refused = program.get("/api/villages.geojson", headers={"Authorization": f"Bearer {week}"})
+    assert refused.status_code == 401
+    assert "过期" in refused.get_json()["message"] and week[:10] in refused.get_json()["message"]
+    assert (
+        program.get("/api/villages.geojson", headers={"Authorization": f"Bearer {default}"}).status_code
+        == 200
+    )
+    assert "已过期" in clients("collector").get("/account/tokens").text
+
+
 def test_bulk_reading_of_people_is_throttled(demo_url):
     from geoapp import create_app
     from tests.conftest import make_settings

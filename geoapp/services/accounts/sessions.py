@@ -17,9 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from geoapp.config import Settings
-from geoapp.domain.errors import InvalidInput, NotFound, TooManyRequests
+from geoapp.domain.errors import InvalidInput, NotFound, TooManyRequests, Unauthenticated
 from geoapp.domain.i18n import N_
-from geoapp.domain.inputs import printable
+from geoapp.domain.inputs import check_text, id_fits, parse_whole_number, printable
 from geoapp.domain.roles import Role, Scope
 from geoapp.services.accounts import audit, throttle
 from geoapp.services.accounts.audit import utcnow
@@ -202,25 +202,47 @@ def end_session(session: Session, raw: str | None) -> None:
 # -- API tokens ----------------------------------------------------------------------------
 
 
-def create_token(session: Session, user: User, name: str) -> tuple[ApiToken, str]:
-    name = (name or "").strip()
-    if not name or len(name) > 100:
+TOKEN_DAY_CHOICES = (7, 30, 90)  # lifetimes offered on the tokens page (up to the setting)
+
+
+def token_day_choices(max_days: int) -> list[int]:
+    return sorted({d for d in TOKEN_DAY_CHOICES if d < max_days} | {max_days})
+
+
+def _token_days(value: str | int | None, max_days: int) -> int:
+    days = parse_whole_number(value, field="days")
+    if days is None:
+        return max_days
+    if not 1 <= days <= max_days:
+        raise InvalidInput(N_("%(field)s: choose a lifetime of 1 to %(n)d days."), field="days", n=max_days)
+    return days
+
+
+def create_token(
+    session: Session, user: User, name: str, days: str | int | None = None, *, max_days: int = 90
+) -> tuple[ApiToken, str]:
+    """A new token for ``user``, valid ``days`` days (at most, and by default, ``max_days``)."""
+    name = check_text(name, field="name", max_len=100)
+    if not name:
         raise InvalidInput(
             N_("%(field)s: give the token a name of 1 to 100 characters (e.g. QGIS)."), field="name"
         )
+    days = _token_days(days, max_days)
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(user_id=user.id, name=name, prefix=raw[:10], token_hash=digest(raw), created_at=utcnow())
+    now = utcnow()
+    token = ApiToken(user_id=user.id, name=name, prefix=raw[:10], token_hash=digest(raw), created_at=now,
+                     expires_at=now + timedelta(days=days))  # fmt: skip
     session.add(token)
     session.flush()
     audit.record(
         session, "token.create", actor=user.username, user_id=user.id, object_type="api_token", object_id=token.id,
-        changes={"name": name, "prefix": token.prefix},
+        changes={"name": name, "prefix": token.prefix, "days": days},
     )  # fmt: skip
     return token, raw
 
 
 def revoke_token(session: Session, actor: Scope, token_id: int) -> ApiToken:
-    token = session.get(ApiToken, token_id)
+    token = session.get(ApiToken, token_id) if id_fits(token_id) else None
     if token is None or (token.user_id != actor.user_id and actor.role != Role.ADMIN):
         raise NotFound(N_("There is no token %(id)s."), id=token_id)
     if token.revoked_at is None:
@@ -233,6 +255,8 @@ def revoke_token(session: Session, actor: Scope, token_id: int) -> ApiToken:
 
 
 def resolve_token(session: Session, raw: str | None) -> tuple[User, ApiToken] | None:
+    """The user and token for a raw token; None when unknown, revoked or its user is disabled.
+    An expired token is refused with its own message: its holder should make a new one."""
     if not raw or not raw.startswith(TOKEN_PREFIX):
         return None
     row = session.execute(
@@ -245,6 +269,12 @@ def resolve_token(session: Session, raw: str | None) -> tuple[User, ApiToken] | 
     token, user = row
     if token.revoked_at is not None or user.disabled:
         return None
+    if token.expires_at <= utcnow():
+        raise Unauthenticated(
+            N_("The API token %(prefix)s… expired on %(date)s: create a new one on the “API tokens” page."),
+            prefix=token.prefix,
+            date=token.expires_at.strftime("%Y-%m-%d"),
+        )
     return user, token
 
 

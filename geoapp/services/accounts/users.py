@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from geoapp.domain.errors import Conflict, InvalidInput, NotFound
 from geoapp.domain.i18n import N_
 from geoapp.domain.identifiers import normalise_text
+from geoapp.domain.inputs import id_fits
 from geoapp.domain.roles import Role, Scope, check_role_scope, parse_role
 from geoapp.services.accounts import audit, throttle
 from geoapp.services.accounts.audit import utcnow
@@ -99,7 +100,7 @@ def find_user(session: Session, username: str) -> User:
 
 
 def get_user(session: Session, user_id: int) -> User:
-    user = session.get(User, user_id)
+    user = session.get(User, user_id) if id_fits(user_id) else None
     if user is None:
         raise NotFound(N_("There is no user %(name)s."), name=user_id)
     return user
@@ -349,8 +350,24 @@ def _check_admin_remains(session: Session, user: User) -> None:
         )
 
 
+def revoke_tokens(session: Session, user: User, *, reason: str, actor: Scope | None = None) -> int:
+    """Revoke every API token of ``user`` not revoked yet; each revocation is audited."""
+    tokens = session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    ).all()
+    now = utcnow()
+    for token in tokens:
+        token.revoked_at = now
+        audit.record(
+            session, "token.revoke", object_type="api_token", object_id=token.id,
+            changes={"user": user.username, "prefix": token.prefix, "reason": reason}, **actor_fields(actor),
+        )  # fmt: skip
+    return len(tokens)
+
+
 def set_disabled(session: Session, username: str, disabled: bool, *, actor: Scope | None = None) -> User:
-    """Disabling ends the user's sessions at once; their tokens stop working too."""
+    """Disabling ends the user's sessions at once and revokes their API tokens (enabling the
+    account again does not bring them back)."""
     user = find_user(session, username)
     if disabled:
         _check_not_self(user, actor)
@@ -358,12 +375,13 @@ def set_disabled(session: Session, username: str, disabled: bool, *, actor: Scop
     before = user.disabled
     user.disabled = disabled
     ended = end_sessions(session, user.id) if disabled else 0
+    revoked = revoke_tokens(session, user, reason="disabled", actor=actor) if disabled else 0
     audit.record(
         session,
         "user.disable" if disabled else "user.enable",
         object_type="user",
         object_id=user.id,
-        changes={"disabled": [before, disabled], "sessions_ended": ended},
+        changes={"disabled": [before, disabled], "sessions_ended": ended, "tokens_revoked": revoked},
         **actor_fields(actor),
     )
     return user
@@ -439,15 +457,20 @@ def change_password(
 def reset_password(
     session: Session, hasher: PasswordHasher, username: str, *, actor: Scope | None = None
 ) -> str:
-    """An administrator's reset: a new one-time password, sessions ended, login delays lifted."""
+    """An administrator's reset: a new one-time password, sessions ended, API tokens revoked
+    (whoever took over the account may hold one), login delays lifted."""
     user = find_user(session, username)
     password = one_time_password()
     user.password_hash = hasher.hash(password)
     user.must_change_password = True
     end_sessions(session, user.id)
+    revoked = revoke_tokens(session, user, reason="password_reset", actor=actor)
     # Failed logins of this account no longer slow its owner: the new password works at once.
     throttle.clear_prefix(session, throttle.login_pair_prefix(user.username))
-    audit.record(session, "user.reset_password", object_type="user", object_id=user.id, **actor_fields(actor))
+    audit.record(
+        session, "user.reset_password", object_type="user", object_id=user.id,
+        changes={"tokens_revoked": revoked}, **actor_fields(actor),
+    )  # fmt: skip
     return password
 
 
@@ -473,8 +496,8 @@ def scope_choices(session: Session) -> ScopeChoices:
 
 
 def token_count(session: Session, user_id: int) -> int:
-    return len(
-        session.scalars(
-            select(ApiToken.id).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
-        ).all()
+    """API tokens of the user that still work (neither revoked nor expired)."""
+    live = select(func.count(ApiToken.id)).where(
+        ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None), ApiToken.expires_at > utcnow()
     )
+    return session.scalar(live) or 0
