@@ -32,9 +32,7 @@ def printable(value: object, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def check_text(value: str | None, *, field: str, max_len: int) -> str:
-    """Plain one-line text: stripped, at most ``max_len`` characters, no hidden characters."""
-    text = (value or "").strip()
+def refuse_hidden_characters(text: str, *, field: str) -> None:
     if has_hidden_characters(text):
         raise InvalidInput(
             N_(
@@ -42,10 +40,20 @@ def check_text(value: str | None, *, field: str, max_len: int) -> str:
             ),
             field=field,
         )
+
+
+def refuse_longer(text: str, *, field: str, max_len: int) -> None:
     if len(text) > max_len:
         raise InvalidInput(
             N_("%(field)s is longer than %(n)d characters: shorten it."), field=field, n=max_len
         )
+
+
+def check_text(value: str | None, *, field: str, max_len: int) -> str:
+    """Plain one-line text: stripped, at most ``max_len`` characters, no hidden characters."""
+    text = (value or "").strip()
+    refuse_hidden_characters(text, field=field)
+    refuse_longer(text, field=field, max_len=max_len)
     return text
 
 

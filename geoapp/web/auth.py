@@ -100,20 +100,13 @@ def logout():
 def password():
     if request.method == "GET":
         return render_template("password.html", must_change=g.user.must_change_password)
-    new = request.form.get("new_password", "")
-    if new != request.form.get("confirm_password", ""):
-        error = translate(N_("The two new passwords differ: type the same password twice."))
-        return render_template("password.html", must_change=g.user.must_change_password, error=error), 400
     try:
+        old, new = form_value("old_password"), form_value("new_password")
+        if new != form_value("confirm_password"):
+            raise InvalidInput(N_("The two new passwords differ: type the same password twice."))
         with database().write() as s:
-            user = s.merge(g.user)
             users_service.change_password(
-                s,
-                hasher(),
-                user,
-                request.form.get("old_password", ""),
-                new,
-                keep_session_id=g.get("session_id"),
+                s, hasher(), s.merge(g.user), old, new, keep_session_id=g.get("session_id")
             )
     except InvalidInput as exc:
         return render_template(

@@ -119,6 +119,19 @@ def test_add_a_collector_with_a_village_by_code_or_name(run, db):
         (("--role", "collector", "c_one"), "village: a village collector needs a village"),
         (("--role", "reporter", "--unit", "99999", "r_one"), "unit: there is no unit 99999"),
         (("--role", "officer", "x"), "must be 3 to 60"),
+        (
+            ("--role", "reporter", "--unit", str(2**63 + 1), "r_one"),
+            "unit: there is no unit 9223372036854775809",
+        ),
+        (
+            ("--role", "collector", "--village", "上新\x00村", "c_one"),
+            "village: there is no village 上新\ufffd村",
+        ),
+        (("--role", "collector", "--village", "9" * 40, "c_one"), "village: there is no village 999"),
+        (("--role", "officer", "--name", "张\x1b[31m三", "o_one"), "control characters"),
+        (("--role", "officer", "--name", "张" * 101, "o_one"), "longer than 100 characters"),
+        (("--role", "officer", "--phone", "=1+1", "o_one"), "not a phone number"),
+        (("--role", "officer", "a\x00b"), "must be 3 to 60"),
     ],
 )
 def test_add_refuses_with_a_message_and_creates_nothing(run, db, args, message):
@@ -181,6 +194,9 @@ def test_set_role(run, db, web):
     result = run("user", "set-role", "officer1", "reporter")
     assert result.exit_code == 1 and "a unit reporter needs a unit" in result.stderr
     assert run("user", "set-role", "nobody", "leader").exit_code == 1
+    for name in ("office\x00r1", "x" * 5000):  # no lookup fails in the database driver
+        result = run("user", "reset-password", name)
+        assert result.exit_code == 1 and "There is no user" in result.stderr, result.output
     assert audit_actions(db) == ["user.set_role"]
 
 

@@ -10,10 +10,12 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from geoapp.domain.errors import InvalidInput
 from geoapp.domain.i18n import N_
+from geoapp.domain.inputs import refuse_hidden_characters, refuse_longer
 
 # No 0/O, 1/l/I: one-time passwords are read aloud and typed on phones.
 _ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 MIN_LENGTH = 10
+MAX_LENGTH = 128
 
 
 def make_hasher(time_cost: int = 3, memory_kib: int = 65536) -> PasswordHasher:
@@ -46,6 +48,8 @@ def one_time_password(length: int = 12) -> str:
 
 
 def check_new_password(password: str, *, username: str = "", field: str = "new_password") -> None:
+    refuse_hidden_characters(password or "", field=field)  # not typeable at a login form
+    refuse_longer(password or "", field=field, max_len=MAX_LENGTH)
     if len(password or "") < MIN_LENGTH:
         raise InvalidInput(N_("%(field)s must have at least %(n)d characters."), field=field, n=MIN_LENGTH)
     if username and username.lower() in password.lower():
