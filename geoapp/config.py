@@ -31,8 +31,14 @@ class Settings:
     # Accounts (issue 3): sessions, login throttling, bulk-read throttling, password hashing.
     session_idle_minutes: int = 120
     session_lifetime_hours: int = 12
-    login_max_failures: int = 5
-    login_lockout_minutes: int = 15
+    # Login throttling (issue 8): failures count per (account, address) pair and per address,
+    # never per account alone, so nobody can lock an owner out from elsewhere. Past the free
+    # failures each further attempt waits 2, 4, 8 … seconds after the latest failure.
+    login_free_failures: int = 5  # of one account from one address
+    login_addr_free_failures: int = 30  # from one address over all accounts (a whole office's NAT)
+    login_max_delay_s: int = 900  # the longest wait
+    login_failure_window_minutes: int = 60  # failures older than this are forgotten
+    token_max_days: int = 90  # an API token's lifetime: the default and the longest a user may pick
     # People one account may read (listings, house details, exports) per window and per day; the
     # window's allowance is at least margin × the largest village's task, so any one village exports.
     person_read_limit: int = 5000
@@ -70,8 +76,11 @@ class Settings:
         for name in (
             "session_idle_minutes",
             "session_lifetime_hours",
-            "login_max_failures",
-            "login_lockout_minutes",
+            "login_free_failures",
+            "login_addr_free_failures",
+            "login_max_delay_s",
+            "login_failure_window_minutes",
+            "token_max_days",
             "person_read_limit",
             "person_read_window_minutes",
             "person_read_daily_limit",

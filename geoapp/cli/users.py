@@ -17,6 +17,7 @@ from flask import Flask
 from geoapp.cli import with_app
 from geoapp.domain.i18n import N_
 from geoapp.domain.roles import Role, Scope
+from geoapp.domain.spreadsheet import neutralise
 
 CLI_ACTOR = Scope(None, "cli", Role.ADMIN)
 ROLE_CHOICE = click.Choice([r.value for r in Role], case_sensitive=False)
@@ -147,7 +148,7 @@ def _set_disabled(app: Flask, username: str, disabled: bool) -> None:
         say(N_("Enabled %(username)s."), username=name)
 
 
-@user.command("disable", help="Disable an account; its sessions and API tokens stop working at once.")
+@user.command("disable", help="Disable an account; its sessions end and its API tokens are revoked at once.")
 @click.argument("username")
 @with_app
 def disable(app: Flask, username: str) -> None:
@@ -176,7 +177,8 @@ def set_role_cmd(app: Flask, username: str, role: str, village: str | None, unit
 
 
 @user.command(
-    "reset-password", help="Give an account a new one-time password (printed) and end its sessions."
+    "reset-password",
+    help="Give an account a new one-time password (printed), end its sessions, revoke its API tokens.",
 )
 @click.argument("username")
 @with_app
@@ -186,6 +188,7 @@ def reset_password_cmd(app: Flask, username: str) -> None:
     with app.extensions["geoapp.db"].write() as s:
         password = reset_password(s, app_hasher(app), username, actor=CLI_ACTOR)
     say(N_("New one-time password for %(username)s: %(password)s"), username=username, password=password)
+    say(N_("Their sessions have ended and their API tokens are revoked."))
     click.echo(one_time_notice())
 
 
@@ -233,7 +236,8 @@ def import_cmd(app: Flask, path: Path, out: Path | None) -> None:
             if fh is not None:  # written before the commit: no accounts without their passwords
                 writer = csv.writer(fh)
                 writer.writerow(["username", "name", "role", "one_time_password"])
-                writer.writerows(rows)
+                # The file opens in Excel: a name such as =HYPERLINK(…) must stay text.
+                writer.writerows([neutralise(cell) for cell in row] for row in rows)
                 fh.flush()
                 os.fsync(fh.fileno())
     except BaseException:

@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from geoapp.domain.errors import InvalidInput
 from geoapp.domain.i18n import N_
+from geoapp.domain.inputs import printable
 
 
 class Role(StrEnum):
@@ -44,7 +45,7 @@ def parse_role(value: str, *, field: str = "role") -> Role:
         raise InvalidInput(
             N_("%(field)s must be one of collector, reporter, officer, leader, admin; got %(value)s."),
             field=field,
-            value=value,
+            value=printable(value),
         ) from None
 
 

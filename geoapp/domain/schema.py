@@ -18,9 +18,9 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from geoapp.domain.errors import InvalidInput
 from geoapp.domain.i18n import N_
+from geoapp.domain.inputs import MAX_ID  # the largest id an INTEGER column holds
 from geoapp.domain.validators import FormErrors
 
-MAX_ID = 2**63 - 1  # the largest id either database stores
 M = TypeVar("M", bound=BaseModel)
 
 

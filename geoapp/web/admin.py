@@ -10,12 +10,14 @@ from flask import Blueprint, redirect, render_template, request, url_for
 
 from geoapp.domain.errors import Conflict, InvalidInput
 from geoapp.domain.i18n import N_
+from geoapp.domain.inputs import parse_flag, printable
 from geoapp.domain.roles import ROLE_LABELS, Role
 from geoapp.i18n import translate
 from geoapp.services.accounts import users as users_service
 from geoapp.web.access import access, require_scope
 from geoapp.web.auth import hasher
 from geoapp.web.context import database
+from geoapp.web.forms import form_value
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -24,15 +26,6 @@ CSV_MAX_BYTES = 1_000_000  # a town's collectors fit in a few kilobytes
 
 def _role_labels() -> dict[str, str]:
     return {role.value: translate(label) for role, label in ROLE_LABELS.items()}
-
-
-def _int_field(name: str) -> int | None:
-    value = request.form.get(name, "").strip()
-    if not value:
-        return None
-    if not value.isdigit():
-        raise InvalidInput(N_("%(field)s must be a whole number; got %(value)s."), field=name, value=value)
-    return int(value)
 
 
 def _users_page(status: int = 200, **extra):
@@ -77,23 +70,23 @@ def users():
 @bp.post("/users")
 @access(Role.ADMIN)
 def create_user():
-    form = request.form
     try:
+        fields = {name: form_value(name) for name in ("username", "role", "name", "phone", "village", "unit")}
         with database().write() as s:
             new = users_service.create_user(
                 s,
                 hasher(),
-                username=form.get("username", ""),
-                role=form.get("role", ""),
-                name=form.get("name", ""),
-                phone=form.get("phone", ""),
-                village=form.get("village", "") or None,
-                unit_id=_int_field("unit"),
+                username=fields["username"],
+                role=fields["role"],
+                name=fields["name"],
+                phone=fields["phone"],
+                village=fields["village"] or None,
+                unit_id=fields["unit"],
                 actor=require_scope(),
             )
             created = [(new.user.username, new.user.name, new.password)]
     except (InvalidInput, Conflict) as exc:
-        return _users_page(exc.http_status, error=exc.render(translate), form=form)
+        return _users_page(exc.http_status, error=exc.render(translate), form=request.form)
     return _users_page(created=created)
 
 
@@ -107,7 +100,7 @@ def import_users():
         data = upload.read(CSV_MAX_BYTES + 1)
         if len(data) > CSV_MAX_BYTES:
             raise InvalidInput(
-                N_("%(field)s is larger than 1 MB: is it the user list?"), field=upload.filename
+                N_("%(field)s is larger than 1 MB: is it the user list?"), field=printable(upload.filename)
             )
         with database().write() as s:
             new = users_service.import_users_csv(
@@ -132,15 +125,10 @@ def user(user_id: int):
 @access(Role.ADMIN)
 def set_role(user_id: int):
     try:
+        role, village, unit = form_value("role"), form_value("village"), form_value("unit")
         with database().write() as s:
-            users_service.set_role(
-                s,
-                users_service.get_user(s, user_id).username,
-                request.form.get("role", ""),
-                village=request.form.get("village", ""),
-                unit_id=_int_field("unit"),
-                actor=require_scope(),
-            )
+            username = users_service.get_user(s, user_id).username
+            users_service.set_role(s, username, role, village=village, unit_id=unit, actor=require_scope())
     except (InvalidInput, Conflict) as exc:
         return _user_page(user_id, exc.http_status, error=exc.render(translate))
     return redirect(url_for("admin.user", user_id=user_id))
@@ -149,12 +137,12 @@ def set_role(user_id: int):
 @bp.post("/users/<int:user_id>/disabled")
 @access(Role.ADMIN)
 def set_disabled(user_id: int):
-    disabled = request.form.get("disabled") == "1"
     try:
+        disabled = parse_flag(form_value("disabled"), field="disabled")
         with database().write() as s:
             username = users_service.get_user(s, user_id).username
             users_service.set_disabled(s, username, disabled, actor=require_scope())
-    except Conflict as exc:
+    except (InvalidInput, Conflict) as exc:
         return _user_page(user_id, exc.http_status, error=exc.render(translate))
     return redirect(url_for("admin.user", user_id=user_id))
 

@@ -1,11 +1,15 @@
 """Security headers. The Content-Security-Policy allows only the app's own origin;
-the inline scripts and styles folium writes carry a per-request nonce."""
+the inline scripts and styles folium writes carry a per-request nonce. Responses
+served over HTTPS (``geoapp serve --cert/--key``) tell the browser to use HTTPS only
+for this host from then on (HSTS); plain-HTTP responses never carry that header."""
 
 from __future__ import annotations
 
 import secrets
 
 from flask import Flask, g, request
+
+HSTS_MAX_AGE_S = 365 * 24 * 3600  # a year: phones keep using HTTPS between campaigns
 
 
 def csp_nonce() -> str:
@@ -31,6 +35,8 @@ def init_security(app: Flask) -> None:
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "same-origin"
         response.headers["X-Frame-Options"] = "DENY"
+        if request.is_secure:  # never on plain HTTP (browsers ignore it there, and it would be a lie)
+            response.headers["Strict-Transport-Security"] = f"max-age={HSTS_MAX_AGE_S}"
         if not request.path.startswith(("/static/", "/vendor/")):
             response.headers.setdefault("Cache-Control", "no-store")
         return response

@@ -58,6 +58,7 @@ def test_serve_over_https_with_the_towns_certificate(db_url, tmp_path):
             assert r.status == 200
             cookie = r.headers["Set-Cookie"]
             assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+            assert r.headers["Strict-Transport-Security"] == "max-age=31536000"  # HTTPS only, from now on
             assert "登录" in r.read().decode()
         with pytest.raises(Exception):  # plain HTTP is not served on the HTTPS port  # noqa: B017
             urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5).read()
@@ -71,6 +72,7 @@ def test_serve_over_http_sets_no_secure_flag(db_url):
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=10) as r:
             assert r.status == 200 and "Secure" not in r.headers["Set-Cookie"]
+            assert "Strict-Transport-Security" not in r.headers  # never on plain HTTP
             assert r.headers["Server"] == "geoapp"  # cheroot, not the Flask debug server
     finally:
         proc.terminate()

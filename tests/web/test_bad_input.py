@@ -35,6 +35,8 @@ def _submission(house, **extra):
 
 PATH_AND_QUERY = [
     f"/api/buildings/{HUGE}",
+    f"/api/buildings/{2**31}",  # past PostgreSQL's INTEGER
+    f"/api/people?village={2**31}",
     f"/api/people/{HUGE}",
     f"/api/units/{HUGE}",
     f"/api/buildings.geojson?village={HUGE}",
@@ -76,6 +78,8 @@ BODIES = [
     ("household id as a list", {"households": [{"id": [1], "members": [_member()]}]}, "households[0].id"),
     ("household id as an object", {"households": [{"id": {"a": 1}, "members": [_member()]}]}, "households[0].id"),
     ("person id beyond 64 bits", {"households": [{"members": [_member(id=HUGE)]}]}, "households[0].members[0].id"),
+    ("employer beyond INTEGER", {"households": [{"members": [_member(employer_unit_id=2**31)]}]},
+     "households[0].members[0].employer_unit_id"),
     ("floors as a superscript", {"building": {"floors": "²"}}, "building.floors"),
     ("staff as a superscript", {"units": [{"name": "店", "staff": "²"}]}, "units[0].staff"),
     ("ID number as a JSON number", {"households": [{"members": [_member(id_number=110105194912310020)]}]},

@@ -70,33 +70,113 @@ def test_wrong_password_is_refused_without_saying_which_part_was_wrong(app_db):
     assert _events(db, "login.failure") == 2
 
 
-def test_five_failures_lock_the_account_for_fifteen_minutes(app_db):
-    app, db = app_db
+def _login_from(app, addr: str, username: str, password: str = PASSWORD):
     client = app.test_client()
-    for _ in range(5):
-        assert login(client, "ann", "wrong-password-1").status_code == 401
-    locked = login(client, "ann")  # even the right password
-    assert locked.status_code == 429
-    assert 800 <= int(locked.headers["Retry-After"]) <= 900
-    assert _events(db, "login.locked") == 1
-    _age(db, RateEvent, "at", minutes=16)  # the window passes
-    assert login(client, "ann").status_code == 302
+    return client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": csrf_token(client)},
+        environ_base={"REMOTE_ADDR": addr},
+    )
 
 
-def test_failures_from_one_address_lock_that_address_for_every_account(app_db):
+def _age_seconds(db, seconds: float) -> None:
+    """Move every counted failure back, as if that much time had passed."""
+    with db.write() as s:
+        for row in s.scalars(select(RateEvent)):
+            row.at -= timedelta(seconds=seconds)
+
+
+def test_failures_from_other_addresses_never_lock_the_owner_out(app_db):
+    app, db = app_db
+    # One attacker guessing ann's password from one address is slowed after five failures ...
+    statuses = [_login_from(app, "10.9.9.9", "ann", f"guess-{i}").status_code for i in range(12)]
+    assert statuses == [401] * 5 + [429] * 7
+    # ... and many addresses, a few guesses each, are not slowed at all.
+    for i in range(20):
+        for _ in range(3):
+            assert _login_from(app, f"10.8.0.{i}", "ann", "wrong-password-1").status_code == 401
+    # None of it touches the owner at their own address: the right password works at once.
+    assert _login_from(app, "10.0.0.1", "ann").status_code == 302
+    assert _events(db, "login.failure") == 65 and _events(db, "login.locked") == 7
+
+
+def test_failures_of_one_account_from_one_address_slow_that_pair_more_and_more(app_db):
     app, db = app_db
     add_user(db, "bob", "officer")
-    client = app.test_client()
-    for i in range(5):
-        login(client, f"guess{i}", "wrong-password-1")
-    assert login(client, "bob").status_code == 429
-    elsewhere = app.test_client()
-    r = elsewhere.post(
-        "/login",
-        data={"username": "bob", "password": PASSWORD, "csrf_token": csrf_token(elsewhere)},
-        environ_base={"REMOTE_ADDR": "10.0.0.9"},
-    )
-    assert r.status_code == 302
+    for _ in range(5):
+        assert _login_from(app, "10.0.0.7", "ann", "wrong-password-1").status_code == 401
+    waiting = _login_from(app, "10.0.0.7", "ann")  # even the right password waits its turn
+    assert waiting.status_code == 429 and 1 <= int(waiting.headers["Retry-After"]) <= 2
+    assert "登录失败次数过多" in waiting.text and "秒" in waiting.text  # in Chinese, with the wait
+    assert 'name="password"' in waiting.text  # the login form again, to try after the wait
+    # Only that pair waits: another account from the same address, the account from elsewhere.
+    assert _login_from(app, "10.0.0.7", "bob").status_code == 302
+    assert _login_from(app, "10.0.0.8", "ann").status_code == 302
+    # Each further failure from the pair doubles the wait, up to the cap (15 minutes); all of it
+    # within the hour that failures are remembered.
+    waits = []
+    for _ in range(11):
+        _age_seconds(db, int(_login_from(app, "10.0.0.7", "ann").headers.get("Retry-After", 0)))
+        assert _login_from(app, "10.0.0.7", "ann", "wrong-password-1").status_code == 401
+        waits.append(int(_login_from(app, "10.0.0.7", "ann").headers["Retry-After"]))
+    expected = [4, 8, 16, 32, 64, 128, 256, 512, 900, 900, 900]
+    assert all(e - 1 <= w <= e for w, e in zip(waits, expected, strict=True)), str(waits)
+    with db.session() as s:
+        keys = {k for k in s.scalars(select(AuditEvent.changes).where(AuditEvent.action == "login.locked"))}
+    assert all("login:pair:ann|10.0.0.7" in k for k in keys)
+    # The owner's right password after the wait lets them in and forgives the pair's failures.
+    _age_seconds(db, 900)
+    assert _login_from(app, "10.0.0.7", "ann").status_code == 302
+    assert _login_from(app, "10.0.0.7", "ann", "wrong-password-1").status_code == 401
+
+
+def test_many_failures_from_one_address_over_many_accounts_slow_that_address(demo_url):
+    from geoapp import create_app
+    from tests.conftest import make_settings
+
+    app = create_app(make_settings(demo_url, login_addr_free_failures=12))
+    db = app.extensions["geoapp.db"]
+    add_user(db, "bob", "officer")
+    for i in range(11):  # someone behind the office's one address tries user names
+        assert _login_from(app, "10.0.0.5", f"guess{i}", "wrong-password-1").status_code == 401
+    # The office's people still log in: a few mistakes behind one NAT lock nobody out.
+    assert _login_from(app, "10.0.0.5", "bob").status_code == 302
+    assert _login_from(app, "10.0.0.5", "guess99", "wrong-password-1").status_code == 401  # the 12th
+    refused = _login_from(app, "10.0.0.5", "bob")  # now that address waits, whoever it is
+    assert refused.status_code == 429 and 1 <= int(refused.headers["Retry-After"]) <= 2
+    assert _login_from(app, "10.0.0.6", "bob").status_code == 302  # other addresses do not
+    db.dispose()
+
+
+def test_unknown_disabled_and_real_names_cost_the_same_password_hash(app_db, monkeypatch):
+    """The time a refused login takes must not tell which user names exist (counted, not timed)."""
+    from argon2 import PasswordHasher
+
+    from geoapp.services.accounts.users import set_disabled
+
+    app, db = app_db
+    add_user(db, "dora", "officer")
+    with db.write() as s:
+        set_disabled(s, "dora", True)
+    verified: list[str] = []
+    real_verify = PasswordHasher.verify
+
+    def counting_verify(self, hash, password):
+        verified.append(hash.split("$")[3])  # the parameters: m=…,t=…,p=…
+        return real_verify(self, hash, password)
+
+    monkeypatch.setattr(PasswordHasher, "verify", counting_verify)
+    names = {"ann": "wrong-password-1", "nobody": "wrong-password-1", "dora": PASSWORD, "a\x00b": "x",
+             "x" * 500: "x"}  # fmt: skip
+    parameters = set()
+    for i, (name, password) in enumerate(names.items()):
+        verified.clear()
+        assert _login_from(app, f"10.1.0.{i}", name, password).status_code == 401, name
+        assert len(verified) == 1, (name, verified)
+        parameters.add(verified[0])
+    with db.session() as s:
+        real = s.scalar(select(User.password_hash).where(User.username == "ann")).split("$")[3]
+    assert parameters == {real}  # the same argon2 work as for the real account
 
 
 def test_idle_and_absolute_timeouts(app_db):
@@ -230,6 +310,90 @@ def test_a_disabled_users_token_stops_working(clients, demo_db):
     assert program.get("/api/villages.geojson", headers=bearer).status_code == 401
 
 
+def _new_token(clients, who: str, **form) -> str:
+    page = clients(who).post("/account/tokens", data={"name": "script", **form}, headers=clients.csrf(who))
+    assert page.status_code == 200, page.text[:300]
+    return page.text.split('id="new-token">')[1].split("<")[0]
+
+
+def _revocations(db) -> list[tuple[str, dict]]:
+    import json
+
+    with db.session() as s:
+        rows = s.execute(
+            select(AuditEvent.actor, AuditEvent.changes).where(AuditEvent.action == "token.revoke")
+        )
+        return [(actor, json.loads(changes or "{}")) for actor, changes in rows]
+
+
+def test_disabling_revokes_tokens_so_enabling_again_does_not_revive_them(clients, demo_db):
+    raw = _new_token(clients, "officer")
+    bearer = {"Authorization": f"Bearer {raw}"}
+    program = clients.app.test_client()
+    assert program.get("/api/villages.geojson", headers=bearer).status_code == 200
+    admin, headers = clients("admin"), clients.csrf("admin")
+    officer = clients.users["officer"]
+    assert (
+        admin.post(f"/admin/users/{officer}/disabled", data={"disabled": "1"}, headers=headers).status_code
+        == 302
+    )
+    assert (
+        admin.post(f"/admin/users/{officer}/disabled", data={"disabled": "0"}, headers=headers).status_code
+        == 302
+    )
+    assert program.get("/api/villages.geojson", headers=bearer).status_code == 401
+    assert _revocations(demo_db) == [("admin", {"user": "officer", "prefix": raw[:10], "reason": "disabled"})]
+
+
+def test_a_password_reset_revokes_the_users_tokens(clients, demo_db):
+    raws = [_new_token(clients, "officer"), _new_token(clients, "officer", days="7")]
+    program = clients.app.test_client()
+    for raw in raws:
+        assert (
+            program.get("/api/villages.geojson", headers={"Authorization": f"Bearer {raw}"}).status_code
+            == 200
+        )
+    admin, headers = clients("admin"), clients.csrf("admin")
+    officer = clients.users["officer"]
+    assert "<td>2</td>" in admin.get(f"/admin/users/{officer}").text  # two live tokens
+    assert admin.post(f"/admin/users/{officer}/password", headers=headers).status_code == 200
+    for raw in raws:
+        assert (
+            program.get("/api/villages.geojson", headers={"Authorization": f"Bearer {raw}"}).status_code
+            == 401
+        )
+    assert sorted(c["prefix"] for _, c in _revocations(demo_db)) == sorted(raw[:10] for raw in raws)
+    assert {(actor, c["reason"]) for actor, c in _revocations(demo_db)} == {("admin", "password_reset")}
+    assert "<td>0</td>" in admin.get(f"/admin/users/{officer}").text
+
+
+def test_tokens_expire_after_the_lifetime_their_owner_picked(clients, demo_db):
+    default, week = _new_token(clients, "collector"), _new_token(clients, "collector", days="7")
+    page = clients("collector").get("/account/tokens").text
+    assert all(f'<option value="{d}"' in page for d in (7, 30, 90)) and "有效期" in page
+    with demo_db.session() as s:
+        lifetimes = {
+            t.prefix: t.expires_at - t.created_at
+            for t in s.scalars(select(ApiToken))
+            if t.prefix[:10] in page
+        }
+    assert lifetimes == {default[:10]: timedelta(days=90), week[:10]: timedelta(days=7)}
+    with demo_db.session() as s:
+        expiry = s.scalar(select(ApiToken.expires_at).where(ApiToken.token_hash == digest(week)))
+    assert expiry.strftime("%Y-%m-%d %H:%M") in page  # the page shows when each token expires
+    program = clients.app.test_client()
+    with demo_db.write() as s:  # a week passes
+        s.scalar(select(ApiToken).where(ApiToken.token_hash == digest(week))).expires_at -= timedelta(days=7)
+    refused = program.get("/api/villages.geojson", headers={"Authorization": f"Bearer {week}"})
+    assert refused.status_code == 401
+    assert "过期" in refused.get_json()["message"] and week[:10] in refused.get_json()["message"]
+    assert (
+        program.get("/api/villages.geojson", headers={"Authorization": f"Bearer {default}"}).status_code
+        == 200
+    )
+    assert "已过期" in clients("collector").get("/account/tokens").text
+
+
 def test_bulk_reading_of_people_is_throttled(demo_url):
     from geoapp import create_app
     from tests.conftest import make_settings
@@ -257,6 +421,15 @@ def test_security_headers_on_pages_json_and_errors(clients):
         assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
         assert headers["X-Content-Type-Options"] == "nosniff"
         assert headers["Referrer-Policy"] == "same-origin"
+
+
+def test_strict_transport_security_over_https_only(clients):
+    client = clients("officer")
+    for url in ("/", "/login", "/api/villages.geojson", "/static/css/geoapp.css", "/no-such-page"):
+        with client.get(url, base_url="https://geoapp.yuping.local") as secure:
+            assert secure.headers["Strict-Transport-Security"] == "max-age=31536000", url
+        with client.get(url) as plain:
+            assert "Strict-Transport-Security" not in plain.headers, url
 
 
 def test_login_redirects_only_to_local_pages(app_db):

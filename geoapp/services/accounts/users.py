@@ -15,15 +15,27 @@ from sqlalchemy.orm import Session
 from geoapp.domain.errors import Conflict, InvalidInput, NotFound
 from geoapp.domain.i18n import N_
 from geoapp.domain.identifiers import normalise_text
+from geoapp.domain.inputs import (
+    check_text,
+    has_hidden_characters,
+    id_fits,
+    parse_whole_number,
+    printable,
+    refuse_hidden_characters,
+)
 from geoapp.domain.roles import Role, Scope, check_role_scope, parse_role
 from geoapp.services.accounts import audit, throttle
 from geoapp.services.accounts.audit import utcnow
 from geoapp.services.accounts.passwords import check_new_password, one_time_password, verify
 from geoapp.store.models import ApiToken, Unit, User, UserSession, Village
 
-USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{3,60}$")
+USERNAME_RE = re.compile(r"[A-Za-z0-9_.@-]{3,60}")  # used with fullmatch
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+PHONE_RE = re.compile(r"[0-9+()-]*")
+ASCII_DIGITS_RE = re.compile(r"[0-9]+")
 PHONE_MAX = 20  # user_account.phone is VARCHAR(20)
+NAME_MAX = 100  # user_account.name is VARCHAR(100)
+VILLAGE_NAME_MAX = 100
 CSV_COLUMNS = {
     "name": ("name", "姓名"),
     "phone": ("phone", "电话", "手机", "手机号"),
@@ -75,31 +87,35 @@ def user_scope(user: User) -> Scope:
 
 
 def find_village(session: Session, value: str | int | None) -> Village | None:
-    """A village by id, 12-digit code or name."""
-    if value in (None, ""):
+    """A village by id, 12-digit code or name (None when empty)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
         return None
     text = str(value).strip()
-    stmt = select(Village)
-    if text.isdigit() and len(text) == 12:
-        village = session.scalar(stmt.where(Village.code == text))
-    elif text.isdigit():
-        village = session.get(Village, int(text))
-    else:
-        village = session.scalar(stmt.where(Village.name == text))
+    village = None
+    if len(text) <= VILLAGE_NAME_MAX and not has_hidden_characters(text):
+        if ASCII_DIGITS_RE.fullmatch(text) and len(text) == 12:
+            village = session.scalar(select(Village).where(Village.code == text))
+        elif ASCII_DIGITS_RE.fullmatch(text):
+            village = session.get(Village, int(text)) if id_fits(int(text)) else None
+        else:
+            village = session.scalar(select(Village).where(Village.name == text))
     if village is None:
-        raise InvalidInput(N_("%(field)s: there is no village %(value)s."), field="village", value=text)
+        raise InvalidInput(
+            N_("%(field)s: there is no village %(value)s."), field="village", value=printable(text)
+        )
     return village
 
 
 def find_user(session: Session, username: str) -> User:
-    user = session.scalar(select(User).where(User.username == (username or "").strip()))
+    name = (username or "").strip()
+    user = session.scalar(select(User).where(User.username == name)) if USERNAME_RE.fullmatch(name) else None
     if user is None:
-        raise NotFound(N_("There is no user %(name)s."), name=username)
+        raise NotFound(N_("There is no user %(name)s."), name=printable(username))
     return user
 
 
 def get_user(session: Session, user_id: int) -> User:
-    user = session.get(User, user_id)
+    user = session.get(User, user_id) if id_fits(user_id) else None
     if user is None:
         raise NotFound(N_("There is no user %(name)s."), name=user_id)
     return user
@@ -107,7 +123,7 @@ def get_user(session: Session, user_id: int) -> User:
 
 def _check_username(session: Session, username: str) -> str:
     username = (username or "").strip()
-    if not USERNAME_RE.match(username):
+    if not USERNAME_RE.fullmatch(username):
         raise InvalidInput(
             N_("%(field)s must be 3 to 60 letters, digits or . _ @ - (a phone number works)."),
             field="username",
@@ -120,20 +136,36 @@ def _check_username(session: Session, username: str) -> str:
 
 
 def _check_phone(phone: str | None) -> str | None:
+    """Digits, with + - ( ) if needed (full-width digits and spaces are tidied away)."""
+    refuse_hidden_characters(phone or "", field="phone")
     phone = normalise_text(phone or "")
     if len(phone) > PHONE_MAX:
         raise InvalidInput(
             N_("%(field)s %(value)s is longer than %(n)d characters."),
             field="phone",
-            value=phone,
+            value=printable(phone),
             n=PHONE_MAX,
+        )
+    if not PHONE_RE.fullmatch(phone):
+        raise InvalidInput(
+            N_("%(field)s %(value)s is not a phone number: use digits, and + - ( ) if needed."),
+            field="phone",
+            value=printable(phone),
         )
     return phone or None
 
 
-def _check_unit(session: Session, unit_id: int | None) -> int | None:
-    if unit_id is not None and session.get(Unit, unit_id) is None:
-        raise InvalidInput(N_("%(field)s: there is no unit %(value)s."), field="unit", value=unit_id)
+def _check_name(name: str | None) -> str:
+    return check_text(name, field="name", max_len=NAME_MAX)
+
+
+def _check_unit(session: Session, unit: str | int | None) -> int | None:
+    """A unit's id (from a form or the command line), or None when empty."""
+    unit_id = parse_whole_number(unit, field="unit")
+    if unit_id is not None and (not id_fits(unit_id) or session.get(Unit, unit_id) is None):
+        raise InvalidInput(
+            N_("%(field)s: there is no unit %(value)s."), field="unit", value=printable(unit_id)
+        )
     return unit_id
 
 
@@ -146,12 +178,13 @@ def create_user(
     name: str = "",
     phone: str | None = None,
     village: str | int | None = None,
-    unit_id: int | None = None,
+    unit_id: str | int | None = None,
     actor: Scope | None = None,
 ) -> NewUser:
     """Create an account with a random one-time password (there is no default account)."""
     role = parse_role(role)
     username = _check_username(session, username)
+    name = _check_name(name)
     phone = _check_phone(phone)
     village_row = find_village(session, village)
     unit_id = _check_unit(session, unit_id)
@@ -161,7 +194,7 @@ def create_user(
     password = one_time_password()
     user = User(
         username=username,
-        name=(name or "").strip()[:100],
+        name=name,
         phone=phone,
         role=role.value,
         village_id=village_id,
@@ -219,7 +252,7 @@ def _check_row(
     """One CSV line → (phone, name, role, village); raises InvalidInput naming what is wrong."""
     raw_phone = (row.get(columns["phone"]) or "").strip()
     raw_role = (row.get(columns["role"]) or "").strip()
-    name = (row.get(columns["name"]) or "").strip()
+    name = _check_name(row.get(columns["name"]))
     village = (row.get(columns["village"]) or "").strip() if columns["village"] else ""
     if not name:
         raise InvalidInput(N_("%(field)s is empty: write the person's name."), field="name")
@@ -228,7 +261,7 @@ def _check_row(
         raise InvalidInput(
             N_("%(field)s %(value)s is not a mobile number (11 digits starting with 1)."),
             field="phone",
-            value=raw_phone or "—",
+            value=printable(raw_phone) or "—",
         )
     if phone in seen:
         raise InvalidInput(N_("%(field)s %(value)s appears twice in the file."), field="phone", value=phone)
@@ -250,7 +283,23 @@ def import_users_csv(
 
     Every line is checked before any account is created; a bad line refuses the whole
     file with ``RowsRefused`` naming each bad line (as the file numbers its lines)."""
-    reader = csv.DictReader(io.StringIO(_csv_text(data, source)))
+    source = printable(source, 100)  # an uploaded file's name is the sender's text
+    try:
+        return _import_rows(session, hasher, _csv_text(data, source), source=source, actor=actor)
+    except csv.Error as exc:  # a NUL byte, a field of megabytes …
+        raise InvalidInput(
+            N_(
+                "%(field)s cannot be read as CSV (%(reason)s): save it from Excel as “CSV UTF-8” and try again."
+            ),
+            field=source,
+            reason=printable(exc, 80),
+        ) from None
+
+
+def _import_rows(
+    session: Session, hasher: PasswordHasher, text: str, *, source: str, actor: Scope | None
+) -> list[NewUser]:
+    reader = csv.DictReader(io.StringIO(text))
     fields = reader.fieldnames or []
     columns = {role: _csv_column(fields, role) for role in CSV_COLUMNS}
     missing = [role for role, col in columns.items() if col is None and role != "village"]
@@ -349,8 +398,24 @@ def _check_admin_remains(session: Session, user: User) -> None:
         )
 
 
+def revoke_tokens(session: Session, user: User, *, reason: str, actor: Scope | None = None) -> int:
+    """Revoke every API token of ``user`` not revoked yet; each revocation is audited."""
+    tokens = session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    ).all()
+    now = utcnow()
+    for token in tokens:
+        token.revoked_at = now
+        audit.record(
+            session, "token.revoke", object_type="api_token", object_id=token.id,
+            changes={"user": user.username, "prefix": token.prefix, "reason": reason}, **actor_fields(actor),
+        )  # fmt: skip
+    return len(tokens)
+
+
 def set_disabled(session: Session, username: str, disabled: bool, *, actor: Scope | None = None) -> User:
-    """Disabling ends the user's sessions at once; their tokens stop working too."""
+    """Disabling ends the user's sessions at once and revokes their API tokens (enabling the
+    account again does not bring them back)."""
     user = find_user(session, username)
     if disabled:
         _check_not_self(user, actor)
@@ -358,12 +423,13 @@ def set_disabled(session: Session, username: str, disabled: bool, *, actor: Scop
     before = user.disabled
     user.disabled = disabled
     ended = end_sessions(session, user.id) if disabled else 0
+    revoked = revoke_tokens(session, user, reason="disabled", actor=actor) if disabled else 0
     audit.record(
         session,
         "user.disable" if disabled else "user.enable",
         object_type="user",
         object_id=user.id,
-        changes={"disabled": [before, disabled], "sessions_ended": ended},
+        changes={"disabled": [before, disabled], "sessions_ended": ended, "tokens_revoked": revoked},
         **actor_fields(actor),
     )
     return user
@@ -375,7 +441,7 @@ def set_role(
     role: str | Role,
     *,
     village: str | int | None = None,
-    unit_id: int | None = None,
+    unit_id: str | int | None = None,
     actor: Scope | None = None,
 ) -> User:
     """A new role (and village or unit). Without a village (unit), a collector (reporter)
@@ -439,15 +505,20 @@ def change_password(
 def reset_password(
     session: Session, hasher: PasswordHasher, username: str, *, actor: Scope | None = None
 ) -> str:
-    """An administrator's reset: a new one-time password, sessions ended, login lockout lifted."""
+    """An administrator's reset: a new one-time password, sessions ended, API tokens revoked
+    (whoever took over the account may hold one), login delays lifted."""
     user = find_user(session, username)
     password = one_time_password()
     user.password_hash = hasher.hash(password)
     user.must_change_password = True
     end_sessions(session, user.id)
-    # The person locked out after failed logins can use the new password at once.
-    throttle.clear(session, f"login:user:{user.username.strip().lower()}")
-    audit.record(session, "user.reset_password", object_type="user", object_id=user.id, **actor_fields(actor))
+    revoked = revoke_tokens(session, user, reason="password_reset", actor=actor)
+    # Failed logins of this account no longer slow its owner: the new password works at once.
+    throttle.clear_prefix(session, throttle.login_pair_prefix(user.username))
+    audit.record(
+        session, "user.reset_password", object_type="user", object_id=user.id,
+        changes={"tokens_revoked": revoked}, **actor_fields(actor),
+    )  # fmt: skip
     return password
 
 
@@ -473,8 +544,8 @@ def scope_choices(session: Session) -> ScopeChoices:
 
 
 def token_count(session: Session, user_id: int) -> int:
-    return len(
-        session.scalars(
-            select(ApiToken.id).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
-        ).all()
+    """API tokens of the user that still work (neither revoked nor expired)."""
+    live = select(func.count(ApiToken.id)).where(
+        ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None), ApiToken.expires_at > utcnow()
     )
+    return session.scalar(live) or 0

@@ -16,6 +16,7 @@ import pandas as pd
 import shapely
 from sqlalchemy.orm import Session
 
+from geoapp.domain.spreadsheet import neutralise
 from geoapp.services.gis_io.frames import GIS_LAYERS, STATION_OFFICE, layer_frame
 
 # Column → Excel header (Chinese first; the GIS files keep the short English names).
@@ -46,7 +47,6 @@ HEADERS: dict[str, str] = {
     "geometry_type": "几何类型",
 }
 SHEETS = {"villages": "村", "streets": "街路巷", "buildings": "房屋", "units": "单位"}
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def layer_frames(session: Session) -> dict[str, gpd.GeoDataFrame]:
@@ -100,13 +100,6 @@ def export_geojson(session: Session, directory: Path) -> dict[str, int]:
             lambda tmp, f=frame: f.to_file(tmp, driver="GeoJSON", engine="pyogrio"),
         )
     return {name: len(frame) for name, frame in layers.items()}
-
-
-def neutralise(value: object) -> object:
-    """Keep spreadsheet programs from running text as a formula."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
 
 
 def excel_frame(frame: gpd.GeoDataFrame) -> pd.DataFrame:
