@@ -25,8 +25,8 @@ STREETS = (
     ("上新一巷", shapely.LineString([(114.002, 27.105), (114.008, 27.105)])),
     ("下新路", shapely.LineString([(114.012, 27.103), (114.018, 27.103)])),
 )
-USCC_A = make_uscc("91431021MA4L00001")
-USCC_B = make_uscc("92431021MA4L00002")
+USCC_A = make_uscc("91431021MA4L00003")  # 工商 enterprise, county 431021, organisation code MA4L0000-3
+USCC_B = make_uscc("92431021MA4L00011")  # 工商 个体工商户
 
 
 # -- synthetic files -------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from geoapp.domain.address import TOWN_NAME, standard_address
 from geoapp.domain.errors import Conflict
 from geoapp.domain.i18n import N_
-from geoapp.domain.identifiers import USCC_CHARS, make_uscc
+from geoapp.domain.identifiers import USCC_CHARS, make_organisation_code, make_uscc
 from geoapp.domain.status import Status
 from geoapp.domain.tasks import TaskTable
 from geoapp.domain.uses import BuildingUse, UnitKind
@@ -275,11 +275,10 @@ class _Writer:
                 continue
             shop = use == BuildingUse.SHOP
             name = f"{TOWN_NAME.removesuffix('镇')}{(shop_names if shop else ent_names).pop()}"
-            body = (
-                ("92" if shop else "91")
-                + COUNTY_CODE
-                + "".join(USCC_CHARS[int(i)] for i in rng.integers(len(USCC_CHARS), size=9))
-            )
+            drawn = "".join(USCC_CHARS[int(i)] for i in rng.integers(len(USCC_CHARS), size=9))
+            # 9x: registered by 工商, 2 a 个体工商户 (shop), 1 an enterprise; then the county and
+            # a GB 11714 organisation code (8 drawn characters and their own check character).
+            body = ("92" if shop else "91") + COUNTY_CODE + make_organisation_code(drawn[:8])
             rows.append(
                 {
                     "building_id": self.building_ids[k],

@@ -857,7 +857,7 @@ def _credit_codes(job: _Job) -> np.ndarray:
     if bad:
         raise job.refuse(
             N_(
-                "%(field)s rows %(rows)s have invalid unified social credit codes (GB 32100: 18 characters ending in a check character): %(values)s. Correct them or leave the cells empty."
+                "%(field)s rows %(rows)s have invalid unified social credit codes (GB 32100: registration authority and type, division code, organisation code and check character): %(values)s. Correct them or leave the cells empty."
             ),
             rows=format_rows(r for r, _ in bad),
             values=", ".join(v for _, v in bad[:20]),
