@@ -1,7 +1,7 @@
 """Reading the audit trail: filtered pages of events, and one record's history.
 
-Only reads. The trail is append-only for the application: nothing here (or
-anywhere else) updates or deletes an ``AuditEvent``. Values that are sensitive
+Only reads. The trail is append-only: nothing here (or anywhere else) updates or
+deletes an ``AuditEvent``, and the database refuses it anyway (migration 0005). Values that are sensitive
 were masked when the event was recorded and are shown as stored.
 """
 
