@@ -52,6 +52,12 @@ class Settings:
     # Visit proof (issue 4): submissions farther than this from the house are flagged.
     visit_max_distance_m: float = 100.0
     secure_cookies: bool = False  # set by `serve --cert` or GEOAPP_SECURE_COOKIES=1
+    # Imports (issue 8): checked before a file is read whole (defaults = spatial.readers.ImportLimits).
+    import_max_mb: float = 500.0  # the file, or what a zip expands to
+    import_max_features: int = 2_000_000
+    import_max_zip_members: int = 1_000
+    import_max_vertices: int = 10_000  # per building footprint or street
+    import_max_boundary_vertices: int = 200_000  # per village boundary
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> Settings:
@@ -88,6 +94,10 @@ class Settings:
             "reveal_window_minutes",
             "argon2_time_cost",
             "argon2_memory_kib",
+            "import_max_features",
+            "import_max_zip_members",
+            "import_max_vertices",
+            "import_max_boundary_vertices",
         ):
             if v := env.get(f"GEOAPP_{name.upper()}"):
                 values[name] = int(v)
@@ -95,6 +105,8 @@ class Settings:
             values["person_read_village_margin"] = float(v)
         if v := env.get("GEOAPP_VISIT_MAX_DISTANCE_M"):
             values["visit_max_distance_m"] = float(v)
+        if v := env.get("GEOAPP_IMPORT_MAX_MB"):
+            values["import_max_mb"] = float(v)
         if env.get("GEOAPP_SECURE_COOKIES") == "1":
             values["secure_cookies"] = True
         values.update(overrides)

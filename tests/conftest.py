@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy import create_engine, text
 
 from geoapp.config import Settings
@@ -22,6 +23,20 @@ from tests.pg_server import PgServer
 
 IN_CI = bool(os.environ.get("CI"))
 _counter = itertools.count()
+
+# Property tests draw the same examples on every run (derandomize: examples follow from the
+# test itself), so a run cannot fail by chance; no example database carries failures over
+# from earlier runs. ``HYPOTHESIS_PROFILE=explore`` searches with fresh random examples.
+settings.register_profile(
+    "deterministic",
+    derandomize=True,
+    database=None,
+    print_blob=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("explore", max_examples=1000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "deterministic"))
 
 
 def _unavailable(reason: str):

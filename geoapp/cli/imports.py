@@ -83,7 +83,7 @@ class _Bar:
 @with_app
 def import_cmd(app, layer: str, path: Path, **opts) -> None:
     from geoapp.i18n import translate
-    from geoapp.services.gis_io.importer import ImportOptions, import_layer
+    from geoapp.services.gis_io.importer import ImportOptions, import_layer, import_limits
 
     fields = _field_pairs(opts.pop("extra_fields"))
     for role in FIELD_OPTIONS:
@@ -100,6 +100,7 @@ def import_cmd(app, layer: str, path: Path, **opts) -> None:
         skip_outside=opts["skip_outside"],
         skip_existing=opts["skip_existing"],
         fronting_distance_m=settings.fronting_distance_m,
+        limits=import_limits(settings),
         actor="cli",
     )
     bar = _Bar()

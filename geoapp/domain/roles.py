@@ -80,21 +80,43 @@ class Scope:
         return self.role in REVEAL_ROLES
 
 
-def mask_id_number(value: str | None) -> str | None:
-    """``430101199001011234`` → ``4301**********1234`` (short documents keep 2 + 2)."""
-    if not value:
+def _present(value: object) -> str | None:
+    """The value as text, or None when it is missing (None, NaN, pandas' NA, NaT).
+
+    Frames hold a missing phone as NaN (or ``pd.NA``): NaN is "true" and has no
+    ``len()``, NA has no truth value at all, so a mask must not take either for text.
+    Anything else (a phone read as a number) is masked as its text, never passed on."""
+    if isinstance(value, str) or value is None:
         return value
-    if len(value) >= 12:
-        return value[:4] + "*" * (len(value) - 8) + value[-4:]
-    if len(value) > 4:
-        return value[:2] + "*" * (len(value) - 4) + value[-2:]
-    return "*" * len(value)
+    try:
+        if value != value:  # NaN, NaT
+            return None
+    except TypeError:  # pandas.NA: its comparisons have no truth value
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
-def mask_phone(value: str | None) -> str | None:
-    """``13812345678`` → ``138****5678``."""
-    if not value:
-        return value
-    if len(value) >= 7:
-        return value[:3] + "*" * (len(value) - 7) + value[-4:]
-    return "*" * len(value)
+def mask_id_number(value: object) -> str | None:
+    """``430101199001011234`` → ``4301**********1234`` (short documents keep 2 + 2).
+
+    A missing value (None, NaN, pandas' NA) gives None, "" stays ""."""
+    text = _present(value)
+    if not text:
+        return text
+    if len(text) >= 12:
+        return text[:4] + "*" * (len(text) - 8) + text[-4:]
+    if len(text) > 4:
+        return text[:2] + "*" * (len(text) - 4) + text[-2:]
+    return "*" * len(text)
+
+
+def mask_phone(value: object) -> str | None:
+    """``13812345678`` → ``138****5678``; a missing value (None, NaN, pandas' NA) gives None, "" stays ""."""
+    text = _present(value)
+    if not text:
+        return text
+    if len(text) >= 7:
+        return text[:3] + "*" * (len(text) - 7) + text[-4:]
+    return "*" * len(text)

@@ -5,16 +5,28 @@ columns. The CRS comes from the file (or ``--crs``); coordinates that cannot be 
 that CRS are refused rather than stored in the wrong place. Rows keep the numbers
 a user sees: features count from 1, CSV rows are the line numbers (header = 1).
 Every problem raises ImportRefused naming the file, the problem and the fix.
+
+Size limits (``ImportLimits``; settings ``GEOAPP_IMPORT_MAX_*``) are checked before
+anything is read whole: the file's size, or for a zip the sizes its directory
+declares (members, nested archives and unsafe names are refused before any member
+is opened), then the feature count GDAL reports. A zipped Shapefile is extracted
+by Python into a temporary folder, reading no more than each member declares (a
+member that holds more fails its CRC and is refused as damaged).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import shutil
+import tempfile
 import warnings
 import zipfile
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import geopandas as gpd
 import numpy as np
@@ -48,6 +60,35 @@ LON_NAMES = ("lon", "lng", "long", "longitude", "经度")
 LAT_NAMES = ("lat", "latitude", "纬度")
 X_NAMES = ("x", "x坐标", "横坐标")
 Y_NAMES = ("y", "y坐标", "纵坐标")
+
+MB = 1024 * 1024
+# Members that are archives themselves: never opened, the zip is refused.
+ARCHIVE_SUFFIXES = (".zip", ".7z", ".rar", ".gz", ".tgz", ".tar", ".bz2", ".xz", ".zst", ".kmz")
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    OSError,
+    EOFError,
+    zlib.error,
+    NotImplementedError,
+    RuntimeError,
+)
+
+
+@dataclass(frozen=True)
+class ImportLimits:
+    """What one import may read (settings ``GEOAPP_IMPORT_MAX_*``, same defaults there)."""
+
+    max_bytes: int = 500 * MB  # the file, the Shapefile's parts, or what a zip expands to
+    max_features: int = 2_000_000
+    max_zip_members: int = 1_000
+    max_vertices: int = 10_000  # per feature: building footprints, streets
+    max_boundary_vertices: int = 200_000  # per village boundary
+
+
+def _size(n: int) -> str:
+    return f"{n / MB:,.1f} MB" if n >= MB / 10 else f"{n:,d} bytes"
+
 
 _OGR_ERRORS = (
     pyogrio.errors.DataSourceError,
@@ -108,8 +149,12 @@ def read_layer(
     x_field: str | None = None,
     y_field: str | None = None,
     layer: str | None = None,
+    limits: ImportLimits | None = None,
 ) -> LayerData:
-    """Read ``path`` and reproject it to EPSG:4326; ``crs`` overrides or supplies the file's CRS."""
+    """Read ``path`` and reproject it to EPSG:4326; ``crs`` overrides or supplies the file's CRS.
+
+    ``limits`` (default ``ImportLimits()``) are checked before the data is read whole."""
+    limits = limits or ImportLimits()
     path = Path(path)
     name = path.name
     if not path.is_file():
@@ -126,14 +171,31 @@ def read_layer(
         raise ImportRefused(N_("%(field)s is empty (0 bytes): export the layer again."), field=name)
     override = parse_crs(crs, name) if crs else None
 
+    _check_file_size(path, name, fmt, limits)
+    try:
+        return _read_checked(path, name, fmt, override, x_field, y_field, layer, limits)
+    except MemoryError:  # a last resort: the limits above should refuse such files first
+        raise _too_large_for_memory(name) from None
+
+
+def _read_checked(
+    path: Path,
+    name: str,
+    fmt: str,
+    override: CRS | None,
+    x_field: str | None,
+    y_field: str | None,
+    layer: str | None,
+    limits: ImportLimits,
+) -> LayerData:
     if fmt == "CSV":
-        frame, columns, geographic_names = _read_csv(path, name, x_field, y_field)
+        frame, columns, geographic_names = _read_csv(path, name, x_field, y_field, limits)
         source = override or (LONLAT if geographic_names else None)
         data = LayerData(frame, name, fmt, "", crs_assumed=source is not None and override is None)
         data.coordinate_columns = columns
     else:
-        src = _zip_member(path, name) if fmt == "Shapefile (zip)" else str(path)
-        frame, closed = _read_vector(src, name, fmt, layer)
+        with _vector_source(path, name, fmt, limits) as src:
+            frame, closed = _read_vector(src, name, fmt, layer, limits)
         source = override or frame.crs
         data = LayerData(frame, name, fmt, "", closed_rings=closed)
 
@@ -154,44 +216,175 @@ def read_layer(
     return data
 
 
-def _zip_member(path: Path, name: str) -> str:
-    """GDAL path of the one Shapefile inside a zip archive."""
+def _check_file_size(path: Path, name: str, fmt: str, limits: ImportLimits) -> None:
+    """The file (a loose Shapefile: with its .dbf, .shx … parts) within ``max_bytes``."""
+    size = path.stat().st_size
+    if fmt == "Shapefile":
+        stem = path.stem.lower()
+        size = sum(p.stat().st_size for p in path.parent.iterdir() if p.stem.lower() == stem and p.is_file())
+    if size > limits.max_bytes:
+        raise ImportRefused(
+            N_(
+                "%(field)s is %(size)s, more than the %(limit)s one import may read (GEOAPP_IMPORT_MAX_MB): split the layer into smaller files (e.g. one per village), or raise the limit if the file is genuine."
+            ),
+            field=name,
+            size=_size(size),
+            limit=_size(limits.max_bytes),
+        )
+
+
+@contextmanager
+def _vector_source(path: Path, name: str, fmt: str, limits: ImportLimits) -> Iterator[str]:
+    """What GDAL opens: the file itself, or a zipped Shapefile extracted into a temporary folder."""
+    if fmt != "Shapefile (zip)":
+        yield str(path)
+        return
+    folder = Path(tempfile.mkdtemp(prefix="geoapp-import-"))
+    try:
+        yield str(_extract_shapefile(path, name, folder, limits))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _unreadable_zip(name: str, exc: BaseException) -> ImportRefused:
+    return ImportRefused(
+        N_(
+            "%(field)s is not a readable zip archive (%(detail)s): zip the Shapefile (.shp, .shx, .dbf, .prj) again."
+        ),
+        field=name,
+        detail=str(exc)[:200] or type(exc).__name__,
+    )
+
+
+def _unsafe(member: str) -> bool:
+    """An absolute path, a drive letter or a “..” step: extracting it could write outside the folder."""
+    posix = member.replace("\\", "/")
+    return posix.startswith("/") or (len(posix) > 1 and posix[1] == ":") or ".." in posix.split("/")
+
+
+def _check_zip_directory(archive: zipfile.ZipFile, name: str, limits: ImportLimits) -> list[zipfile.ZipInfo]:
+    """Refuse from the directory alone (no member opened): too many members, unsafe names,
+    nested archives, or more expanded bytes than ``max_bytes``."""
+    infos = archive.infolist()
+    if len(infos) > limits.max_zip_members:
+        raise ImportRefused(
+            N_(
+                "%(field)s holds %(count)d files, more than the %(limit)d a zipped Shapefile may hold (GEOAPP_IMPORT_MAX_ZIP_MEMBERS): zip only the layer's .shp, .shx, .dbf, .prj and .cpg files."
+            ),
+            field=name,
+            count=len(infos),
+            limit=limits.max_zip_members,
+        )
+    unsafe = [i.filename for i in infos if _unsafe(i.filename)]
+    if unsafe:
+        raise ImportRefused(
+            N_(
+                "%(field)s holds files with unsafe names (%(names)s): absolute paths or “..” could write outside the folder. Zip the Shapefile again from inside its own folder."
+            ),
+            field=name,
+            names=", ".join(unsafe[:5]),
+        )
+    nested = [i.filename for i in infos if i.filename.lower().endswith(ARCHIVE_SUFFIXES)]
+    if nested:
+        raise ImportRefused(
+            N_("%(field)s holds other archives (%(names)s): unzip them and zip the Shapefile itself, once."),
+            field=name,
+            names=", ".join(nested[:5]),
+        )
+    expanded = sum(i.file_size for i in infos)
+    if expanded > limits.max_bytes:
+        raise ImportRefused(
+            N_(
+                "%(field)s would expand to %(size)s, more than the %(limit)s one import may read (GEOAPP_IMPORT_MAX_MB); it may be a zip bomb. Zip only the layer's .shp, .shx, .dbf, .prj and .cpg files, split a large layer into smaller files, or raise the limit if the file is genuine."
+            ),
+            field=name,
+            size=_size(expanded),
+            limit=_size(limits.max_bytes),
+        )
+    return infos
+
+
+def _extract_shapefile(path: Path, name: str, folder: Path, limits: ImportLimits) -> Path:
+    """The one Shapefile inside a zip archive, extracted (its parts only) into ``folder``."""
     try:
         with zipfile.ZipFile(path) as archive:
+            infos = _check_zip_directory(archive, name, limits)
             members = [
-                m for m in archive.namelist() if m.lower().endswith(".shp") and not m.startswith("__MACOSX/")
+                i.filename
+                for i in infos
+                if i.filename.lower().endswith(".shp") and not i.filename.startswith("__MACOSX/")
             ]
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise ImportRefused(
-            N_(
-                "%(field)s is not a readable zip archive (%(detail)s): zip the Shapefile (.shp, .shx, .dbf, .prj) again."
-            ),
-            field=name,
-            detail=str(exc),
-        ) from None
-    if not members:
-        raise ImportRefused(
-            N_(
-                "%(field)s holds no Shapefile (.shp): zip the .shp together with its .shx, .dbf and .prj files."
-            ),
-            field=name,
-        )
-    if len(members) > 1:
-        raise ImportRefused(
-            N_("%(field)s holds several Shapefiles (%(names)s): put one layer in each zip file."),
-            field=name,
-            names=", ".join(sorted(members)),
-        )
-    return f"/vsizip/{path.resolve()}/{members[0]}"
+            if not members:
+                raise ImportRefused(
+                    N_(
+                        "%(field)s holds no Shapefile (.shp): zip the .shp together with its .shx, .dbf and .prj files."
+                    ),
+                    field=name,
+                )
+            if len(members) > 1:
+                raise ImportRefused(
+                    N_("%(field)s holds several Shapefiles (%(names)s): put one layer in each zip file."),
+                    field=name,
+                    names=", ".join(sorted(members)),
+                )
+            shp = PurePosixPath(members[0])
+            stem = shp.stem.lower()
+            parts = [
+                i
+                for i in infos
+                if not i.is_dir()
+                and PurePosixPath(i.filename).parent == shp.parent
+                and PurePosixPath(i.filename).stem.lower() == stem
+            ]
+            budget = limits.max_bytes
+            for info in parts:
+                target = folder / (shp.stem + PurePosixPath(info.filename).suffix)
+                budget -= _copy_member(archive, info, target, budget, name, limits)
+            return folder / shp.name
+    except ImportRefused:
+        raise
+    except _ZIP_ERRORS as exc:
+        raise _unreadable_zip(name, exc) from None
 
 
-def _read_vector(source: str, name: str, fmt: str, layer: str | None) -> tuple[gpd.GeoDataFrame, list[int]]:
+def _copy_member(
+    archive: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    target: Path,
+    budget: int,
+    name: str,
+    limits: ImportLimits,
+) -> int:
+    """Copy one member, never more than ``budget`` bytes; zipfile stops at the declared size
+    and checks the CRC, so a member holding more than its directory says is refused."""
+    written = 0
+    with archive.open(info) as source, open(target, "wb") as out:
+        while chunk := source.read(MB):
+            written += len(chunk)
+            if written > budget:
+                raise ImportRefused(
+                    N_(
+                        "%(field)s would expand to %(size)s, more than the %(limit)s one import may read (GEOAPP_IMPORT_MAX_MB); it may be a zip bomb. Zip only the layer's .shp, .shx, .dbf, .prj and .cpg files, split a large layer into smaller files, or raise the limit if the file is genuine."
+                    ),
+                    field=name,
+                    size=_size(limits.max_bytes - budget + written),
+                    limit=_size(limits.max_bytes),
+                )
+            out.write(chunk)
+    return written
+
+
+def _read_vector(
+    source: str, name: str, fmt: str, layer: str | None, limits: ImportLimits
+) -> tuple[gpd.GeoDataFrame, list[int]]:
     """Read with pyogrio; unclosed rings are closed (and reported), unreadable geometries refused."""
     try:
         with warnings.catch_warnings(record=True):  # GDAL's warnings become our messages
             warnings.simplefilter("always")
             layers = [str(n) for n in pyogrio.list_layers(source)[:, 0]]
             chosen = _choose_layer(layers, layer, name)
+            count = pyogrio.read_info(source, layer=chosen, force_feature_count=True)["features"]
+            _check_feature_count(count, name, limits)
             frame = pyogrio.read_dataframe(source, layer=chosen, on_invalid="ignore")
             if not isinstance(frame, gpd.GeoDataFrame):
                 raise ImportRefused(
@@ -236,6 +429,27 @@ def _read_vector(source: str, name: str, fmt: str, layer: str | None) -> tuple[g
     )
     _refuse_missing_geometry(frame, name)
     return frame, closed
+
+
+def _check_feature_count(count: int, name: str, limits: ImportLimits) -> None:
+    if count > limits.max_features:
+        raise ImportRefused(
+            N_(
+                "%(field)s holds %(count)d features, more than the %(limit)d one import may hold (GEOAPP_IMPORT_MAX_FEATURES): split it into smaller files (e.g. one per village), or raise the limit."
+            ),
+            field=name,
+            count=count,
+            limit=limits.max_features,
+        )
+
+
+def _too_large_for_memory(name: str) -> ImportRefused:
+    return ImportRefused(
+        N_(
+            "%(field)s is too large to read in this server's memory: split it into smaller files (e.g. one per village), or lower GEOAPP_IMPORT_MAX_MB and GEOAPP_IMPORT_MAX_FEATURES to what the server can hold."
+        ),
+        field=name,
+    )
 
 
 def _gdal_detail(exc: Exception) -> str:
@@ -292,12 +506,16 @@ def _decode(path: Path, name: str) -> str:
 
 
 def _read_csv(
-    path: Path, name: str, x_field: str | None, y_field: str | None
+    path: Path, name: str, x_field: str | None, y_field: str | None, limits: ImportLimits
 ) -> tuple[gpd.GeoDataFrame, tuple[str, str], bool]:
     """Points from coordinate columns; returns (frame, (x, y) columns, columns named lon/lat)."""
     text = _decode(path, name)
     if not text.strip():
         raise ImportRefused(N_("%(field)s is empty (0 bytes): export the layer again."), field=name)
+    # Count the rows before pandas parses them: lines first (cheap), then, only past the
+    # limit, records (a quoted cell may hold a line break).
+    if text.rstrip("\r\n").count("\n") > limits.max_features:
+        _check_feature_count(sum(1 for _ in csv.reader(io.StringIO(text))) - 1, name, limits)
     try:
         delimiter = csv.Sniffer().sniff(text.splitlines()[0], delimiters=",;\t|").delimiter
     except csv.Error:
@@ -325,6 +543,7 @@ def _read_csv(
             columns=", ".join(df.columns) or "—",
         )
     df.index = pd.RangeIndex(2, len(df) + 2)
+    _check_feature_count(len(df), name, limits)
     if len(df) == 0:
         raise ImportRefused(N_("%(field)s holds no features: there is nothing to import."), field=name)
     x = pd.to_numeric(df[x_col].str.strip(), errors="coerce").to_numpy(dtype=float)

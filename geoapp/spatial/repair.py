@@ -3,7 +3,7 @@
 The rule for polygons: ``shapely.make_valid`` (structure method, collapsed parts
 dropped) is accepted only if the result is still polygonal and its area equals
 the absolute shoelace area of the original rings within ``tolerance`` (0.1 %).
-Spikes, repeated points, inverted holes and wrongly oriented rings pass; a
+Spikes, repeated points (exactly equal consecutive vertices), inverted holes and wrongly oriented rings pass; a
 bow-tie or a ring crossing itself changes the area and is refused. Points and
 lines are not repaired: invalid ones are refused. Everything is vectorised.
 """
@@ -61,6 +61,58 @@ def shoelace_area(geoms) -> np.ndarray:
     return out
 
 
+def _paths(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The linear pieces (rings, lines) of ``geoms`` and the geometry each belongs to."""
+    parts, owner = shapely.get_parts(geoms, return_index=True)
+    polygon = shapely.get_type_id(parts) == 3
+    rings, ring_part = shapely.get_rings(parts[polygon], return_index=True)
+    lines = np.flatnonzero(shapely.get_type_id(parts) == 1)
+    paths = np.concatenate([rings, parts[lines]])
+    path_owner = np.concatenate([owner[polygon][ring_part], owner[lines]]).astype(np.int64)
+    return paths, path_owner
+
+
+def has_repeated_points(geoms) -> np.ndarray:
+    """Per geometry: does a ring or line hold the same vertex twice in a row (exactly)?
+
+    Compared exactly, coordinate by coordinate. GEOS's ``remove_repeated_points``
+    compares squared distances, which underflow to 0 for distinct vertices closer
+    than ~1e-154 (e.g. x = 0 and x = 2.2e-308): it dropped real vertices of valid
+    polygons and reported them as repeated points."""
+    geoms = np.asarray(geoms, dtype=object)
+    out = np.zeros(len(geoms), dtype=bool)
+    if len(geoms) == 0:
+        return out
+    paths, path_owner = _paths(geoms)
+    if len(paths) == 0:
+        return out
+    coords, path_of = shapely.get_coordinates(paths, return_index=True)
+    same_path = path_of[1:] == path_of[:-1]
+    repeated = same_path & np.all(coords[1:] == coords[:-1], axis=1)
+    out[path_owner[path_of[1:][repeated]]] = True
+    return out
+
+
+def _without_repeats(coords: np.ndarray) -> np.ndarray:
+    keep = np.r_[True, np.any(coords[1:] != coords[:-1], axis=1)]
+    return coords[keep]
+
+
+def drop_repeated_points(geom):
+    """``geom`` without exactly repeated consecutive vertices (lines and polygons, single or multi)."""
+    kind = shapely.get_type_id(geom)
+    if kind == 1:
+        return shapely.LineString(_without_repeats(shapely.get_coordinates(geom)))
+    if kind == 3:
+        return shapely.Polygon(
+            _without_repeats(shapely.get_coordinates(geom.exterior)),
+            [_without_repeats(shapely.get_coordinates(r)) for r in geom.interiors],
+        )
+    if kind in (5, 6):
+        return type(geom)([drop_repeated_points(part) for part in geom.geoms])
+    return geom
+
+
 def repair(geoms, tolerance: float = AREA_TOLERANCE) -> RepairResult:
     """Validate ``geoms``; repair polygons where it is safe (see module docstring)."""
     geoms = np.asarray(geoms, dtype=object)
@@ -102,10 +154,8 @@ def repair(geoms, tolerance: float = AREA_TOLERANCE) -> RepairResult:
     # Repeated consecutive points: valid, but noise; drop them and say so.
     keep = ~refused & ~shapely.is_missing(out)
     if keep.any():
-        cleaned = shapely.remove_repeated_points(out[keep])
-        fewer = shapely.get_num_coordinates(cleaned) < shapely.get_num_coordinates(out[keep])
-        idx = np.flatnonzero(keep)[fewer]
-        out[idx] = cleaned[fewer]
+        idx = np.flatnonzero(keep)[has_repeated_points(out[keep])]
+        out[idx] = [drop_repeated_points(g) for g in out[idx]]
         newly = idx[~repaired[idx]]
         reasons[newly] = "Repeated points"
         repaired[idx] = True

@@ -270,7 +270,8 @@ class RateEvent(Base):
 
 
 class AuditEvent(Base):
-    """Append-only record of every write (who, when, what changed)."""
+    """Append-only record of every write (who, when, what changed). The database itself
+    refuses UPDATE, DELETE and TRUNCATE of these rows (triggers, migration 0005)."""
 
     __tablename__ = "audit_event"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -265,3 +265,22 @@ def test_progress_bar_writes_to_stderr(capsys):
     assert bar.bar.n == 1000 and bar.bar.total == 1000
     bar.close()
     assert capsys.readouterr().out == ""
+
+
+def test_the_import_limits_come_from_the_environment(db, db_url, tmp_path):
+    """GEOAPP_IMPORT_MAX_*: a zip expanding past the limit and a file with too many features are
+    refused with the limit, the setting and the fix; nothing is stored."""
+    seed_villages = villages_file(tmp_path, name="v.geojson")
+    bomb = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("buildings.shp", bytes(2 * 1024 * 1024))  # 2 MB of zeros in ~2 KB
+    env = {"GEOAPP_DATABASE_URL": db_url, "GEOAPP_LOCALE": "en", "GEOAPP_IMPORT_MAX_MB": "1"}
+    result = CliRunner().invoke(import_cmd, ["buildings", str(bomb)], env=env)
+    assert result.exit_code == 1
+    assert "bomb.zip would expand to 2.0 MB, more than the 1.0 MB" in result.stderr
+    assert "GEOAPP_IMPORT_MAX_MB" in result.stderr
+    env = {**env, "GEOAPP_IMPORT_MAX_FEATURES": "1", "GEOAPP_LOCALE": "zh_CN"}
+    result = CliRunner().invoke(import_cmd, ["villages", str(seed_villages)], env=env)
+    assert result.exit_code == 1
+    assert "v.geojson" in result.stderr and "GEOAPP_IMPORT_MAX_FEATURES" in result.stderr
+    assert counts(db) == {"village": 0, "street": 0, "building": 0, "unit": 0, "audit_event": 0}

@@ -133,3 +133,41 @@ def test_demo_refuses_to_overwrite_without_force(demo_db):
         build_demo(demo_db, TASKS, state="blank")
     with demo_db.session() as s:
         assert s.scalar(select(func.count()).select_from(Person)) > 0
+
+
+def test_a_forced_rebuild_replaces_the_town_and_keeps_the_audit_trail(demo_db):
+    """`geoapp demo --force` with the trail append-only (its rows cannot be deleted) and after
+    collectors' visits and moves (which used to block deleting the houses). The old events stay
+    as they were; the rebuild's event says what it replaced."""
+    from datetime import datetime
+
+    from geoapp.services.accounts import audit
+    from geoapp.store.models import PersonMove, Visit
+
+    with demo_db.write() as s:
+        person = s.scalars(select(Person).order_by(Person.id).limit(1)).one()
+        other = s.scalar(select(Building.id).where(Building.id != person.building_id).limit(1))
+        at = datetime(2016, 6, 8, 10)
+        s.add(Visit(client_id="c-1", building_id=person.building_id, submitted_at=at, empty=False,
+                    people=1, response="{}"))  # fmt: skip
+        s.add(
+            PersonMove(person_id=person.id, from_building_id=person.building_id, to_building_id=other, at=at)
+        )
+        audit.record(
+            s, "house.submit", actor="collector_a", object_type="building", object_id=person.building_id
+        )
+    with demo_db.session() as s:
+        before = s.execute(select(AuditEvent.__table__).order_by(AuditEvent.id)).all()
+        people = s.scalar(select(func.count()).select_from(Person))
+    summary = build_demo(demo_db, TASKS, state="blank", force=True)
+    assert summary.people == 0
+    with demo_db.session() as s:
+        after = s.execute(select(AuditEvent.__table__).order_by(AuditEvent.id)).all()
+        assert s.scalar(select(func.count()).select_from(Person)) == 0
+        assert s.scalar(select(func.count()).select_from(Visit)) == 0
+    assert after[: len(before)] == before  # nothing of the old trail changed or went missing
+    (rebuild,) = after[len(before) :]
+    assert rebuild.action == "demo.build"
+    replaced = orjson.loads(rebuild.changes)["replaced"]
+    assert replaced["person"] == people and replaced["visit"] == 1 and replaced["person_move"] == 1
+    assert replaced["building"] == 10831

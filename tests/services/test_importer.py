@@ -15,6 +15,7 @@ from sqlalchemy import select, text
 from geoapp.domain.errors import ImportRefused
 from geoapp.domain.identifiers import make_uscc
 from geoapp.services.gis_io.importer import ImportOptions, import_layer
+from geoapp.spatial.readers import ImportLimits
 from geoapp.store.models import AuditEvent, Building, Street, Unit, Village
 
 TABLES = ("village", "street", "building", "unit", "audit_event")
@@ -25,8 +26,8 @@ STREETS = (
     ("上新一巷", shapely.LineString([(114.002, 27.105), (114.008, 27.105)])),
     ("下新路", shapely.LineString([(114.012, 27.103), (114.018, 27.103)])),
 )
-USCC_A = make_uscc("91431021MA4L00001")
-USCC_B = make_uscc("92431021MA4L00002")
+USCC_A = make_uscc("91431021MA4L00003")  # 工商 enterprise, county 431021, organisation code MA4L0000-3
+USCC_B = make_uscc("92431021MA4L00011")  # 工商 个体工商户
 
 
 # -- synthetic files -------------------------------------------------------------------------
@@ -491,3 +492,37 @@ def test_importing_the_same_units_twice_is_refused_or_skipped(db, tmp_path):
     message = refuse(db, "units", no_code)  # same name in the same building: already there
     assert "rows 2 " in message and "--skip-existing" in message
     assert counts(db)["unit"] == 3
+
+
+# -- size limits -------------------------------------------------------------------------------
+
+
+def test_a_footprint_with_an_absurd_vertex_count_is_refused_naming_its_row(db, tmp_path):
+    """A building of 20,001 vertices (the issue's had a million) would weigh on every phone."""
+    seed(db, tmp_path)
+    huge = shapely.Point(114.0152, 27.1052).buffer(0.0002, quad_segs=5000)
+    assert shapely.get_num_coordinates(huge) == 20_001
+    rows = [*BUILDINGS, (huge, "99", "住宅", 1, None)]
+    message = refuse(db, "buildings", buildings_file(tmp_path, rows, name="huge.geojson"))
+    assert "rows 4 " in message and "10000" in message and "20001" in message
+    assert "GEOAPP_IMPORT_MAX_VERTICES" in message and "Simplify" in message
+
+
+def test_village_boundaries_have_their_own_vertex_limit(db, tmp_path):
+    detailed = shapely.Polygon(
+        [(114.0 + 0.01 * i / 500, 27.10) for i in range(500)]
+        + [(114.01, 27.10), (114.01, 27.11), (114.0, 27.11)]
+    )
+    path = villages_file(tmp_path, (V1[0], V1[1], detailed), V2, name="detailed.geojson")
+    low = ImportOptions(limits=ImportLimits(max_vertices=100, max_boundary_vertices=200))
+    message = refuse(db, "villages", path, low)
+    assert "rows 1 " in message and "GEOAPP_IMPORT_MAX_BOUNDARY_VERTICES" in message
+    summary = import_layer(db, "villages", path, ImportOptions(limits=ImportLimits(max_vertices=100)))
+    assert summary.inserted == 2  # 504 vertices: a detailed boundary, well within the default
+
+
+def test_limits_refuse_before_anything_is_stored(db, tmp_path):
+    seed(db, tmp_path)
+    path = buildings_file(tmp_path, name="three.geojson")
+    message = refuse(db, "buildings", path, ImportOptions(limits=ImportLimits(max_features=2)))
+    assert "3 features" in message

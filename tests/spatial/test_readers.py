@@ -1,16 +1,20 @@
 """Reading GIS files: formats, CRSs and the refusals that name file, problem and fix."""
 
+import io
 import json
 import warnings
 import zipfile
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
+import pyogrio
 import pytest
 import shapely
 
 from geoapp.domain.errors import ImportRefused
-from geoapp.spatial.readers import find_column, format_rows, read_layer
+from geoapp.spatial.readers import ImportLimits, find_column, format_rows, read_layer
 
 LONLAT_BOX = shapely.box(114.0, 27.10, 114.01, 27.11)
 
@@ -299,3 +303,181 @@ def test_shapefile_with_cut_chinese_column_names_is_refused(tmp_path):
     # DBF column names hold 10 bytes: 任务人口 (12 bytes in UTF-8) is cut mid-character.
     path = write(frame([LONLAT_BOX], 4326, 任务人口=[1]), tmp_path / "cut.shp")
     assert "GeoPackage" in str(refused(path))
+
+
+# -- size limits: refused before the data is read whole -----------------------------------------
+
+SMALL = ImportLimits(max_bytes=1024 * 1024, max_features=5, max_zip_members=10)
+POINTS = [shapely.Point(114.0 + i / 1000, 27.1) for i in range(6)]
+
+
+def shapefile_zip(tmp_path, extra=(), *, name="layer.zip", points=POINTS[:2], dbf=None) -> Path:
+    """A zipped Shapefile (under ``data/``); ``extra`` = (member name, bytes) added to it;
+    ``dbf`` replaces the .dbf's bytes (e.g. with megabytes of zeros)."""
+    folder = tmp_path / f"shp_{name}"
+    folder.mkdir()
+    write(frame(points, 4326), folder / "layer.shp")
+    target = tmp_path / name
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for part in sorted(folder.iterdir()):
+            data = dbf if (dbf is not None and part.suffix == ".dbf") else part.read_bytes()
+            archive.writestr(f"data/{part.name}", data)
+        for member, data in extra:
+            archive.writestr(zipfile.ZipInfo(member), data)
+    return target
+
+
+def set_declared_size(path, member: str, size: int) -> None:
+    """Rewrite the uncompressed size of ``member`` in the zip's central directory."""
+    raw = bytearray(path.read_bytes())
+    start = 0
+    while (start := raw.find(b"PK\x01\x02", start)) >= 0:
+        name_length = int.from_bytes(raw[start + 28 : start + 30], "little")
+        if raw[start + 46 : start + 46 + name_length].decode() == member:
+            raw[start + 24 : start + 28] = size.to_bytes(4, "little")
+            path.write_bytes(bytes(raw))
+            return
+        start += 46
+    raise AssertionError(f"{member} not in {path}")
+
+
+@pytest.fixture
+def nothing_extracted(monkeypatch):
+    """Fail the test if any member of a zip is opened (decompressed)."""
+
+    original = zipfile.ZipFile.open
+
+    def opened(self, name, mode="r", *args, **kwargs):
+        if mode == "r":  # writing the test's own zip files is fine
+            raise AssertionError("a zip member was opened before the zip was checked")
+        return original(self, name, mode, *args, **kwargs)
+
+    monkeypatch.setattr(zipfile.ZipFile, "open", opened)
+
+
+@pytest.fixture
+def nothing_read(monkeypatch):
+    """Fail the test if GDAL or pandas reads the features."""
+
+    def read(*args, **kwargs):
+        raise AssertionError("the features were read before the count was checked")
+
+    monkeypatch.setattr(pyogrio, "read_dataframe", read)
+    monkeypatch.setattr(pd, "read_csv", read)
+
+
+def test_a_zip_bomb_is_refused_from_its_directory(tmp_path, nothing_extracted):
+    """A .dbf of 3 MB of zeros packs into a few kilobytes; its declared size gives it away."""
+    path = shapefile_zip(tmp_path, dbf=bytes(3 * 1024 * 1024), name="bomb.zip")
+    assert path.stat().st_size < 50_000
+    message = str(refused(path, limits=SMALL))
+    assert "3.0 MB" in message and "1.0 MB" in message and "GEOAPP_IMPORT_MAX_MB" in message
+
+
+def test_a_declared_huge_size_is_refused_with_the_default_limits(tmp_path, nothing_extracted):
+    path = shapefile_zip(tmp_path, name="huge.zip")
+    set_declared_size(path, "data/layer.dbf", 4_000_000_000)
+    message = str(refused(path))
+    assert "3,814.7 MB" in message and "500.0 MB" in message
+
+
+def test_a_member_holding_more_than_it_declares_is_refused_as_damaged(tmp_path):
+    """Extraction stops at the declared size, and the CRC then fails: refused, never read further."""
+    path = shapefile_zip(tmp_path, dbf=bytes(200_000), name="liar.zip")
+    set_declared_size(path, "data/layer.dbf", 1_000)
+    assert "not a readable zip archive" in str(refused(path))
+
+
+def test_too_many_members_are_refused(tmp_path, nothing_extracted):
+    extra = [(f"data/readme{i}.txt", b"") for i in range(ImportLimits().max_zip_members)]
+    path = shapefile_zip(tmp_path, extra, name="many.zip")
+    with zipfile.ZipFile(path) as archive:
+        members = len(archive.infolist())
+    message = str(refused(path))
+    assert f"{members} files" in message and "1000" in message
+    assert "GEOAPP_IMPORT_MAX_ZIP_MEMBERS" in message
+
+
+def test_nested_archives_are_refused_unopened(tmp_path, nothing_extracted):
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("zeros.bin", bytes(1024 * 1024))
+    path = shapefile_zip(tmp_path, [("data/more.zip", inner.getvalue())], name="nested.zip")
+    assert "more.zip" in str(refused(path))
+
+
+@pytest.mark.parametrize(
+    "member",
+    ["../../outside.prj", "data/../../layer.cpg", "/etc/layer.cpg", "C:/temp/layer.cpg", "..\\up.txt"],
+)
+def test_member_names_that_leave_the_folder_are_refused(tmp_path, nothing_extracted, member):
+    path = shapefile_zip(tmp_path, [(member, b"x")], name="slip.zip")
+    message = str(refused(path))
+    assert member in message and "unsafe" in message
+
+
+def test_a_zipped_shapefile_is_extracted_and_read_within_the_limits(tmp_path):
+    data = read_layer(shapefile_zip(tmp_path, name="fine.zip"), limits=SMALL)
+    assert len(data.frame) == 2 and data.format == "Shapefile (zip)"
+
+
+def test_a_large_plain_file_is_refused_before_it_is_read(tmp_path, nothing_read):
+    path = write(frame(POINTS * 200, 4326), tmp_path / "big.geojson")
+    limits = ImportLimits(max_bytes=path.stat().st_size - 1)
+    assert "GEOAPP_IMPORT_MAX_MB" in str(refused(path, limits=limits))
+
+
+def test_a_loose_shapefile_counts_its_parts(tmp_path, nothing_read):
+    path = write(frame(POINTS * 50, 4326), tmp_path / "loose.shp")
+    shp_only = path.stat().st_size
+    assert "GEOAPP_IMPORT_MAX_MB" in str(refused(path, limits=ImportLimits(max_bytes=shp_only + 10)))
+
+
+@pytest.mark.parametrize("suffix", ["geojson", "gpkg", "zip"])
+def test_too_many_features_are_refused_before_they_are_read(tmp_path, suffix, monkeypatch):
+    if suffix == "zip":
+        path = shapefile_zip(tmp_path, points=POINTS, name="six.zip")
+    else:
+        path = write(frame(POINTS, 4326), tmp_path / f"six.{suffix}")
+    read_layer(path, limits=ImportLimits(max_features=6))  # at the limit: read
+    monkeypatch.setattr(pyogrio, "read_dataframe", lambda *a, **k: pytest.fail("read before counting"))
+    message = str(refused(path, limits=SMALL))
+    assert "6 features" in message and "5" in message and "GEOAPP_IMPORT_MAX_FEATURES" in message
+
+
+def test_too_many_csv_rows_are_refused_before_pandas_reads_them(tmp_path, nothing_read):
+    path = tmp_path / "six.csv"
+    path.write_text("name,lon,lat\n" + "".join(f"p{i},114.0{i},27.1\n" for i in range(6)), encoding="utf-8")
+    assert "6 features" in str(refused(path, limits=SMALL))
+
+
+def test_csv_rows_are_counted_as_records_not_lines(tmp_path):
+    path = tmp_path / "multiline.csv"
+    rows = "".join(f'"p{i}\nsecond line",114.0{i},27.1\n' for i in range(5))
+    path.write_text("name,lon,lat\n" + rows, encoding="utf-8")  # 11 lines, 5 records
+    assert len(read_layer(path, limits=SMALL).frame) == 5
+
+
+def test_a_memory_error_while_reading_is_a_refusal(tmp_path, monkeypatch):
+    path = write(frame(POINTS, 4326), tmp_path / "ok.geojson")
+
+    def exhausted(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(pyogrio, "read_dataframe", exhausted)
+    assert "memory" in str(refused(path))
+
+
+def test_the_settings_give_the_readers_limits():
+    from geoapp.config import Settings
+    from geoapp.services.gis_io.importer import import_limits
+
+    assert import_limits(Settings()) == ImportLimits()  # the same defaults in both places
+    env = {
+        "GEOAPP_IMPORT_MAX_MB": "0.5",
+        "GEOAPP_IMPORT_MAX_FEATURES": "10",
+        "GEOAPP_IMPORT_MAX_ZIP_MEMBERS": "20",
+        "GEOAPP_IMPORT_MAX_VERTICES": "30",
+        "GEOAPP_IMPORT_MAX_BOUNDARY_VERTICES": "40",
+    }
+    assert import_limits(Settings.from_env(env)) == ImportLimits(512 * 1024, 10, 20, 30, 40)

@@ -1,6 +1,7 @@
 import numpy as np
+import pytest
 import shapely
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from geoapp.spatial.crs import crs_label, within_area_of_use
@@ -36,6 +37,31 @@ def test_repeated_points_are_removed_and_reported():
     assert result.repaired.tolist() == [True]
     assert result.reasons[0] == "Repeated points"
     assert shapely.get_num_coordinates(result.geoms[0]) == 5
+
+
+def test_repeated_points_in_holes_lines_and_multi_parts():
+    holed = shapely.Polygon(SQUARE.exterior.coords, [[(0.5, 0.5), (1, 0.5), (1, 0.5), (1, 1), (0.5, 0.5)]])
+    lines = shapely.MultiLineString([[(0, 0), (1, 1), (1, 1), (2, 0)], [(5, 5), (6, 6)]])
+    result = repair(np.array([holed, lines, shapely.MultiPolygon([REPEATED, shapely.box(5, 5, 6, 6)])]))
+    assert result.repaired.tolist() == [True, True, True]
+    assert shapely.get_num_coordinates(result.geoms).tolist() == [9, 5, 10]
+    assert all(
+        shapely.equals(
+            result.geoms, [holed, lines, shapely.MultiPolygon([REPEATED, shapely.box(5, 5, 6, 6)])]
+        )
+    )
+
+
+@pytest.mark.parametrize("tiny", [2.2e-308, 5e-324, 1e-170])
+def test_vertices_closer_than_a_squared_distance_can_hold_are_not_repeated(tiny):
+    """GEOS's remove_repeated_points compares squared distances, which underflow to 0 for
+    vertices less than ~1e-162 apart: it dropped real vertices of valid polygons and called them
+    repeated (the Hypothesis failure with x = 2.2e-308). Only exactly equal vertices are."""
+    square = shapely.Polygon([(0, 0), (tiny, 0), (1, 1), (0, 1)])
+    line = shapely.LineString([(0, 0), (0, tiny), (1, 1)])
+    result = repair(np.array([square, line]))
+    assert result.ok and result.repaired.tolist() == [False, False]
+    assert shapely.get_num_coordinates(result.geoms).tolist() == [5, 3]
 
 
 def test_clockwise_rings_are_oriented_silently():
@@ -96,6 +122,7 @@ def test_shoelace_area_of_holes_and_parts():
         max_size=30,
     )
 )
+@example([(0.0, 0.0), (2.2e-308, 0.0), (1.0, 1.0), (0.0, 1.0)])  # once reported as repeated points
 def test_shoelace_matches_shapely_area_for_valid_polygons(points):
     hull = shapely.MultiPoint(points).convex_hull
     if hull.geom_type != "Polygon":

@@ -138,6 +138,74 @@ def test_bad_filters_are_a_clear_400(clients, query, field):
     assert clients("officer").get(f"/audit?{query}").status_code == 400  # the page too
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "until=9999-12-31",  # the day after overflowed: a 500
+        "since=9999-12-31",
+        "since=0001-01-01",
+        "until=0001-01-01",
+        "since=0001-01-01&until=9999-12-31",
+        "since=9999-12-31T23:59:59.999999",
+        "until=9999-12-31T23:59:59",
+        "since=2020-01-01&since=9999-12-31&until=9999-12-31&until=2020-01-01",  # repeated: the first counts
+        "page=2&page=99999999999999999999&per_page=2",
+        "action=export&action=%00",
+    ],
+)
+def test_extreme_but_well_formed_values_are_answered(clients, seeded, query):
+    for url in (f"/audit?{query}", f"/api/audit/history?object_type=building&object_id=5&{query}"):
+        r = clients("officer").get(url)
+        assert r.status_code == 200, (url, r.get_data(as_text=True)[:300])
+
+
+def test_the_widest_range_holds_everything(clients, seeded):
+    client = clients("officer")
+    everything = listed(client, "per_page=200")
+    assert listed(client, "since=0001-01-01&until=9999-12-31&per_page=200") == everything
+    assert listed(client, "until=9999-12-31&per_page=200") == everything
+    assert listed(client, "since=9999-12-31") == [] and listed(client, "until=0001-01-01") == []
+
+
+HOSTILE = [
+    ("page=99999999999999999999", "page"),  # an OFFSET beyond 64 bits: a 500 on both databases
+    ("page=9223372036854775807", "page"),
+    ("page=-1", "page"),
+    ("page=1.5", "page"),
+    ("page=1e3", "page"),
+    ("page=" + "9" * 5000, "page"),
+    ("per_page=99999999999999999999", "per_page"),
+    ("per_page=-5", "per_page"),
+    ("since=10000-01-01", "since"),
+    ("since=0000-01-01", "since"),
+    ("until=9999-12-32", "until"),
+    ("until=2020-01-01T24:00", "until"),
+    ("since=%00", "since"),
+    ("since=2020-01-01%00", "since"),
+    ("until=" + "1" * 300, "until"),
+    ("since=2020-01-01T08:00:00.1234567", "since"),
+    ("actor=%00", "actor"),  # PostgreSQL refuses NUL in text: a 500
+    ("actor=alice%00", "actor"),
+    ("object_id=5%0A6", "object_id"),
+    ("action=%1B%5B31m", "action"),
+    ("object_type=" + "x" * 41, "object_type"),
+]
+
+
+@pytest.mark.parametrize("query, field", HOSTILE)
+def test_hostile_query_values_are_a_400_naming_the_field(clients, query, field):
+    client = clients("officer")
+    for url in (f"/audit?{query}", f"/api/audit/history?object_type=building&object_id=5&{query}"):
+        if "/history" in url and query.startswith(("object_type", "object_id")):
+            url = f"/api/audit/history?{query}&{'object_id=5' if field == 'object_type' else 'object_type=building'}"
+        if "/history" in url and query.startswith(("since", "until", "action", "actor")):
+            continue  # the history takes no filter but the record
+        r = client.get(url, headers={"Accept": "application/json"})
+        assert r.status_code == 400, (url, r.status_code, r.get_data(as_text=True)[:300])
+        assert r.get_json()["field"] == field, url
+        assert client.get(url).status_code == 400  # the page too
+
+
 def test_a_records_history(clients, seeded, demo_db):
     client = clients("officer")
     r = client.get("/api/audit/history?object_type=building&object_id=5")

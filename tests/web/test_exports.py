@@ -10,6 +10,8 @@ import re
 
 import openpyxl
 import orjson
+import pandas as pd
+import pyogrio
 import pytest
 from sqlalchemy import func, select, update
 
@@ -189,6 +191,49 @@ def test_every_layer_and_format_for_every_role(roomy, demo_db, role):
         combo for combo in COMBOS if not (role == "leader" and combo[0] == "people")
     }
     assert all(isinstance(c["rows"], int) for c in changes)
+
+
+@pytest.mark.parametrize("role", ["officer", "collector", "reporter", "admin"])
+def test_a_unit_without_phone_and_a_person_without_id_or_phone_export_for_every_role(
+    roomy, demo_db, role, tmp_path
+):
+    """A missing phone is NaN in the frame: masking it was a 500 for every role but the
+    administrator. Now every format exports it as an empty cell (GeoJSON: null)."""
+    own = roomy.own
+    with demo_db.write() as s:  # in village A, in the reporter's building: every role sees them
+        s.execute(update(Unit).where(Unit.id == own["unit"]).values(phone=None))
+        s.execute(update(Person).where(Person.id == own["person"]).values(id_number=None, phone=None))
+    client = roomy(role)
+    with demo_db.session() as s:
+        for layer, fmt in [(layer, fmt) for layer, fmt in COMBOS if layer in ("units", "people")]:
+            status, _, body = download(client, url_for_export(roomy, role, layer, fmt))
+            assert status == 200, (role, layer, fmt, body[:300])
+            _, rows, _ = read_file(fmt, body)
+            check_masking(s, role, layer, fmt, rows)  # the others are still masked
+            if layer == "units":
+                row = next(r for r in rows if row_id(fmt, r) == own["unit"])
+                assert row["phone" if fmt == "geojson" else "联系电话"] is None, (role, fmt)
+            else:
+                row = next(r for r in rows if row_id(fmt, r) == own["person"])
+                assert row["证件号码"] is None and row["联系电话"] is None, (role, fmt)
+                assert row["姓名"]  # the rest of the row is there
+
+
+def test_the_station_office_exports_a_unit_without_phone_to_every_file(demo_db, tmp_path):
+    """The command line's GeoPackage, GeoJSON and Excel files (unmasked) with a missing phone."""
+    from geoapp.services.gis_io.exporter import EXPORTERS
+
+    with demo_db.write() as s:
+        unit_id = s.scalar(select(Unit.id).order_by(Unit.id).limit(1))
+        s.execute(update(Unit).where(Unit.id == unit_id).values(phone=None))
+    with demo_db.session() as s:
+        for fmt, export in EXPORTERS.items():
+            counts = export(s, tmp_path / f"town.{fmt}" if fmt != "geojson" else tmp_path / "geojson")
+            assert counts["units"] > 0, fmt
+    units = pyogrio.read_dataframe(tmp_path / "town.gpkg", layer="units")
+    assert pd.isna(units.set_index("id").loc[unit_id, "phone"])
+    features = orjson.loads((tmp_path / "geojson" / "units.geojson").read_bytes())["features"]
+    assert next(f for f in features if f["properties"]["id"] == unit_id)["properties"]["phone"] is None
 
 
 def test_an_export_event_names_layer_format_and_row_count(clients, demo_db):

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import orjson
+import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
@@ -34,6 +36,16 @@ def test_masks():
     assert mask_phone("13812345678") == "138****5678"
     assert mask_id_number(None) is None and mask_phone("") == ""
     assert mask_id_number("E1234567") == "E1****67"
+
+
+@pytest.mark.parametrize("missing", [None, float("nan"), np.nan, pd.NA, pd.NaT])
+def test_masks_take_a_frames_missing_values_for_missing(missing):
+    """pandas holds a missing phone as NaN or NA: masked, it stays missing (was a TypeError)."""
+    assert mask_phone(missing) is None and mask_id_number(missing) is None
+
+
+def test_masks_never_pass_a_number_through_in_clear():
+    assert mask_phone(13812345678) == mask_phone(13812345678.0) == "138****5678"
 
 
 @pytest.mark.parametrize("who", ["collector", "reporter", "officer", "admin"])

@@ -1,12 +1,13 @@
 """Reading the audit trail: filtered pages of events, and one record's history.
 
-Only reads. The trail is append-only for the application: nothing here (or
-anywhere else) updates or deletes an ``AuditEvent``. Values that are sensitive
+Only reads. The trail is append-only: nothing here (or anywhere else) updates or
+deletes an ``AuditEvent``, and the database refuses it anyway (migration 0005). Values that are sensitive
 were masked when the event was recorded and are shown as stored.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -24,6 +25,10 @@ from geoapp.store.models import AuditEvent
 AUDIT_ROLES = frozenset({Role.OFFICER, Role.ADMIN})
 PER_PAGE = 50
 MAX_PER_PAGE = 200
+MAX_PAGE = 1_000_000  # 200 million events at the largest page size; keeps OFFSET well inside 64 bits
+# What the date fields accept: 2026-11-26, or 2026-11-26T08:30[:15[.123456]] (UTC, optional Z).
+MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?Z?", re.ASCII)
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 FILTER_FIELDS = ("action", "actor", "object_type", "object_id", "since", "until")
 KEPT_ARGS = (*FILTER_FIELDS, "per_page")  # carried over to the other pages of a list
 
@@ -119,30 +124,37 @@ def _text(args: Mapping[str, str], name: str, limit: int) -> str | None:
     value = (args.get(name) or "").strip()
     if len(value) > limit:
         raise InvalidInput(N_("%(field)s may have at most %(n)d characters."), field=name, n=limit)
+    if CONTROL.search(value):  # no stored value holds one; PostgreSQL refuses NUL outright
+        raise InvalidInput(
+            N_("%(field)s holds a control character (such as NUL or a line break): type the value again."),
+            field=name,
+        )
     return value or None
 
 
 def _moment(args: Mapping[str, str], name: str, *, end: bool) -> datetime | None:
-    """A date (``2026-11-26``: the whole day) or a time (``2026-11-26T08:30``), in UTC."""
+    """A date (``2026-11-26``: the whole day) or a time (``2026-11-26T08:30``), in UTC.
+
+    ``until`` a date means until the end of that day; the end of 9999-12-31 is the
+    latest moment there is (``datetime.max``)."""
     value = (args.get(name) or "").strip()
     if not value:
         return None
+    wrong = InvalidInput(
+        N_("%(field)s must be a UTC date such as 2026-11-26 or a time such as 2026-11-26T08:30."),
+        field=name,
+    )
+    if not MOMENT.fullmatch(value):
+        raise wrong
     try:
         if len(value) == 10:
             day = date.fromisoformat(value)
-            return datetime.combine(day + timedelta(days=1) if end else day, time())
-        moment = datetime.fromisoformat(value.removesuffix("Z"))
+            if not end:
+                return datetime.combine(day, time())
+            return datetime.max if day == date.max else datetime.combine(day + timedelta(days=1), time())
+        return datetime.fromisoformat(value.removesuffix("Z"))
     except ValueError:
-        raise InvalidInput(
-            N_("%(field)s must be a UTC date such as 2026-11-26 or a time such as 2026-11-26T08:30."),
-            field=name,
-        ) from None
-    if moment.tzinfo is not None:
-        raise InvalidInput(
-            N_("%(field)s must be a UTC date such as 2026-11-26 or a time such as 2026-11-26T08:30."),
-            field=name,
-        )
-    return moment
+        raise wrong from None
 
 
 def parse_filter(args: Mapping[str, str]) -> AuditFilter:
@@ -221,8 +233,8 @@ def _authorise(scope: Scope) -> None:
 def _check_page(page: int, per_page: int) -> None:
     if not 1 <= per_page <= MAX_PER_PAGE:
         raise InvalidInput(N_("%(field)s must be between 1 and %(max)d."), field="per_page", max=MAX_PER_PAGE)
-    if page < 1:
-        raise InvalidInput(N_("%(field)s must be 1 or more."), field="page")
+    if not 1 <= page <= MAX_PAGE:
+        raise InvalidInput(N_("%(field)s must be between 1 and %(max)d."), field="page", max=MAX_PAGE)
 
 
 def search(

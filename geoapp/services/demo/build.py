@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from geoapp.domain.address import TOWN_NAME, standard_address
 from geoapp.domain.errors import Conflict
 from geoapp.domain.i18n import N_
-from geoapp.domain.identifiers import USCC_CHARS, make_uscc
+from geoapp.domain.identifiers import USCC_CHARS, make_organisation_code, make_uscc
 from geoapp.domain.status import Status
 from geoapp.domain.tasks import TaskTable
 from geoapp.domain.uses import BuildingUse, UnitKind
@@ -32,7 +32,18 @@ from geoapp.services.demo.population import (
 )
 from geoapp.services.gis_io.topology import fronting_streets
 from geoapp.store.db import Database
-from geoapp.store.models import Block, Building, Household, Person, Street, Unit, User, Village
+from geoapp.store.models import (
+    Block,
+    Building,
+    Household,
+    Person,
+    PersonMove,
+    Street,
+    Unit,
+    User,
+    Village,
+    Visit,
+)
 
 STATES = ("blank", "mid")
 MID_CAMPAIGN_DAY = date(2016, 6, 8)  # during collection stage 2
@@ -90,7 +101,10 @@ ENTERPRISE_WORDS = [
     "米业有限公司",
     "茶叶专业合作社",
 ]
-DEMO_TABLES = (Person, Household, Unit, Block, Building, Street, Village)
+# The town's tables, emptied by a forced rebuild (children first). Not the audit trail:
+# it is append-only (the database refuses to change or delete its rows), and the
+# rebuild's own event says what was replaced; not the accounts either.
+DEMO_TABLES = (PersonMove, Visit, Person, Household, Unit, Block, Building, Street, Village)
 
 
 @dataclass(frozen=True)
@@ -115,12 +129,20 @@ def town_exists(session: Session) -> bool:
     return any(session.scalar(select(func.count()).select_from(m)) > 0 for m in (Village, Building, Street))
 
 
-def clear_town(session: Session) -> None:
-    """Remove the town's data (users keep their accounts but lose their village/unit)."""
+def clear_town(session: Session) -> dict[str, int]:
+    """Remove the town's data (users keep their accounts but lose their village/unit);
+    returns how many rows each table held.
+
+    The audit trail stays whole: an auditor finds the old town's events, then the
+    ``demo.build`` event naming what it replaced, then the new town's. Record ids
+    may be used again by the new town (SQLite), so events before a ``demo.build``
+    with ``replaced`` concern the replaced town's records."""
+    counts = {m.__tablename__: int(session.scalar(select(func.count()).select_from(m))) for m in DEMO_TABLES}
     session.execute(update(User).values(village_id=None, unit_id=None))
     session.execute(update(Person).values(employer_unit_id=None))
     for model in DEMO_TABLES:
         session.execute(delete(model))
+    return counts
 
 
 def build_demo(
@@ -144,7 +166,9 @@ def build_demo(
                 raise Conflict(
                     N_("The database already holds a town: run `geoapp demo --force` to replace it.")
                 )
-            clear_town(session)
+            replaced = clear_town(session)
+        else:
+            replaced = None
         writer = _Writer(session, db.dialect, geo, tasks, rng, fronting_distance_m)
         writer.write_villages_and_streets()
         writer.write_buildings()
@@ -163,7 +187,8 @@ def build_demo(
             people=people,
             seconds=0.0,
         )
-        audit.record(session, "demo.build", object_type="town", object_id=TOWN_NAME, changes=summary.__dict__)
+        changes = {**summary.__dict__, **({"replaced": replaced} if replaced is not None else {})}
+        audit.record(session, "demo.build", object_type="town", object_id=TOWN_NAME, changes=changes)
     return DemoSummary(**{**summary.__dict__, "seconds": time.perf_counter() - started})
 
 
@@ -275,11 +300,10 @@ class _Writer:
                 continue
             shop = use == BuildingUse.SHOP
             name = f"{TOWN_NAME.removesuffix('镇')}{(shop_names if shop else ent_names).pop()}"
-            body = (
-                ("92" if shop else "91")
-                + COUNTY_CODE
-                + "".join(USCC_CHARS[int(i)] for i in rng.integers(len(USCC_CHARS), size=9))
-            )
+            drawn = "".join(USCC_CHARS[int(i)] for i in rng.integers(len(USCC_CHARS), size=9))
+            # 9x: registered by 工商, 2 a 个体工商户 (shop), 1 an enterprise; then the county and
+            # a GB 11714 organisation code (8 drawn characters and their own check character).
+            body = ("92" if shop else "91") + COUNTY_CODE + make_organisation_code(drawn[:8])
             rows.append(
                 {
                     "building_id": self.building_ids[k],

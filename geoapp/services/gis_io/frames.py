@@ -41,6 +41,12 @@ PERSON_HEADERS: dict[str, str] = {
 }
 
 
+def _mask(frame: pd.DataFrame, column: str, mask) -> None:
+    """Mask one column in place. A frame holds a missing value as NaN or ``pd.NA``, not
+    None: the masks take those for missing (they stay empty cells), never for text."""
+    frame[column] = pd.Series([mask(v) for v in frame[column]], index=frame.index, dtype=object)
+
+
 def _geometries(wkb: list) -> np.ndarray:
     return shapely.from_wkb(np.asarray(wkb, dtype=object)) if wkb else np.array([], dtype=object)
 
@@ -160,7 +166,7 @@ def _units(session: Session, scope: Scope, village_id: int | None) -> gpd.GeoDat
     if not scope.sees_people:  # leaders: aggregates and statuses, no names of people
         return frame.drop(columns=["legal_rep", "phone"])
     if scope.role not in UNMASKED_ROLES:
-        frame["phone"] = [mask_phone(v) for v in frame["phone"]]
+        _mask(frame, "phone", mask_phone)
     return frame
 
 
@@ -197,16 +203,16 @@ def count_people(session: Session, scope: Scope, village_id: int | None = None) 
 
 def _people(session: Session, scope: Scope, village_id: int | None) -> pd.DataFrame:
     rows = session.execute(_people_query(session, scope, village_id).order_by(Person.id)).all()
-    unmasked = scope.role in UNMASKED_ROLES
     records = []
     for r in rows:
         record = dict(zip(PERSON_HEADERS, r, strict=True))
         record["birth_date"] = r.birth_date.isoformat() if r.birth_date else None
-        if not unmasked:
-            record["id_number"] = mask_id_number(r.id_number)
-            record["phone"] = mask_phone(r.phone)
         records.append(record)
-    return pd.DataFrame.from_records(records, columns=list(PERSON_HEADERS))
+    frame = pd.DataFrame.from_records(records, columns=list(PERSON_HEADERS))
+    if scope.role not in UNMASKED_ROLES:
+        _mask(frame, "id_number", mask_id_number)
+        _mask(frame, "phone", mask_phone)
+    return frame
 
 
 def layer_frame(

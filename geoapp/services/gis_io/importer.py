@@ -20,6 +20,7 @@ import shapely
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
+from geoapp.config import Settings
 from geoapp.domain.address import TOWN_NAME, standard_address
 from geoapp.domain.errors import ImportRefused, InvalidInput
 from geoapp.domain.i18n import N_
@@ -29,7 +30,7 @@ from geoapp.services.accounts import audit
 from geoapp.services.gis_io import topology
 from geoapp.spatial.assign import anchor_points, assign_to_polygons, nearest_within
 from geoapp.spatial.crs import LONLAT, metric_crs_for
-from geoapp.spatial.readers import find_column, format_rows, read_layer
+from geoapp.spatial.readers import ImportLimits, find_column, format_rows, read_layer
 from geoapp.spatial.repair import repair
 from geoapp.store.db import Database
 from geoapp.store.models import Building, Street, Unit, Village
@@ -126,8 +127,20 @@ class ImportOptions:
     skip_outside: bool = False  # buildings: drop those outside every village
     skip_existing: bool = False  # leave out features already stored (a retried import)
     fronting_distance_m: float = 60.0
+    limits: ImportLimits = field(default_factory=ImportLimits)  # file size, features, vertices
     actor: str = audit.SYSTEM_ACTOR
     user_id: int | None = None
+
+
+def import_limits(settings: Settings) -> ImportLimits:
+    """The limits of one import, from the settings (``GEOAPP_IMPORT_MAX_*``)."""
+    return ImportLimits(
+        max_bytes=int(settings.import_max_mb * 1024 * 1024),
+        max_features=settings.import_max_features,
+        max_zip_members=settings.import_max_zip_members,
+        max_vertices=settings.import_max_vertices,
+        max_boundary_vertices=settings.import_max_boundary_vertices,
+    )
 
 
 @dataclass
@@ -238,7 +251,12 @@ def import_layer(
         raise ValueError(f"unknown layer {layer!r}")
     options = options or ImportOptions()
     data = read_layer(
-        path, crs=options.crs, x_field=options.x_field, y_field=options.y_field, layer=options.layer
+        path,
+        crs=options.crs,
+        x_field=options.x_field,
+        y_field=options.y_field,
+        layer=options.layer,
+        limits=options.limits,
     )
     summary = ImportSummary(
         layer=layer,
@@ -305,6 +323,7 @@ def _check_geometries(job: _Job, closed_rings: list[int]) -> None:
             layer=job.layer,
             expected=GEOMETRY_LABELS[job.layer],
         )
+    _refuse_huge_geometries(job, geoms)
     result = repair(geoms)
     rows = job.frame.index
     if result.refused.any():
@@ -321,6 +340,26 @@ def _check_geometries(job: _Job, closed_rings: list[int]) -> None:
         repaired[int(rows[i])] = "; ".join(filter(None, (repaired.get(int(rows[i])), result.reasons[i])))
     job.summary.repaired = dict(sorted(repaired.items()))
     job.frame = job.frame.set_geometry(gpd.GeoSeries(result.geoms, index=rows, crs=LONLAT))
+
+
+def _refuse_huge_geometries(job: _Job, geoms: np.ndarray) -> None:
+    """Refuse features with absurd vertex counts: a footprint of a million vertices made its
+    village's layer 39.5 MB for every collector's phone. Villages get a boundary's allowance."""
+    limits = job.options.limits
+    boundary = job.layer == "villages"
+    limit = limits.max_boundary_vertices if boundary else limits.max_vertices
+    counts = shapely.get_num_coordinates(geoms)
+    over = counts > limit
+    if over.any():
+        raise job.refuse(
+            N_(
+                "%(field)s rows %(rows)s have geometries with more than %(limit)d vertices (the most: %(most)d) (%(setting)s): simplify them in a GIS (e.g. QGIS “Simplify” with a tolerance of 0.1 m) or correct them, and import again."
+            ),
+            rows=format_rows(job.frame.index[over]),
+            limit=limit,
+            most=int(counts.max()),
+            setting="GEOAPP_IMPORT_MAX_BOUNDARY_VERTICES" if boundary else "GEOAPP_IMPORT_MAX_VERTICES",
+        )
 
 
 def _column(job: _Job, role: str, *, required: bool = False) -> str | None:
@@ -857,7 +896,7 @@ def _credit_codes(job: _Job) -> np.ndarray:
     if bad:
         raise job.refuse(
             N_(
-                "%(field)s rows %(rows)s have invalid unified social credit codes (GB 32100: 18 characters ending in a check character): %(values)s. Correct them or leave the cells empty."
+                "%(field)s rows %(rows)s have invalid unified social credit codes (GB 32100: registration authority and type, division code, organisation code and check character): %(values)s. Correct them or leave the cells empty."
             ),
             rows=format_rows(r for r, _ in bad),
             values=", ".join(v for _, v in bad[:20]),
