@@ -31,15 +31,14 @@ class InvalidPath(BadRequest):
 
 
 class IdConverter(IntegerConverter):
-    """``<int:…>`` in every route: a record id, 1 … 2^63 − 1."""
+    """``<int:…>`` in every route: a record id, at most what an INTEGER column holds (2^31 − 1)."""
 
     def to_python(self, value: str) -> int:
-        number = int(value)
-        if number > MAX_ID:
+        if len(value) > 18 or int(value) > MAX_ID:  # int() of thousands of digits refuses by itself
             raise InvalidPath(
                 InvalidInput(N_("%(field)s in the address is not a record number (at most %(max)s)."), field="id", max=MAX_ID)
             )  # fmt: skip
-        return number
+        return int(value)
 
 
 def init_parsing(app: Flask) -> None:
@@ -54,8 +53,8 @@ def parse_int(name: str, default: int | None = None, *, low: int = 1, high: int 
     text = value.strip()
     if not (text.isascii() and text.lstrip("-").isdigit()):
         raise InvalidInput(N_("%(field)s must be a whole number."), field=name)
-    number = int(text)
-    if not low <= number <= high:
+    number = int(text) if len(text) <= 20 else None  # int() of thousands of digits refuses by itself
+    if number is None or not low <= number <= high:
         raise InvalidInput(
             N_("%(field)s must be between %(low)s and %(high)s."), field=name, low=low, high=high
         )
