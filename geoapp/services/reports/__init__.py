@@ -1,0 +1,1 @@
+"""Reports for leaders and the assessment: coverage, workbook."""
