@@ -111,3 +111,43 @@ def test_a_submission_counts_from_today(clients, demo_db):
     assert village_row("kind=people")[0]["collected"] == village_row(f"kind=people&as_of={yesterday}")[0]["collected"] + 1  # fmt: skip
     assert village_row(f"kind=houses&as_of={yesterday}")[0]["collected"] == before["collected"]
     assert date.fromisoformat(village_row(f"as_of={yesterday}")[1]["as_of"]) == today - timedelta(days=1)
+
+
+def test_the_first_submission_and_the_first_check_are_kept(clients, demo_db):
+    """What the accuracy and timeliness rates read: a later return, resubmission or
+    verification does not change them."""
+    with demo_db.session() as s:
+        house = s.scalar(
+            select(Building)
+            .where(Building.village_id == clients.village_a, Building.status == "uncollected")
+            .order_by(Building.id.desc())
+            .limit(1)
+        )
+    collector, officer = clients("collector"), clients("officer")
+    url = f"/api/buildings/{house.id}"
+
+    def submit(version):
+        r = collector.post(f"{url}/submission", json=submission(version, "collector", 0), headers=clients.csrf("collector"))  # fmt: skip
+        assert r.status_code == 201, r.get_json()
+        return r.get_json()["version"]
+
+    def review(action, version):
+        body = {"action": action, "version": version, "reason": "门牌号不对", "visit_checked": True}
+        r = officer.post(f"{url}/review", json=body, headers=clients.csrf("officer"))
+        assert r.status_code == 200, r.get_json()
+        return r.get_json()["version"]
+
+    def kept():
+        with demo_db.session() as s:
+            b = s.get(Building, house.id)
+            return b.first_collected_at, b.first_checked_at, b.first_check_passed, b.collected_at
+
+    version = submit(None)
+    first, checked, passed, latest = kept()
+    assert first == latest and (checked, passed) == (None, None)
+    version = review("return", version)  # the first check fails
+    _, checked, passed, _ = kept()
+    assert checked is not None and passed is False
+    version = review("verify", submit(version))  # resubmitted, then verified
+    first_now, checked_now, passed_now, latest = kept()
+    assert (first_now, checked_now, passed_now) == (first, checked, False) and latest > first
