@@ -1,4 +1,4 @@
-"""The ``geoapp`` command: demo, serve, import, export, db upgrade."""
+"""The ``geoapp`` command: demo, serve, import, export, db upgrade, user, campaign, report."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def main() -> None:
 
 
 def _register() -> None:
-    from geoapp.cli import db, demo, exports, imports, serve, users
+    from geoapp.cli import campaign, db, demo, exports, imports, reports, serve, users
 
     main.add_command(db.db)
     main.add_command(demo.demo)
@@ -47,6 +47,8 @@ def _register() -> None:
     main.add_command(imports.import_cmd)
     main.add_command(exports.export_cmd)
     main.add_command(users.user)
+    main.add_command(campaign.campaign)
+    main.add_command(reports.report)
 
 
 _register()

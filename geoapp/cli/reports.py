@@ -1,8 +1,8 @@
 """``geoapp report coverage [--as-of DATE] [--kind …] --xlsx PATH``: the assessment meeting's workbook.
 
-Not registered in ``geoapp.cli`` yet: the coverage function it calls
-(``geoapp.services.reports.coverage``) lands on another branch; it is imported inside the command so
-that this module loads without it. The workbook holds aggregates only (no personal data).
+The figures come from the same function as ``GET /api/coverage`` and the leaders' page
+(``geoapp.services.reports.coverage``), judged against the stored campaign settings. The
+workbook holds aggregates only (no personal data).
 """
 
 from __future__ import annotations
@@ -45,28 +45,23 @@ def report() -> None:
 )
 @click.option("--xlsx", "path", required=True, type=click.Path(dir_okay=False, path_type=Path))
 def coverage_cmd(as_of: datetime | None, kinds: tuple[str, ...], path: Path) -> None:
-    _run(as_of.date() if as_of else date.today(), kinds or KINDS, path)
+    from geoapp.domain.metrics import beijing_today
 
-
-def campaign_of(session):
-    """The campaign the figures are judged against: the work plan's calendar, until the campaign
-    settings (issue 9, part 2) are stored."""
-    from geoapp.domain.calendar import Campaign
-
-    return Campaign()
+    _run(as_of.date() if as_of else beijing_today(), kinds or KINDS, path)
 
 
 @with_app
 def _run(app, as_of: date, kinds: tuple[str, ...], path: Path) -> None:
     from geoapp.domain.address import TOWN_NAME
     from geoapp.i18n import translate
-    from geoapp.services.reports.coverage import coverage  # issue 9, parts 1–3
+    from geoapp.services.campaign.settings import load_campaign
+    from geoapp.services.reports.coverage import coverage_kinds
     from geoapp.services.reports.workbook import coverage_workbook
 
     db = app.extensions["geoapp.db"]
     with db.session() as session:
-        campaign = campaign_of(session)
-        tables = [coverage(session, CLI_ACTOR, campaign, kind=kind, as_of=as_of) for kind in kinds]
+        by_kind = coverage_kinds(session, CLI_ACTOR, load_campaign(session), kinds=kinds, as_of=as_of)
+        tables = list(by_kind.values())
     body = coverage_workbook(tables, town=TOWN_NAME, gettext=translate)
     _write_atomically(path, body)
     click.echo(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from geoapp.domain.calendar import SETTINGS
 from geoapp.domain.i18n import N_
 
 FIELD_LABELS: dict[str, str] = {
@@ -64,4 +65,8 @@ FIELD_LABELS: dict[str, str] = {
     "bbox": N_("Map area"),
     "field": N_("Field to reveal"),
     "building": N_("House"),
+    "as_of": N_("As-of date"),
+    "village_id": N_("Village"),
+    # The campaign settings, named as on their page.
+    **{spec.key: spec.label for spec in SETTINGS},
 }

@@ -15,6 +15,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -88,6 +89,11 @@ class Building(SpatialMixin, Base):
     visit_distance_m: Mapped[float | None] = mapped_column(Float)
     # Who made it "collected" last (submission or edit): they may not verify it themselves.
     submitted_by: Mapped[int | None] = mapped_column(Integer)
+    # Its history in brief, for coverage as of any day: its first submission (collected_at is the
+    # latest) and its first check by an officer, and whether that check verified it.
+    first_collected_at: Mapped[datetime | None] = mapped_column(DateTime)
+    first_checked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    first_check_passed: Mapped[bool | None] = mapped_column(Boolean)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
@@ -99,6 +105,8 @@ class Building(SpatialMixin, Base):
 
 class Household(Base):
     __tablename__ = "household"
+    # Coverage counts a house's households registered by a given day from this index alone.
+    __table_args__ = (Index("ix_household_building_created", "building_id", "created_at"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     building_id: Mapped[int] = mapped_column(ForeignKey("building.id"), nullable=False, index=True)
     number: Mapped[str | None] = mapped_column(String(40))
@@ -131,7 +139,10 @@ class Unit(Base):
 
 class Person(Base):
     __tablename__ = "person"
-    __table_args__ = (UniqueConstraint("id_type", "id_number", name="uq_person_document"),)
+    __table_args__ = (
+        UniqueConstraint("id_type", "id_number", name="uq_person_document"),
+        Index("ix_person_building_created", "building_id", "created_at"),  # coverage as of a day
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     building_id: Mapped[int] = mapped_column(ForeignKey("building.id"), nullable=False, index=True)
     household_id: Mapped[int | None] = mapped_column(ForeignKey("household.id"), index=True)
@@ -283,6 +294,17 @@ class AuditEvent(Base):
     object_id: Mapped[str | None] = mapped_column(String(40))
     changes: Mapped[str | None] = mapped_column(Text)  # JSON
     remote_addr: Mapped[str | None] = mapped_column(String(64))
+
+
+class CampaignSetting(Base):
+    """One campaign setting (``domain/calendar.py`` SETTINGS) an administrator changed;
+    keys without a row take the work plan's default. Changes are audited."""
+
+    __tablename__ = "campaign_setting"
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200), nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    updated_by: Mapped[str] = mapped_column(String(100), nullable=False)
 
 
 SPATIAL_TABLES = ("village", "street", "building", "block")

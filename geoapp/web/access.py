@@ -167,6 +167,7 @@ NAV: list[tuple[str, str]] = [
     ("pages.review", N_("Verification")),
     ("audit.page", N_("Audit log")),
     ("admin.users", N_("Users")),
+    ("admin.campaign", N_("Campaign")),
     ("auth.tokens", N_("API tokens")),
 ]
 

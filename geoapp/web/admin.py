@@ -1,4 +1,4 @@
-"""Administration pages: user accounts (administrators only).
+"""Administration pages: user accounts and the campaign settings (administrators only).
 
 One-time passwords are shown once, in the response to the POST that made them;
 they are never stored in clear, logged or audited. No GET changes anything.
@@ -8,15 +8,18 @@ from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, url_for
 
+from geoapp.domain.calendar import DEADLINE_RULE_LABELS, SETTING_KEYS, DeadlineRule
 from geoapp.domain.errors import Conflict, InvalidInput
 from geoapp.domain.i18n import N_
 from geoapp.domain.inputs import parse_flag, printable
 from geoapp.domain.roles import ROLE_LABELS, Role
+from geoapp.domain.validators import FormErrors
 from geoapp.i18n import translate
 from geoapp.services.accounts import users as users_service
+from geoapp.services.campaign import settings as campaign_settings
 from geoapp.web.access import access, require_scope
 from geoapp.web.auth import hasher
-from geoapp.web.context import database
+from geoapp.web.context import database, read_session
 from geoapp.web.forms import form_value
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -154,3 +157,50 @@ def reset_password(user_id: int):
         username = users_service.get_user(s, user_id).username
         password = users_service.reset_password(s, hasher(), username, actor=require_scope())
     return _user_page(user_id, new_password=password)
+
+
+# -- campaign settings --------------------------------------------------------------------
+
+
+def _shown(kind: str, value: str) -> str:
+    """A share as a percentage (60%), other values as stored."""
+    return f"{float(value) * 100:g}%" if kind == "share" else value
+
+
+def _campaign_page(status: int = 200, *, form: dict | None = None, errors: dict | None = None, **extra):
+    rows = campaign_settings.settings_rows(read_session())
+    page = render_template(
+        "admin_campaign.html",
+        rows=rows,
+        # Translated here: the page's _() would read a "%" in a help text as a placeholder.
+        texts={row.key: (translate(row.label), translate(row.help)) for row in rows},
+        values={**{row.key: _shown(row.kind, row.value) for row in rows}, **(form or {})},
+        defaults={row.key: _shown(row.kind, row.default) for row in rows},
+        errors=errors or {},
+        rules=[(rule.value, translate(label)) for rule, label in DEADLINE_RULE_LABELS.items()],
+        rule_labels={rule.value: translate(DEADLINE_RULE_LABELS[rule]) for rule in DeadlineRule},
+        **extra,
+    )
+    return page, status
+
+
+@bp.get("/campaign")
+@access(Role.ADMIN)
+def campaign():
+    return _campaign_page(saved=request.args.get("saved"))
+
+
+@bp.post("/campaign")
+@access(Role.ADMIN)
+def update_campaign():
+    texts = {key: request.form[key] for key in SETTING_KEYS if key in request.form}
+    try:
+        with database().write() as s:
+            changes = campaign_settings.change_settings(s, texts, require_scope())
+    except FormErrors as exc:
+        errors = {path: err.render(translate) for path, err in exc.errors}
+        return _campaign_page(exc.http_status, form=texts, errors=errors, error=exc.render(translate))
+    except InvalidInput as exc:
+        message = exc.render(translate)
+        return _campaign_page(exc.http_status, form=texts, errors={exc.field: message}, error=message)
+    return redirect(url_for("admin.campaign", saved=len(changes)))

@@ -38,7 +38,20 @@ def build_app(settings: Settings | None = None) -> Flask:
 
     init_babel(app)
 
-    from geoapp.web import access, admin, api, audit, auth, errors, exports, pages, parsing, security, vendor
+    from geoapp.web import (
+        access,
+        admin,
+        api,
+        audit,
+        auth,
+        errors,
+        exports,
+        pages,
+        parsing,
+        reports,
+        security,
+        vendor,
+    )
 
     parsing.init_parsing(app)  # before the blueprints: their <int:…> ids are bounded
     security.init_security(app)
@@ -51,6 +64,7 @@ def build_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(admin.bp)
     app.register_blueprint(audit.bp)
     app.register_blueprint(exports.bp)
+    app.register_blueprint(reports.bp)
 
     @app.teardown_appcontext
     def _close_session(_exc):

@@ -6,6 +6,7 @@ cannot hold an integer above 2^63, nor from JSON nested 50,000 levels deep).
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TypeVar
 
 from flask import Flask, request
@@ -19,6 +20,7 @@ from geoapp.domain.schema import MAX_ID, parse
 from geoapp.store.spatial_index import BBox
 
 MAX_JSON_BYTES = 2 * 1024 * 1024  # a house with 30 households of 40 people is far below this
+MIN_YEAR, MAX_YEAR = 2000, 2100  # dates outside are typing mistakes
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -74,6 +76,40 @@ def parse_float(name: str, *, low: float, high: float) -> float | None:
             N_("%(field)s must be between %(low)s and %(high)s."), field=name, low=low, high=high
         )
     return number
+
+
+def parse_date(name: str) -> date | None:
+    """A day written YYYY-MM-DD (None when absent)."""
+    value = request.args.get(name)
+    if value in (None, ""):
+        return None
+    text = value.strip()
+    try:
+        day = date.fromisoformat(text) if len(text) == 10 else None
+    except ValueError:
+        day = None
+    if day is None or not MIN_YEAR <= day.year <= MAX_YEAR:
+        raise InvalidInput(
+            N_("%(field)s must be a date written YYYY-MM-DD, e.g. 2016-05-25; got %(value)s."),
+            field=name,
+            value=text[:40],
+        )
+    return day
+
+
+def parse_choice(name: str, choices: tuple[str, ...], default: str) -> str:
+    """One of ``choices`` (``default`` when absent)."""
+    value = request.args.get(name)
+    if value in (None, ""):
+        return default
+    if value not in choices:
+        raise InvalidInput(
+            N_("%(field)s must be one of %(choices)s; got %(value)s."),
+            field=name,
+            choices=", ".join(choices),
+            value=value[:40],
+        )
+    return value
 
 
 def parse_bbox(value: str | None) -> BBox | None:

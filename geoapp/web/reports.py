@@ -1,9 +1,14 @@
-"""Coverage reports over the web (issue 9, part 5): the meeting's workbook and the printable page.
+"""Reports: coverage by village against the work plan (issue 9).
 
-Not registered yet: the routes (``GET /reports/coverage.xlsx?as_of=…`` and its printable page, for
-leaders, officers and administrators) are connected once the coverage function
-(``geoapp.services.reports.coverage``) lands. Each view then parses ``as_of``, calls that function for
-each kind (houses, people, units, households) and hands the tables to one of these two helpers.
+- ``GET /api/coverage?kind=houses|people|units|households&as_of=YYYY-MM-DD``: the rows
+  of ``services.reports.coverage`` with the figures' definitions (translated) and the
+  plan's stages. ``as_of`` defaults to today in Beijing and is capped to the campaign's
+  end. Leaders, officers and administrators see every village, the station and the
+  total; a village collector only their own village's row (no station or total row,
+  which would reveal the other villages' figures); unit reporters have no village.
+- ``GET /reports/coverage.xlsx?as_of=…``: the assessment meeting's workbook (one sheet
+  per kind) and ``GET /reports/coverage?as_of=…``, the same tables as a printable A4
+  page; for leaders, officers and administrators. Both call the same function as the API.
 """
 
 from __future__ import annotations
@@ -12,12 +17,78 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from flask import Response, render_template
+from flask import Blueprint, Response, jsonify, render_template
 
 from geoapp.domain.address import TOWN_NAME
+from geoapp.domain.calendar import DEADLINE_RULE_LABELS
+from geoapp.domain.metrics import KINDS, beijing_today
+from geoapp.domain.roles import Role
 from geoapp.i18n import translate
+from geoapp.services.campaign.settings import load_campaign
+from geoapp.services.reports.coverage import coverage, coverage_kinds
+from geoapp.services.reports.layout import KINDS as REPORT_KINDS
 from geoapp.services.reports.layout import ordered, report_title, sheets
 from geoapp.services.reports.workbook import coverage_workbook
+from geoapp.web.access import access, require_scope
+from geoapp.web.context import read_session
+from geoapp.web.parsing import parse_choice, parse_date
+
+bp = Blueprint("reports", __name__)
+
+COVERAGE_ROLES = (Role.LEADER, Role.OFFICER, Role.ADMIN, Role.COLLECTOR)
+REPORT_ROLES = (Role.LEADER, Role.OFFICER, Role.ADMIN)
+
+
+@bp.get("/api/coverage")
+@access(*COVERAGE_ROLES)
+def coverage_api():
+    scope = require_scope()
+    kind = parse_choice("kind", KINDS, "houses")
+    as_of = parse_date("as_of") or beijing_today()
+    session = read_session()
+    campaign = load_campaign(session)
+    result = coverage(session, scope, campaign, kind=kind, as_of=as_of)
+    body = result.to_dict()
+    body["definitions"] = {key: translate(text) for key, text in result.definitions.items()}
+    body["total"]["name"] = translate(result.total.name)
+    body["stages"] = [
+        {
+            "name": stage.name,
+            "start": stage.start.isoformat(),
+            "end": stage.end.isoformat(),
+            "target": stage.target,
+        }
+        for stage in campaign.collection_stages
+    ]
+    body["deadline_rule"] = {
+        "value": campaign.deadline_rule.value,
+        "label": translate(DEADLINE_RULE_LABELS[campaign.deadline_rule]),
+    }
+    if scope.role == Role.COLLECTOR:  # their own village's row only
+        del body["station"], body["total"]
+    return jsonify(body)
+
+
+def _report_tables() -> list[Any]:
+    """The four kinds' coverage at ``as_of`` (default today in Beijing), for the workbook and the page."""
+    scope = require_scope()
+    as_of = parse_date("as_of") or beijing_today()
+    session = read_session()
+    tables = coverage_kinds(session, scope, load_campaign(session), kinds=REPORT_KINDS, as_of=as_of)
+    return list(tables.values())
+
+
+@bp.get("/reports/coverage.xlsx")
+@access(*REPORT_ROLES)
+def coverage_xlsx():
+    return coverage_xlsx_response(_report_tables(), made_on=beijing_today())
+
+
+@bp.get("/reports/coverage")
+@access(*REPORT_ROLES)
+def coverage_print():
+    return coverage_print_page(_report_tables(), made_on=beijing_today())
+
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

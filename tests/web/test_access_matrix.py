@@ -89,6 +89,12 @@ EXPECTED: dict[str, Case] = {
     "admin.set_role": Case("POST", "/admin/users/{user}/role", ADMIN, body={"role": "officer"}),
     "admin.set_disabled": Case("POST", "/admin/users/{user}/disabled", ADMIN, body={"disabled": "0"}),
     "admin.reset_password": Case("POST", "/admin/users/{user}/password", ADMIN, body={}),
+    "admin.campaign": Case("GET", "/admin/campaign", ADMIN),
+    "admin.update_campaign": Case("POST", "/admin/campaign", ADMIN, body={"penalty_points": "50"}),
+    # Collectors get their own village's row only (tests/web/test_coverage_api.py).
+    "reports.coverage_api": Case("GET", "/api/coverage?kind=houses", TOWN | {"collector"}),
+    "reports.coverage_xlsx": Case("GET", "/reports/coverage.xlsx?as_of=2016-05-25", TOWN),
+    "reports.coverage_print": Case("GET", "/reports/coverage?as_of=2016-05-25", TOWN),
 }
 
 FORM_ENDPOINTS = {
@@ -97,6 +103,7 @@ FORM_ENDPOINTS = {
     "admin.set_role",
     "admin.set_disabled",
     "admin.reset_password",
+    "admin.update_campaign",
 }
 
 

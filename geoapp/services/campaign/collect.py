@@ -139,6 +139,8 @@ def submit_house(
         building.status = Status.COLLECTED.value
         building.return_reason = None
         building.collected_at = now
+        if building.first_collected_at is None:
+            building.first_collected_at = now
         building.verified_at = None
         building.submitted_by = scope.user_id
         building.visit_flag = flag.value if flag else None

@@ -68,6 +68,9 @@ def review_house(session: Session, scope: Scope, building_id: int, review: Revie
     now = utcnow()
     building.status = target.value
     building.updated_at = now
+    if building.first_checked_at is None:  # the accuracy rate counts the first check
+        building.first_checked_at = now
+        building.first_check_passed = target == Status.VERIFIED
     if target == Status.VERIFIED:
         building.verified_at = now
         building.return_reason = None

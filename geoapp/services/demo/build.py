@@ -17,6 +17,7 @@ from geoapp.domain.address import TOWN_NAME, standard_address
 from geoapp.domain.errors import Conflict
 from geoapp.domain.i18n import N_
 from geoapp.domain.identifiers import USCC_CHARS, make_organisation_code, make_uscc
+from geoapp.domain.metrics import BEIJING
 from geoapp.domain.status import Status
 from geoapp.domain.tasks import TaskTable
 from geoapp.domain.uses import BuildingUse, UnitKind
@@ -331,7 +332,6 @@ class _Writer:
         for k, house in enumerate(geo.houses):
             houses_of.setdefault(house.village, []).append(k)
         status_rows, household_rows, person_plan = [], [], []
-        span_days = (MID_CAMPAIGN_DAY - COLLECTION_START).days
         for v, row in enumerate(self.tasks.villages):
             ks = houses_of.get(v, [])
             inhabited = [k for k in ks if self.uses[k] not in (BuildingUse.EMPTY, BuildingUse.FACTORY)]
@@ -342,15 +342,20 @@ class _Writer:
                 status = (
                     Status.VERIFIED if draw < 0.65 else Status.COLLECTED if draw < 0.92 else Status.RETURNED
                 )
-                day = COLLECTION_START + timedelta(days=int(span_days * order / max(1, len(ks))))
-                collected_at = datetime.combine(day, dtime(8)) + timedelta(minutes=int(rng.integers(0, 600)))
-                verified_at = collected_at + timedelta(days=int(rng.integers(1, 6)))
+                collected_at = campaign_moment(order / max(1, n_done), int(rng.integers(0, 600)))
+                checked_at = checked_moment(collected_at, int(rng.integers(1, 6)))
                 status_rows.append(
                     {
                         "b_id": self.building_ids[k],
                         "status": status.value,
                         "collected_at": collected_at,
-                        "verified_at": verified_at if status == Status.VERIFIED else None,
+                        "verified_at": checked_at if status == Status.VERIFIED else None,
+                        # The last change: the officer's check, or the submission still awaiting it.
+                        "updated_at": collected_at if status == Status.COLLECTED else checked_at,
+                        "first_checked_at": None if status == Status.COLLECTED else checked_at,
+                        "first_check_passed": None
+                        if status == Status.COLLECTED
+                        else status == Status.VERIFIED,
                         "return_reason": str(rng.choice(RETURN_REASONS))
                         if status == Status.RETURNED
                         else None,
@@ -358,7 +363,9 @@ class _Writer:
                 )
                 other = self.tasks.villages[int(rng.integers(n_villages))].unit
                 for size in split_households(int(planned.get(k, 0))) if k in planned else []:
-                    household_rows.append({"building_id": self.building_ids[k], "number": None})
+                    household_rows.append(
+                        {"building_id": self.building_ids[k], "number": None, "created_at": collected_at}
+                    )
                     person_plan.append((k, maker.household(size, self.addresses[k], f"{TOWN_NAME}{other}")))
         if status_rows:
             table = Building.__table__
@@ -368,7 +375,11 @@ class _Writer:
                 .values(
                     status=bindparam("status"),
                     collected_at=bindparam("collected_at"),
+                    first_collected_at=bindparam("collected_at"),
+                    first_checked_at=bindparam("first_checked_at"),
+                    first_check_passed=bindparam("first_check_passed"),
                     verified_at=bindparam("verified_at"),
+                    updated_at=bindparam("updated_at"),
                     return_reason=bindparam("return_reason"),
                     version=table.c.version + 1,
                 ),
@@ -376,10 +387,13 @@ class _Writer:
             )
         household_ids = self._insert(Household, household_rows)
         person_rows = []
-        for household_id, (k, members) in zip(household_ids, person_plan, strict=True):
+        for household_id, household, (k, members) in zip(
+            household_ids, household_rows, person_plan, strict=True
+        ):
             for p in members:
                 person_rows.append(
                     {
+                        "created_at": household["created_at"],  # registered by the house's submission
                         "building_id": self.building_ids[k],
                         "household_id": household_id,
                         "name": p.name,
@@ -403,15 +417,34 @@ class _Writer:
         rng = self.rng
         n_done = round(0.55 * len(self.unit_ids))
         rows = []
-        for unit_id in self.unit_ids[:n_done]:
+        for order, unit_id in enumerate(self.unit_ids[:n_done]):
             draw = rng.random()
             status = Status.VERIFIED if draw < 0.7 else Status.COLLECTED if draw < 0.93 else Status.RETURNED
-            rows.append({"u_id": unit_id, "status": status.value})
+            registered = campaign_moment(order / max(1, n_done), (order * 37) % 600)
+            rows.append({"u_id": unit_id, "status": status.value, "created": registered})
         if rows:
             table = Unit.__table__
             self.session.execute(
-                update(table).where(table.c.id == bindparam("u_id")).values(status=bindparam("status")), rows
+                update(table)
+                .where(table.c.id == bindparam("u_id"))
+                .values(status=bindparam("status"), created_at=bindparam("created")),
+                rows,
             )
+
+
+def campaign_moment(share: float, minutes: int) -> datetime:
+    """When the demo's ``share``-th record was collected (stored as naive UTC): spread over
+    the collection days up to MID_CAMPAIGN_DAY, faster at first, during Beijing working
+    hours (08:00 + ``minutes``)."""
+    span_days = (MID_CAMPAIGN_DAY - COLLECTION_START).days
+    day = COLLECTION_START + timedelta(days=int((span_days + 1) * share**1.3))
+    return datetime.combine(day, dtime(8)) - BEIJING + timedelta(minutes=minutes)
+
+
+def checked_moment(collected_at: datetime, days: int) -> datetime:
+    """An officer's check ``days`` after the submission, never after MID_CAMPAIGN_DAY's evening."""
+    latest = datetime.combine(MID_CAMPAIGN_DAY, dtime(19)) - BEIJING
+    return max(min(collected_at + timedelta(days=days), latest), collected_at + timedelta(minutes=30))
 
 
 def demo_gpkg_path(gis_data: Path) -> Path:

@@ -1,1 +1,1 @@
-"""Reports for leaders and the assessment: coverage, workbook."""
+"""Reports: coverage by village against the work plan (the leaders' page, the workbook, the API)."""

@@ -109,11 +109,15 @@ def day_text(day: date, gettext: Gettext) -> str:
 
 
 def cell(column: Column, value: Any, gettext: Gettext) -> Cell:
+    """One figure for the sheet and the page; None (a rate without a task, funding not yet
+    decided before the stage-2 deadline, a stage with nothing to judge) is an empty cell."""
+    if value is None and column.kind != "stage":
+        return Cell(None, "", column.kind)
     if column.kind == "rate":
         return Cell(value, "" if value is None else f"{value:.1%}", "rate")
     if column.kind == "stage":
         label = STAGE_LABELS.get(value)
-        text = gettext(label) if label else str(value)
+        text = gettext(label) if label else ("" if value is None else str(value))
         return Cell(text, text, "stage", value if label else None)
     if column.kind == "money":
         return Cell(value, f"{value:,.2f}", "money")
