@@ -98,7 +98,7 @@ first submitted by then. Units take one more statement.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import (
@@ -168,7 +168,10 @@ class Row:
     village_id: int | None = None
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return {name: getattr(self, name) for name in _ROW_FIELDS}  # flat: quicker than asdict()
+
+
+_ROW_FIELDS = tuple(f.name for f in fields(Row))
 
 
 @dataclass(frozen=True)
