@@ -43,3 +43,4 @@ bench: install-test
 	$(PY) bench/bench_foundation.py
 	$(PY) bench/bench_collect.py
 	$(PY) bench/bench_concurrency.py
+	$(PY) bench/bench_coverage.py --postgis

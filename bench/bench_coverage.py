@@ -20,6 +20,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import sys
@@ -366,6 +367,7 @@ def main() -> None:
     parser.add_argument("--skip-sqlite", action="store_true", help="with --postgis: PostGIS only")
     parser.add_argument("--repeat", type=int, default=15)
     args = parser.parse_args()
+    load_before = os.getloadavg()[0]
     work = Path(tempfile.mkdtemp(prefix="geoapp-bench-coverage-"))
     lines = ["| figure | value | baseline / target | ratio |", "|---|---|---|---|"]
     server = None
@@ -389,7 +391,11 @@ def main() -> None:
         args.write.write_text(
             f"# Coverage benchmarks\n\nMeasured {stamp} by `python bench/bench_coverage.py"
             f"{' --postgis' if args.postgis else ''}` on this 2-core machine (shared and noisy: medians, and "
-            "ratios against baselines measured in the same run).\n\n" + table + "\n\n" + NOTES,
+            "ratios against baselines measured in the same run; load average "
+            f"{load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end).\n\n"
+            + table
+            + "\n\n"
+            + NOTES,
             encoding="utf-8",
         )
 
@@ -397,10 +403,14 @@ def main() -> None:
 NOTES = """\
 What is measured:
 - "as of today": the campaign's last day (2016-09-25) is taken as today, so the
-  houses' own columns are exact and `coverage()` takes its fast path (one pass per
-  table); timeliness and the stages use the houses' first submission.
-- "history": a past day, each house's status rebuilt from its latest status event
-  before the day's end (visits, audit events, the houses' columns).
+  houses' own columns are exact and `coverage()` reads each house once (its people
+  and households are counted on the house by database triggers); the houses are
+  grouped by village and state, a few rows per village, folded into the figures in
+  Python. After the stage 2 deadline this includes people (funding judges people
+  and houses) and households.
+- "history": a past day, each house first submitted by then rebuilt from its latest
+  status event before the day's end (visits, audit events, the houses' columns), and
+  its people and households registered by then counted.
 - Baselines, in the same run: the same per-village counts done by exporting the
   tables with `pandas.read_sql` and grouping (today: houses, people, households and
   verified houses; past: houses from their `collected_at` only, which ignores
@@ -408,7 +418,7 @@ What is measured:
 - The county: 900 villages on a grid, 1,000,000 houses, about 60 % collected with one
   visit each, verifications and returns in the audit trail, one household and two
   people per collected house; loaded with bulk inserts (`executemany` on SQLite,
-  `COPY` on PostgreSQL).
+  `COPY` on PostgreSQL) with the counting triggers off, then counted once.
 """
 
 

@@ -256,33 +256,15 @@ class _Later(FunctionElement):
     inherit_cache = True
 
 
-class _Earlier(FunctionElement):
-    """The earlier of two times, either of which may be NULL (then the other)."""
-
-    type = DateTime()
-    inherit_cache = True
-
-
 @compiles(_Later)
 def _later_sql(element, compiler, **kw):
     a, b = (compiler.process(c, **kw) for c in element.clauses)
     return f"CASE WHEN {a} IS NULL THEN {b} WHEN {b} IS NULL OR {a} >= {b} THEN {a} ELSE {b} END"
 
 
-@compiles(_Earlier)
-def _earlier_sql(element, compiler, **kw):
-    a, b = (compiler.process(c, **kw) for c in element.clauses)
-    return f"CASE WHEN {a} IS NULL THEN {b} WHEN {b} IS NULL OR {a} <= {b} THEN {a} ELSE {b} END"
-
-
 @compiles(_Later, "postgresql")
 def _later_pg(element, compiler, **kw):
     return f"greatest({compiler.process(element.clauses, **kw)})"  # NULLs are ignored
-
-
-@compiles(_Earlier, "postgresql")
-def _earlier_pg(element, compiler, **kw):
-    return f"least({compiler.process(element.clauses, **kw)})"
 
 
 @compiles(_Later, "sqlite")
@@ -292,18 +274,8 @@ def _later_sqlite(element, compiler, **kw):
     return f"nullif(max(coalesce({a}, ''), coalesce({b}, '')), '')"
 
 
-@compiles(_Earlier, "sqlite")
-def _earlier_sqlite(element, compiler, **kw):
-    a, b = (compiler.process(c, **kw) for c in element.clauses)
-    return f"nullif(min(coalesce({a}, '~'), coalesce({b}, '~')), '~')"  # '~' sorts after every time
-
-
 def _later(a, b):
     return _Later(a, b)
-
-
-def _earlier(a, b):
-    return _Earlier(a, b)
 
 
 def _events(before: datetime | None = None):
