@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, fields, replace
 from datetime import date, timedelta
 from enum import StrEnum
+from functools import cached_property
 
 from geoapp.domain.errors import InvalidInput
 from geoapp.domain.i18n import N_
@@ -78,7 +79,7 @@ class Campaign:
     def end(self) -> date:
         return self.assessment_end
 
-    @property
+    @cached_property
     def stages(self) -> tuple[Stage, ...]:
         return (
             Stage("mobilisation", self.mobilisation_start, self.collection_start, 0.0),
@@ -87,7 +88,7 @@ class Campaign:
             Stage("assessment", self.stage2_end, self.assessment_end, self.stage2_target),
         )
 
-    @property
+    @cached_property
     def collection_stages(self) -> tuple[Stage, Stage]:
         return self.stages[1], self.stages[2]
 

@@ -70,7 +70,8 @@ DEFINITIONS: dict[str, str] = {
     "timeliness_rate": N_(
         "Timeliness rate (及时率) = records collected by the deadline of the stage in which they were due / "
         "records due by the as-of date; undefined until a deadline has passed. When a record is due is set "
-        "by the deadline rule in the campaign settings."
+        "by the deadline rule in the campaign settings; people and households are collected with their house, "
+        "at its first submission."
     ),
     "accuracy_rate": N_(
         "Accuracy rate (准确率) = records that passed verification at their first check / records checked; "

@@ -94,6 +94,9 @@ class Building(SpatialMixin, Base):
     first_collected_at: Mapped[datetime | None] = mapped_column(DateTime)
     first_checked_at: Mapped[datetime | None] = mapped_column(DateTime)
     first_check_passed: Mapped[bool | None] = mapped_column(Boolean)
+    # Its people and households, counted by triggers (store/house_counts.py): never set them.
+    people_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    households_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 

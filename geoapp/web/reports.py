@@ -44,10 +44,11 @@ REPORT_ROLES = (Role.LEADER, Role.OFFICER, Role.ADMIN)
 def coverage_api():
     scope = require_scope()
     kind = parse_choice("kind", KINDS, "houses")
-    as_of = parse_date("as_of") or beijing_today()
+    today = beijing_today()
+    as_of = parse_date("as_of") or today
     session = read_session()
     campaign = load_campaign(session)
-    result = coverage(session, scope, campaign, kind=kind, as_of=as_of)
+    result = coverage(session, scope, campaign, kind=kind, as_of=as_of, today=today)
     body = result.to_dict()
     body["definitions"] = {key: translate(text) for key, text in result.definitions.items()}
     body["total"]["name"] = translate(result.total.name)

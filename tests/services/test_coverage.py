@@ -282,7 +282,7 @@ def test_the_settings_change_the_figures(db, town):
         judged = rows(coverage(s, LEADER, lenient, kind="houses", as_of=date(2016, 7, 10), today=PAST))
     assert staged["D村"].timeliness_rate == 3 / 5 and at_end["D村"].timeliness_rate == 3 / 5
     assert staged["A村"].timeliness_rate == 2 / 5 and at_end["A村"].timeliness_rate == 3 / 5
-    # A: houses on time 2/5, people 5/10; first checks passed: houses 1/2, people 2/5.
+    # A: houses on time 2/5, people 6/10; first checks passed: houses 1/2, people 2/5.
     assert (judged["A村"].funding_yuan, judged["A村"].penalty_points) == (2 * 4, 0)
     assert judged["D村"].funding_yuan == 2 * 3 and staged["D村"].funding_yuan == 0
 

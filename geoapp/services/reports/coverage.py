@@ -74,27 +74,31 @@ From that status:
   came by then; passed = those whose first check verified them
   (``Building.first_check_passed``);
 - timeliness and stages: "collected by a deadline" = records counted as collected
-  as of D whose first submission (``Building.first_collected_at``; for older rows
-  ``collected_at``) came before the end of the deadline's day;
-- people and households: those of a house with that status, counted only if the row
-  was created (``created_at``: the submission that registered them) by then; at a
-  deadline, registered by the deadline. People and households keep no other
-  history: someone deleted or moved since counts where they are now, or not at all;
+  as of D whose house's first submission (``Building.first_collected_at``; for older
+  rows ``collected_at``) came before the end of the deadline's day;
+- people and households: those of a house with that status. As of today, the house's
+  own count (``Building.people_count``/``households_count``, kept by the database on
+  every insert, delete and move: ``store/house_counts.py``); as of a past day, those
+  registered (``created_at``: the submission that registered them) by then. They are
+  collected with their house, so they count towards a deadline when their house was
+  first submitted by then. They keep no other history: someone deleted or moved since
+  counts where they are now, or not at all;
 - units: a unit keeps no status history of its own; it counts with its current
   status from the moment it was registered (``Unit.created_at``); accuracy for units
   is verified / (verified + returned), flagged units are those in flagged houses.
 
-Speed: as of today one SQL statement per kind, each one pass over its table
-(people, households and units through their ``(building_id, created_at)`` index);
-as of a past day one statement over the houses' status at that day's end, computed
-in sub-selects the database evaluates once per house. Rates, stages and funding are
-computed in Python per row.
+Speed: one SQL statement groups the houses by village and by their state at the end
+of as_of (a few rows per village), counting houses and summing their people,
+households and units; the kinds' figures, rates, stages and funding are computed
+from those rows in Python. As of today that is one pass over the houses; as of a past
+day each house's state comes from sub-selects the database evaluates once per house
+first submitted by then. Units take one more statement.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import (
@@ -164,7 +168,10 @@ class Row:
     village_id: int | None = None
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return {name: getattr(self, name) for name in _ROW_FIELDS}  # flat: quicker than asdict()
+
+
+_ROW_FIELDS = tuple(f.name for f in fields(Row))
 
 
 @dataclass(frozen=True)
@@ -249,33 +256,15 @@ class _Later(FunctionElement):
     inherit_cache = True
 
 
-class _Earlier(FunctionElement):
-    """The earlier of two times, either of which may be NULL (then the other)."""
-
-    type = DateTime()
-    inherit_cache = True
-
-
 @compiles(_Later)
 def _later_sql(element, compiler, **kw):
     a, b = (compiler.process(c, **kw) for c in element.clauses)
     return f"CASE WHEN {a} IS NULL THEN {b} WHEN {b} IS NULL OR {a} >= {b} THEN {a} ELSE {b} END"
 
 
-@compiles(_Earlier)
-def _earlier_sql(element, compiler, **kw):
-    a, b = (compiler.process(c, **kw) for c in element.clauses)
-    return f"CASE WHEN {a} IS NULL THEN {b} WHEN {b} IS NULL OR {a} <= {b} THEN {a} ELSE {b} END"
-
-
 @compiles(_Later, "postgresql")
 def _later_pg(element, compiler, **kw):
     return f"greatest({compiler.process(element.clauses, **kw)})"  # NULLs are ignored
-
-
-@compiles(_Earlier, "postgresql")
-def _earlier_pg(element, compiler, **kw):
-    return f"least({compiler.process(element.clauses, **kw)})"
 
 
 @compiles(_Later, "sqlite")
@@ -285,22 +274,13 @@ def _later_sqlite(element, compiler, **kw):
     return f"nullif(max(coalesce({a}, ''), coalesce({b}, '')), '')"
 
 
-@compiles(_Earlier, "sqlite")
-def _earlier_sqlite(element, compiler, **kw):
-    a, b = (compiler.process(c, **kw) for c in element.clauses)
-    return f"nullif(min(coalesce({a}, '~'), coalesce({b}, '~')), '~')"  # '~' sorts after every time
-
-
 def _later(a, b):
     return _Later(a, b)
 
 
-def _earlier(a, b):
-    return _Earlier(a, b)
-
-
-def _events():
-    """Status events kept in the history tables: (house id, time, S/V/R, flagged visit)."""
+def _events(before: datetime | None = None):
+    """Status events kept in the history tables: (house id, time, S/V/R, flagged visit),
+    all of them or those before a moment."""
     visits = select(
         Visit.building_id.label("bid"),
         Visit.submitted_at.label("at"),
@@ -308,6 +288,8 @@ def _events():
         case((Visit.flag.is_not(None), 1), else_=0).label("f"),
     ).where(Visit.response.not_like(_LEFT_UNCOLLECTED))
     a = AuditEvent
+    if before is not None:
+        visits = visits.where(Visit.submitted_at < before)
     audits = select(
         cast(a.object_id, Integer).label("bid"),
         a.at.label("at"),
@@ -320,18 +302,21 @@ def _events():
             and_(a.action == "building.update", a.changes.like('%"status":%')),
         ),
     )
+    if before is not None:
+        audits = audits.where(a.at < before)
     return union_all(visits, audits).subquery("ev")
 
 
 def _history(t0: datetime):
-    """Per house with history rows: its latest submission, verification and return before
-    ``t0``, its latest flagged submission before ``t0``, and whether it was ever returned."""
-    ev = _events()
+    """Per house with history rows before ``t0``: its latest submission, verification and
+    return, its latest flagged submission, and whether a return is recorded (then the
+    history, not the house's columns, says when it was returned)."""
+    ev = _events(t0)
     cols = [ev.c.bid]
     for k in (_S, _V, _R):
-        cols.append(func.max(case((and_(ev.c.k == k, ev.c.at < t0), ev.c.at))).label(k))
+        cols.append(func.max(case((ev.c.k == k, ev.c.at))).label(k))
     cols += [
-        func.max(case((and_(ev.c.k == _S, ev.c.f == 1, ev.c.at < t0), ev.c.at))).label("f"),
+        func.max(case((and_(ev.c.k == _S, ev.c.f == 1), ev.c.at))).label("f"),
         func.max(case((ev.c.k == _R, 1), else_=0)).label("anyr"),
     ]
     return select(*cols).group_by(ev.c.bid).subquery("h")
@@ -415,8 +400,12 @@ def _past_rows(cut: _Cutoffs, weights: dict[str, object], scope: Scope):
         ).label("f"),
     ]
     common = [expr.label(name) for name, expr in _common_flags(b, t0).items()]
+    # Only a house first submitted before t0 can have been anything but uncollected then.
+    first = func.coalesce(b.c.first_collected_at, b.c.collected_at)
     stmt = (
-        select(b.c.village_id, *common, *last, *extra).select_from(joined).where(*_house_filter(scope, None))
+        select(b.c.village_id, *common, *last, *extra)
+        .select_from(joined)
+        .where(first < t0, *_house_filter(scope, None))
     )
     one = stmt.offset(0).subquery("one")  # OFFSET: evaluated once per house, not inlined below
     c = one.c
@@ -444,93 +433,103 @@ def _past_rows(cut: _Cutoffs, weights: dict[str, object], scope: Scope):
     return select(*passthrough, *flags).offset(0).subquery("two")
 
 
-def _sums(kind: str, f: dict, w: dict | None, moments: Sequence[datetime]) -> list[tuple[tuple, object]]:
-    """(label, SUM expression) of one kind's counts, from the house flags ``f`` and, for
-    people/households/units, the per-house counts ``w`` ("n0".. per moment, units also
-    "verified"/"returned")."""
-
-    def by(i):  # counted as of as_of, first submitted before moment i
-        return f["in0"] == 1 if i == 0 else and_(f["in0"] == 1, f["fc"] < moments[i])
-
-    out = []
-    names = dict(zip(_COUNTS, ("ver", "ret", "flag", "chk", "pas"), strict=True))
-    if kind == "houses":
-        out += [((kind, "collected", i), case((by(i), 1), else_=0)) for i in range(len(moments))]
-        out += [((kind, key, 0), f[flag]) for key, flag in names.items()]
-    elif kind in ("people", "households"):
-        out += [((kind, "collected", i), case((by(i), w[f"n{i}"]), else_=0)) for i in range(len(moments))]
-        out += [((kind, key, 0), f[flag] * w["n0"]) for key, flag in names.items()]
-    else:  # units: their own current status, from their registration
-        out += [((kind, "collected", i), w[f"n{i}"]) for i in range(len(moments))]
-        out += [
-            ((kind, "verified", 0), w["verified"]),
-            ((kind, "returned", 0), w["returned"]),
-            ((kind, "flagged", 0), f["flag"] * w["n0"]),
-            ((kind, "checked", 0), w["verified"] + w["returned"]),
-            ((kind, "passed", 0), w["verified"]),
-        ]
-    return [(label, func.coalesce(func.sum(expr), 0)) for label, expr in out]
+_FLAGS = ("ver", "ret", "flag", "chk", "pas")  # in _COUNTS' order
+_WEIGHTED = {"people": Person, "households": Household}
 
 
-_WEIGHTS = {"people": (Person, "p"), "households": (Household, "hh"), "units": (Unit, "u")}
+def _units(session: Session, scope: Scope, moments: Sequence[datetime]) -> dict[int, dict]:
+    """Units per village: registered by each moment and collected or verified now; verified
+    and returned now (units keep no history of their own)."""
+    u = _per_building(Unit, moments, "uu", units=True)
+    b = Building.__table__
+    cols = [func.sum(u.c[f"n{i}"]) for i in range(len(moments))] + [
+        func.sum(u.c.verified),
+        func.sum(u.c.returned),
+    ]
+    stmt = (
+        select(b.c.village_id, *cols)
+        .select_from(u.join(b, b.c.id == u.c.bid))
+        .where(*_house_filter(scope, None))
+    )
+    out = {}
+    for row in session.connection().execute(stmt.group_by(b.c.village_id)):
+        values = [int(v or 0) for v in row[1:]]
+        verified, returned = values[-2:]
+        out[row[0]] = {
+            "collected": values[:-2],
+            "verified": verified,
+            "returned": returned,
+            "checked": verified + returned,
+            "passed": verified,
+        }
+    return out
 
 
 def _aggregate(session: Session, scope: Scope, kinds: Iterable[str], cut: _Cutoffs):
     """{village_id: {kind: {"collected": [per moment], "verified": n, ...}}}.
 
     ``collected`` at moment 0 is as of the end of as_of; at a deadline's moment it is the
-    records counted as of as_of whose first submission (people: registration) was before it.
-    As of today: one statement per kind, each a single pass over its table (people,
-    households and units counted per house from their (building_id, created_at) index).
-    As of a past day: one statement over the houses' status at that day's end."""
+    records counted as of as_of whose house was first submitted before it.
+
+    One statement groups the houses by village and by their state at as_of's end (counted,
+    counted and first submitted before each deadline, verified, returned, flagged,
+    checked, passed), counting houses and summing their people, households and units in
+    each group: a few rows per village, folded here into every kind's figures. As of
+    today the state is the houses' columns and their people and households are counted on
+    each house by the database; as of a past day it is rebuilt from the history and the
+    people and households registered by then are counted per house."""
+    kinds = list(kinds)
     moments = cut.moments
-    weights = {
-        kind: _per_building(_WEIGHTS[kind][0], moments, _WEIGHTS[kind][1], units=kind == "units")
-        for kind in kinds
-        if kind in _WEIGHTS
-    }
-    statements = []
+    b = Building.__table__
+    t0 = moments[0]
+    unit_sub = _per_building(Unit, moments[:1], "un", units=True) if "units" in kinds else None
     if cut.current:
-        b = Building.__table__
-        flags = _current_flags(b, moments[0])
-        filters = _house_filter(scope, None)
-        for kind in kinds:
-            sub = weights.get(kind)
-            w = None if sub is None else {col.name: col for col in sub.c}
-            sums = _sums(kind, flags, w, moments)
-            source = b if sub is None else sub.join(b, b.c.id == sub.c.bid)
-            statements.append(
-                (
-                    sums,
-                    select(b.c.village_id, *(e for _, e in sums))
-                    .select_from(source)
-                    .where(*filters)
-                    .group_by(b.c.village_id),
-                )
-            )
+        f = _current_flags(b, t0)
+        source = b if unit_sub is None else b.outerjoin(unit_sub, unit_sub.c.bid == b.c.id)
+        weights = {"people": b.c.people_count, "households": b.c.households_count}
+        if unit_sub is not None:
+            weights["units"] = func.coalesce(unit_sub.c.n0, 0)
+        where = [b.c.status != "uncollected", *_house_filter(scope, None)]  # the others count for nothing
+        village = b.c.village_id
     else:
-        prefixes = {kind: _WEIGHTS[kind][1] for kind in weights}
-        two = _past_rows(cut, {prefixes[k]: sub for k, sub in weights.items()}, scope)
-        c = two.c
-        flags = {name: c[name] for name in ("in0", "ver", "ret", "flag", "chk", "pas", "fc")}
-        sums = []
-        for kind in kinds:
-            w = None
-            if kind in weights:
-                prefix = prefixes[kind] + "_"
-                w = {col.name[len(prefix) :]: col for col in c if col.name.startswith(prefix)}
-            sums += _sums(kind, flags, w, moments)
-        statements.append((sums, select(c.village_id, *(e for _, e in sums)).group_by(c.village_id)))
-    result: dict[int, dict[str, dict]] = {}
+        subs = {
+            name: _per_building(model, moments[:1], name)
+            for name, model in _WEIGHTED.items()
+            if name in kinds or (name == "households")
+        }
+        if unit_sub is not None:
+            subs["units"] = unit_sub
+        two = _past_rows(cut, subs, scope)
+        f = {name: two.c[name] for name in ("in0", *_FLAGS, "fc")}
+        weights = {name: two.c[f"{name}_n0"] for name in subs}
+        source, where, village = two, [], two.c.village_id
+    keys = [f["in0"], *(case((f["fc"] < m, 1), else_=0) for m in moments[1:]), *(f[k] for k in _FLAGS)]
+    keys = [key.label(f"k{i}") for i, key in enumerate(keys)]
+    names = [name for name in ("people", "households", "units") if name in weights]
+    values = [func.count(), *(func.sum(weights[name]) for name in names)]
+    stmt = select(village, *keys, *values).select_from(source).where(*where).group_by(village, *keys)
     n = len(moments)
-    for sums, stmt in statements:
-        for row in session.execute(stmt):
-            per_kind = result.setdefault(row[0], {k: {"collected": [0] * n} for k in kinds})
-            for ((kind, key, i), _), value in zip(sums, row[1:], strict=True):
-                if key == "collected":
-                    per_kind[kind]["collected"][i] = int(value)
-                else:
-                    per_kind[kind][key] = int(value)
+    result: dict[int, dict[str, dict]] = {}
+    for row in session.connection().execute(stmt):
+        per_kind = result.setdefault(row[0], {})
+        state = [int(v or 0) for v in row[1 : 1 + len(keys)]]
+        inside, by_deadline, flags = state[0], state[1:n], dict(zip(_FLAGS, state[n:], strict=True))
+        counted = dict(zip(["houses", *names], (int(v or 0) for v in row[1 + len(keys) :]), strict=True))
+        for kind, weight in counted.items():
+            if kind == "units":  # only the units in flagged houses, from here
+                per_kind.setdefault("units", {}).setdefault("flagged", 0)
+                per_kind["units"]["flagged"] += flags["flag"] * weight
+                continue
+            figures = per_kind.setdefault(kind, {"collected": [0] * n, **dict.fromkeys(_COUNTS, 0)})
+            if inside:
+                figures["collected"][0] += weight
+                for i, by in enumerate(by_deadline, start=1):
+                    figures["collected"][i] += by * weight
+            for key, flag in zip(_COUNTS, _FLAGS, strict=True):
+                figures[key] += flags[flag] * weight
+    if "units" in kinds:
+        for village_id, figures in _units(session, scope, moments).items():
+            result.setdefault(village_id, {}).setdefault("units", {}).update(figures)
     return result
 
 
@@ -572,11 +571,8 @@ def _deadlines(campaign: Campaign, at_deadlines: Sequence[int]) -> list[Deadline
 
 
 def _counts(campaign: Campaign, cut: _Cutoffs, task: int, raw: dict | None, households: int) -> _Counts:
-    if raw is None:
-        collected = [0] * len(cut.moments)
-        raw = {}
-    else:
-        collected = raw["collected"]
+    raw = raw or {}
+    collected = raw.get("collected") or [0] * len(cut.moments)
     at_deadlines = tuple(0 if i is None else collected[i] for i in cut.deadline_index)
     tl = timeliness(task, _deadlines(campaign, at_deadlines), cut.as_of, campaign.deadline_rule)
     return _Counts(
@@ -636,21 +632,22 @@ def coverage_kinds(
     _check_args(scope, kinds)
     as_of = campaign.cap(as_of)
     cut = _Cutoffs.of(campaign, as_of, today or beijing_today())
-    needed = list(dict.fromkeys([*kinds, *JUDGED_KINDS, "households"]))
+    decided = as_of >= campaign.stage2_end  # funding and the penalty judge people and houses
+    needed = list(dict.fromkeys([*kinds, *(JUDGED_KINDS if decided else ())]))
     raw = _aggregate(session, scope, needed, cut)
     villages = _villages(session, scope)
     per_village: dict[int, dict[str, _Counts]] = {}
     judged: dict[int, tuple[int | None, int | None]] = {}
     for v in villages:
         got = raw.get(v.id, {})
-        households = got["households"]["collected"][0] if got else 0
+        households = got.get("households", {}).get("collected", [0])[0]  # always counted
         per_village[v.id] = {k: _counts(campaign, cut, _task(v, k), got.get(k), households) for k in needed}
         rates = [
             KindRates(
                 per_village[v.id][k].on_time / per_village[v.id][k].due if per_village[v.id][k].due else None,
                 accuracy_rate(per_village[v.id][k].passed, per_village[v.id][k].checked),
             )
-            for k in JUDGED_KINDS
+            for k in (JUDGED_KINDS if decided else ())
         ]
         j = judge(campaign, as_of, rates, households)
         judged[v.id] = (j.funding_yuan, j.penalty_points)

@@ -1,4 +1,5 @@
-"""campaign settings; each house's first submission and first check, for coverage as of a day
+"""campaign settings; each house's first submission and first check, and its people and
+households counted by triggers, for coverage as of a day
 
 Revision ID: 0007
 Revises: 0006
@@ -8,6 +9,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+
+from geoapp.store import house_counts
 
 revision = "0007"
 down_revision = "0006"
@@ -44,6 +47,8 @@ def upgrade() -> None:
         batch.add_column(sa.Column("first_collected_at", sa.DateTime(), nullable=True))
         batch.add_column(sa.Column("first_checked_at", sa.DateTime(), nullable=True))
         batch.add_column(sa.Column("first_check_passed", sa.Boolean(), nullable=True))
+        batch.add_column(sa.Column("people_count", sa.Integer(), nullable=False, server_default="0"))
+        batch.add_column(sa.Column("households_count", sa.Integer(), nullable=False, server_default="0"))
     op.create_index("ix_person_building_created", "person", ["building_id", "created_at"])
     op.create_index("ix_household_building_created", "household", ["building_id", "created_at"])
     op.execute(f"UPDATE building SET first_collected_at = {FIRST_COLLECTED} WHERE collected_at IS NOT NULL")
@@ -56,12 +61,24 @@ def upgrade() -> None:
         f"(SELECT audit_event.action = 'house.verify' {_CHECKS} ORDER BY audit_event.at, audit_event.id LIMIT 1), "
         "building.verified_at IS NOT NULL) WHERE first_checked_at IS NOT NULL"
     )
+    for statement in house_counts.recount_sql():
+        op.execute(statement)
+    for statement in house_counts.triggers_ddl(op.get_bind().dialect.name):
+        op.execute(statement)
 
 
 def downgrade() -> None:
+    for statement in house_counts.drop_triggers_ddl(op.get_bind().dialect.name):
+        op.execute(statement)
     op.drop_index("ix_household_building_created", table_name="household")
     op.drop_index("ix_person_building_created", table_name="person")
     with op.batch_alter_table("building") as batch:
-        for column in ("first_check_passed", "first_checked_at", "first_collected_at"):
+        for column in (
+            "households_count",
+            "people_count",
+            "first_check_passed",
+            "first_checked_at",
+            "first_collected_at",
+        ):
             batch.drop_column(column)
     op.drop_table("campaign_setting")
