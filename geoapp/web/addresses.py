@@ -71,14 +71,22 @@ def _starts(read) -> tuple[int | None, int | None]:
     return tuple(parse_whole_number(read(name) or None, field=name) for name in ("start_odd", "start_even"))  # type: ignore[return-value]
 
 
-def _numbering_page(street_id: int, start_odd, start_even, *, error: str | None = None, status: int = 200):
+def _numbering_page(
+    street_id: int,
+    start_odd,
+    start_even,
+    *,
+    error: str | None = None,
+    status: int = 200,
+    confirmable: bool = True,
+):
     plan, plan_error = None, None
     try:
         plan = plan_numbering(read_session(), street_id, start_odd=start_odd, start_even=start_even)
     except GeoappError as exc:
         if exc.http_status == 404:
             raise
-        plan_error = exc.render(translate)
+        plan_error, confirmable = exc.render(translate), False
     if plan is not None and plan.clashes and error is None:
         error = clash_error(plan).render(translate)
     page = render_template(
@@ -89,6 +97,7 @@ def _numbering_page(street_id: int, start_odd, start_even, *, error: str | None 
         start_even=start_even,
         max_door=MAX_DOOR,
         error=error or plan_error,
+        confirmable=confirmable and plan is not None and bool(plan.changes) and not plan.clashes,
         side_labels={side: translate(label) for side, label in SIDE_LABELS.items()},
         left=LEFT,
         title=translate(N_("Number the houses of a street")),
@@ -102,7 +111,9 @@ def numbering_page(street_id: int):
     try:
         start_odd, start_even = _starts(request.args.get)
     except GeoappError as exc:
-        return _numbering_page(street_id, None, None, error=exc.render(translate), status=400)
+        return _numbering_page(
+            street_id, None, None, error=exc.render(translate), status=400, confirmable=False
+        )
     return _numbering_page(street_id, start_odd, start_even)
 
 

@@ -175,3 +175,33 @@ def test_the_public_address_goes_into_the_codes(demo_url, base):
     finally:
         app.extensions["geoapp.db"].dispose()
         db.dispose()
+
+
+HOSTILE_STARTS = ["start_odd=abc", "start_odd=%EF%BC%91", "start_odd=" + "9" * 40, "start_odd=0", "start_even=3",
+                  "start_odd=-1", "start_even=100000"]  # fmt: skip
+
+
+def test_hostile_first_numbers_are_refused_naming_the_field(clients, demo_db):
+    admin, headers = clients("admin"), clients.csrf("admin")
+    street = old_street(demo_db)
+    unnumber(demo_db, street, 1)
+    for query in HOSTILE_STARTS:
+        api = admin.get(f"/api/streets/{street}/numbering?{query}")
+        assert api.status_code == 400 and api.get_json()["field"] == query.split("=")[0], query
+        page = admin.get(f"/addresses/streets/{street}/numbering?{query}")
+        html = page.get_data(as_text=True)
+        assert page.status_code in (200, 400) and 'id="numbering-error"' in html, query
+        assert 'id="numbering-confirm"' not in html, query
+        name, value = query.split("=")
+        form = admin.post(f"/addresses/streets/{street}/numbering", data={"fingerprint": "x", name: value},
+                          headers=headers)  # fmt: skip
+        assert form.status_code in (400, 409), query
+    sent = admin.post(
+        f"/api/streets/{street}/numbering", json={"fingerprint": "x", "start_odd": "5"}, headers=headers
+    )
+    assert sent.status_code == 400 and sent.get_json()["errors"][0]["field"] == "start_odd"
+    with demo_db.session() as s:
+        assert (
+            s.scalar(select(func.count()).where(Building.street_id == street, Building.door_no.is_(None)))
+            == 1
+        )
