@@ -167,7 +167,7 @@ def numbering_confirm(street_id: int):
 def _pdf(plate_set: PlateSet, filename: str) -> Response:
     pdf = plate_sheet(plate_set, gettext=translate, town=TOWN_NAME)
     shown = f"{translate(N_('Door plates'))}-{plate_set.title}.pdf"
-    disposition = f"inline; filename=\"{filename}\"; filename*=UTF-8''{quote(shown)}"
+    disposition = f"attachment; filename=\"{filename}\"; filename*=UTF-8''{quote(shown)}"
     headers = {"Content-Disposition": disposition, "X-Plates": str(len(plate_set.plates)),
                "X-Unnumbered-Houses": str(plate_set.unnumbered)}  # fmt: skip
     return Response(pdf, content_type="application/pdf", headers=headers)

@@ -33,6 +33,7 @@ zh = {
     "Page %(page)d of %(pages)d": "第%(page)d页，共%(pages)d页",
     "Scan to open this house": "扫码打开房屋",
     "House %(id)s": "房屋 %(id)s",
+    "%(count)d houses without a door number have no plate here: number them first.": "另有 %(count)d 户未编门牌号",
 }.get
 
 
@@ -60,6 +61,7 @@ def test_a_street_sheet_holds_its_numbered_houses_in_door_order(db, town):
     for plate in found.plates:
         assert plate.address in text
     assert "门牌：余坪镇新街" in text and "第1页，共1页" in text and "扫码打开房屋" in text
+    assert "另有 4 户未编门牌号" in text
     assert qr_codes(pdf) == [p.url for p in found.plates]
 
 

@@ -134,7 +134,7 @@ def test_plate_sheets_per_role(clients, demo_db):
     r = clients("officer").get(f"/plates/street/{own_street}.pdf")
     assert r.status_code == 200 and r.content_type == "application/pdf"
     assert (
-        r.headers["Content-Disposition"].startswith("inline;")
+        r.headers["Content-Disposition"].startswith("attachment;")
         and "filename*=UTF-8''" in r.headers["Content-Disposition"]
     )
     pdf = r.data

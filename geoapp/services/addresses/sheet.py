@@ -190,6 +190,12 @@ def plate_sheet(plate_set: PlateSet, *, gettext: Gettext, town: str) -> bytes:
         numbering = gettext(N_("Page %(page)d of %(pages)d")) % {"page": page + 1, "pages": pages}
         draw_text(c, PAGE_W - MARGIN_X, PAGE_H - MARGIN_TOP + 6 * mm, numbering, 8, anchor="end")
         _cut_marks(c)
+        if page == 0 and plate_set.unnumbered:
+            note = gettext(
+                N_("%(count)d houses without a door number have no plate here: number them first.")
+            ) % {"count": plate_set.unnumbered}
+            c.setFillColor(GREY)
+            draw_text(c, MARGIN_X, 4 * mm, note, 8)
         for k, plate in enumerate(plates[page * PER_PAGE : (page + 1) * PER_PAGE]):
             row, col = divmod(k, COLUMNS)
             x = MARGIN_X + col * (PLATE_W + GAP)
