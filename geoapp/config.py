@@ -52,6 +52,7 @@ class Settings:
     # Visit proof (issue 4): submissions farther than this from the house are flagged.
     visit_max_distance_m: float = 100.0
     secure_cookies: bool = False  # set by `serve --cert` or GEOAPP_SECURE_COOKIES=1
+    public_url: str = ""  # the address phones open (door-plate QR codes); default: the request's host
     # Imports (issue 8): checked before a file is read whole (defaults = spatial.readers.ImportLimits).
     import_max_mb: float = 500.0  # the file, or what a zip expands to
     import_max_features: int = 2_000_000
@@ -107,6 +108,8 @@ class Settings:
             values["visit_max_distance_m"] = float(v)
         if v := env.get("GEOAPP_IMPORT_MAX_MB"):
             values["import_max_mb"] = float(v)
+        if v := env.get("GEOAPP_PUBLIC_URL"):
+            values["public_url"] = v
         if env.get("GEOAPP_SECURE_COOKIES") == "1":
             values["secure_cookies"] = True
         values.update(overrides)

@@ -1,4 +1,4 @@
-"""The layers read one way (DESIGN §4): domain ← services (accounts ← campaign ←
+"""The layers read one way (DESIGN §4): domain ← services (accounts ← addresses ← campaign ←
 gis_io ← demo; reports reads accounts, campaign and gis_io) ← web. Checked from the
 import statements themselves."""
 
@@ -14,6 +14,14 @@ PACKAGE = Path(__file__).resolve().parent.parent / "geoapp"
 FORBIDDEN = {
     "domain": ("flask", "sqlalchemy", "geoapp.store", "geoapp.services", "geoapp.web", "geoapp.spatial"),
     "services/accounts": (
+        "flask",
+        "geoapp.web",
+        "geoapp.services.campaign",
+        "geoapp.services.gis_io",
+        "geoapp.services.demo",
+        "geoapp.services.reports",
+    ),
+    "services/addresses": (
         "flask",
         "geoapp.web",
         "geoapp.services.campaign",

@@ -39,7 +39,7 @@ def main() -> None:
 
 
 def _register() -> None:
-    from geoapp.cli import campaign, db, demo, exports, imports, reports, serve, users
+    from geoapp.cli import addresses, campaign, db, demo, exports, imports, reports, serve, users
 
     main.add_command(db.db)
     main.add_command(demo.demo)
@@ -49,6 +49,8 @@ def _register() -> None:
     main.add_command(users.user)
     main.add_command(campaign.campaign)
     main.add_command(reports.report)
+    main.add_command(addresses.address)
+    main.add_command(addresses.plates)
 
 
 _register()

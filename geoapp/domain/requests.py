@@ -45,3 +45,11 @@ class MoveDecisionIn(RequestModel):
 
     action: Literal["confirm", "reject"]
     reason: Text = None
+
+
+class NumberingIn(RequestModel):
+    """``POST /api/streets/<id>/numbering``: store the previewed run (its fingerprint)."""
+
+    fingerprint: Annotated[str, Field(min_length=1, max_length=64)]
+    start_odd: Count | None = None
+    start_even: Count | None = None

@@ -7,6 +7,7 @@ busy timeout instead of failing half-way.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -34,11 +35,61 @@ def make_engine(url: str) -> Engine:
             max_overflow=-1,
         )
         _configure_sqlite(engine)
+        _name_address_clashes(engine)
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     # Up to two connections per request (read, then write) for `geoapp serve`'s 32 threads.
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=60)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=60)
+    _name_address_clashes(engine)
+    return engine
+
+
+ADDRESS_INDEX = "uq_building_address"
+_PG_KEY = re.compile(r"Key \(address\)=\((.*)\) already exists", re.S)
+
+
+def _name_address_clashes(engine: Engine) -> None:
+    """A write that would give two buildings one standard address (an import, an edit, a
+    numbering racing another) is refused by the unique index; this turns the database's
+    error into the domain's Conflict naming the address, whoever wrote."""
+
+    @event.listens_for(engine, "handle_error")
+    def _on_error(ctx):
+        exc = ctx.original_exception
+        if getattr(getattr(exc, "diag", None), "constraint_name", None) == ADDRESS_INDEX:
+            m = _PG_KEY.search(getattr(exc.diag, "message_detail", None) or "")
+            address = m.group(1) if m else None
+        elif "UNIQUE constraint failed: building.address" in str(exc):
+            address = _sqlite_clash(ctx)
+        else:
+            return
+        from geoapp.domain.address import address_taken
+
+        raise address_taken(address or "?") from ctx.sqlalchemy_exception
+
+
+def _sqlite_clash(ctx) -> str | None:
+    """The address that clashed: repeated within the statement's rows, or already stored."""
+    rows = getattr(ctx.execution_context, "compiled_parameters", None) or []
+    candidates = [v for row in rows for k, v in row.items() if k.startswith("address") and isinstance(v, str)]
+    seen: set[str] = set()
+    for address in candidates:
+        if address in seen:
+            return address
+        seen.add(address)
+    try:
+        cursor = ctx.connection.connection.dbapi_connection.cursor()
+        for start in range(0, len(candidates), 500):
+            chunk = candidates[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT address FROM building WHERE door_no IS NOT NULL AND address IN ({marks}) LIMIT 1"
+            found = cursor.execute(sql, chunk).fetchone()
+            if found:
+                return found[0]
+    except Exception:  # only a nicer message is at stake
+        return None
+    return candidates[0] if len(candidates) == 1 else None
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -62,6 +63,17 @@ class Street(SpatialMixin, Base):
 
 class Building(SpatialMixin, Base):
     __tablename__ = "building"
+    # One standard address per numbered building, unique in the town (migration 0011); houses
+    # without a door number share their street's "（未编门牌）" until they are numbered.
+    __table_args__ = (
+        Index(
+            "uq_building_address",
+            "address",
+            unique=True,
+            sqlite_where=text("door_no IS NOT NULL"),
+            postgresql_where=text("door_no IS NOT NULL"),
+        ),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     village_id: Mapped[int] = mapped_column(ForeignKey("village.id"), nullable=False, index=True)
     street_id: Mapped[int | None] = mapped_column(ForeignKey("street.id"), index=True)

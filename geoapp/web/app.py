@@ -40,6 +40,7 @@ def build_app(settings: Settings | None = None) -> Flask:
 
     from geoapp.web import (
         access,
+        addresses,
         admin,
         api,
         audit,
@@ -65,6 +66,7 @@ def build_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(audit.bp)
     app.register_blueprint(exports.bp)
     app.register_blueprint(reports.bp)
+    app.register_blueprint(addresses.bp)
 
     @app.teardown_appcontext
     def _close_session(_exc):

@@ -357,11 +357,12 @@
     });
   };
 
-  /* A link such as /#house=12&lat=27.1&lon=113.3 (from the review list) opens that
-   * house's popup once the houses are drawn; when they load by view, the map first
-   * moves to the given position so that the house is among them. */
+  /* A link such as /#house=12&lat=27.1&lon=113.3 (from the review list, or a scanned
+   * door plate through /h/12) opens that house's popup once the houses are drawn; when
+   * they load by view, the map first moves to the given position so that the house is
+   * among them. "&form=1" (a collector's plate) opens the house's form instead. */
   function focusFromHash(map, layer, opts) {
-    var m = /^#house=(\d+)&lat=(-?[\d.]+)&lon=(-?[\d.]+)$/.exec(window.location.hash);
+    var m = /^#house=(\d+)&lat=(-?[\d.]+)&lon=(-?[\d.]+)(&form=1)?$/.exec(window.location.hash);
     if (!m) return;
     var id = Number(m[1]);
     var at = L.latLng(Number(m[2]), Number(m[3]));
@@ -375,7 +376,8 @@
       if (found) {
         document.removeEventListener("geoapp:loaded", look);
         map.setView(found.getLatLng ? found.getLatLng() : found.getBounds().getCenter(), 18, { animate: false });
-        buildingPopup(map, found, opts);
+        if (m[4] && geoapp.openForm) geoapp.openForm(id);
+        else buildingPopup(map, found, opts);
       } else if (!moved) {
         moved = true;
         map.setView(at, 18, { animate: false });

@@ -14,6 +14,7 @@ from geoapp.domain.validators import clean_choice, clean_text
 from geoapp.services.accounts import audit
 from geoapp.services.accounts.audit import utcnow
 from geoapp.services.accounts.scoping import visible_building
+from geoapp.services.addresses.standard import readdress
 from geoapp.store.versioning import check_version
 
 # A unit reporter changes their unit, not the building it stands in.
@@ -54,6 +55,8 @@ def update_building(
             changes[field] = [old, new]
     if not changes:
         return {"id": building.id, "version": building.version, "changed": [], "status": building.status}
+    if "door_no" in changes:  # the standard address follows its door number, unique in the town
+        changes["address"] = [building.address, readdress(session, building, changes["door_no"][1])]
     if building.status == Status.VERIFIED.value:
         if scope.role == Role.COLLECTOR:
             raise Conflict(N_("This house is verified: ask the station to return it for correction before changing it."))  # fmt: skip
