@@ -46,6 +46,7 @@ def build_app(settings: Settings | None = None) -> Flask:
         auth,
         errors,
         exports,
+        leaders,
         pages,
         parsing,
         reports,
@@ -65,6 +66,7 @@ def build_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(audit.bp)
     app.register_blueprint(exports.bp)
     app.register_blueprint(reports.bp)
+    app.register_blueprint(leaders.bp)
 
     @app.teardown_appcontext
     def _close_session(_exc):

@@ -95,6 +95,15 @@ EXPECTED: dict[str, Case] = {
     "reports.coverage_api": Case("GET", "/api/coverage?kind=houses", TOWN | {"collector"}),
     "reports.coverage_xlsx": Case("GET", "/reports/coverage.xlsx?as_of=2016-05-25", TOWN),
     "reports.coverage_print": Case("GET", "/reports/coverage?as_of=2016-05-25", TOWN),
+    # The leaders' page and its data (tests/web/test_leaders.py): collectors, their village only.
+    "leaders.page": Case("GET", "/leaders?as_of=2016-05-25", TOWN),
+    "leaders.forecast_api": Case(
+        "GET", "/api/coverage/forecast?kind=houses&as_of=2016-06-08", TOWN | {"collector"}
+    ),
+    "leaders.progress_api": Case(
+        "GET", "/api/coverage/progress?kind=houses&village={village}", TOWN | {"collector"}, scoped=True
+    ),
+    "leaders.heat_api": Case("GET", "/api/heat?status=uncollected", TOWN | {"collector"}),
 }
 
 FORM_ENDPOINTS = {

@@ -1,0 +1,198 @@
+"""The leaders' page and its endpoints on the demo town, per role (both backends):
+GET /leaders, /api/coverage/forecast, /api/coverage/progress and /api/heat."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from geoapp.store.models import Building, Village
+from tests.conftest import add_user, login
+
+TOWN_ROLES = ("leader", "officer", "admin")
+
+
+@pytest.mark.parametrize("role", TOWN_ROLES)
+def test_town_roles_get_every_village_with_the_forecast(clients, role):
+    client = clients(role)
+    body = client.get("/api/coverage/forecast?kind=houses&as_of=2016-06-08").get_json()
+    assert (body["kind"], body["as_of"], body["window_start"], body["window_days"]) == (
+        "houses",
+        "2016-06-08",
+        "2016-06-01",
+        7,
+    )
+    assert len(body["villages"]) == 28 and body["total"]["code"] == "total"
+    table = client.get("/api/coverage?kind=houses&as_of=2016-06-08").get_json()
+    earlier = client.get("/api/coverage?kind=houses&as_of=2016-06-01").get_json()
+    # The forecast reads the table's own figures: collected as of the day and a week before.
+    assert [v["collected"] for v in body["villages"]] == [v["collected"] for v in table["villages"]]
+    assert [v["collected_before"] for v in body["villages"]] == [v["collected"] for v in earlier["villages"]]
+    outlooks = {v["outlook"] for v in body["villages"]}
+    assert outlooks <= {"reached", "on_time", "late", "stalled"} and len(outlooks) > 1
+    for v in body["villages"]:
+        if v["outlook"] in ("on_time", "late"):
+            assert v["reach_date"] > "2016-06-08" and v["on_time"] == (v["reach_date"] <= "2016-06-30")
+
+
+@pytest.mark.parametrize("role", TOWN_ROLES)
+def test_town_roles_get_the_town_and_a_village_progress(clients, role):
+    client = clients(role)
+    village = clients.village_a
+    body = client.get(f"/api/coverage/progress?kind=people&village={village}&as_of=2016-05-25").get_json()
+    assert body["days"][0] == "2016-04-27" and body["days"][-1] == "2016-05-25"
+    assert len(body["town"]["collected"]) == len(body["days"]) == len(body["village"]["collected"])
+    assert body["town"]["name"] == "全镇" and body["town"]["task"] == 41115
+    assert body["stages"] == [{"end": "2016-05-25", "target": 0.6}, {"end": "2016-06-30", "target": 1.0}]
+    table = client.get("/api/coverage?kind=people&as_of=2016-05-25").get_json()
+    own = next(v for v in table["villages"] if v["village_id"] == village)
+    assert body["village"]["collected"][-1] == own["collected"] and body["village"]["task"] == own["task"]
+    assert body["town"]["collected"][-1] == table["total"]["collected"]
+    town_only = client.get("/api/coverage/progress?kind=houses&as_of=2016-05-25").get_json()
+    assert town_only["village"] is None and town_only["town"]["task"] == 10831
+
+
+@pytest.mark.parametrize("role", TOWN_ROLES)
+def test_town_roles_get_the_uncollected_houses_of_the_town(clients, demo_db, role):
+    client = clients(role)
+    body = client.get("/api/heat?status=uncollected&as_of=2016-05-25").get_json()
+    table = client.get("/api/coverage?kind=houses&as_of=2016-05-25").get_json()
+    with demo_db.session() as s:
+        houses = s.scalar(select(func.count()).select_from(Building))
+        minx, miny, maxx, maxy = s.execute(
+            select(
+                func.min(Village.minx), func.min(Village.miny), func.max(Village.maxx), func.max(Village.maxy)
+            )
+        ).one()
+    assert body["as_of"] == "2016-05-25" and body["current"] is False
+    assert body["count"] == len(body["points"]) == houses - table["total"]["collected"]
+    assert all(miny <= lat <= maxy and minx <= lon <= maxx for lat, lon in body["points"])  # [lat, lon]
+    now = client.get("/api/heat").get_json()  # today is after the demo campaign: its end
+    assert now["as_of"] == "2016-09-25" and now["count"] < body["count"]
+
+
+def test_a_collector_gets_their_own_village_only(clients, demo_db):
+    client = clients("collector")
+    own, other = clients.village_a, clients.village_b
+    forecast = client.get("/api/coverage/forecast?as_of=2016-06-08").get_json()
+    assert [v["village_id"] for v in forecast["villages"]] == [own]
+    assert "station" not in forecast and "total" not in forecast  # they would reveal the others
+    progress = client.get("/api/coverage/progress?as_of=2016-06-08").get_json()
+    assert progress["town"] is None and progress["village"]["village_id"] == own
+    assert client.get(f"/api/coverage/progress?village={other}").status_code == 404
+    missing = client.get("/api/coverage/progress?village=999999")
+    assert missing.status_code == 404
+    heat = client.get("/api/heat?as_of=2016-09-25").get_json()
+    with demo_db.session() as s:
+        left = s.scalar(
+            select(func.count())
+            .select_from(Building)
+            .where(Building.village_id == own, Building.status.not_in(("collected", "verified")))
+        )
+    assert heat["count"] == left
+    town = clients("leader").get("/api/heat?as_of=2016-09-25").get_json()
+    assert heat["count"] < town["count"]
+    assert clients("collector").get("/leaders").status_code == 403
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/coverage/forecast", "/api/coverage/progress", "/api/heat", "/leaders"]
+)
+def test_reporters_and_strangers_are_refused(clients, path):
+    assert clients("reporter").get(path).status_code == 403
+    anonymous = clients(None).get(path)
+    assert anonymous.status_code == 401 or (anonymous.status_code == 302 and "/login" in anonymous.location)
+
+
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ("/api/coverage/forecast?kind=rooms", "kind"),
+        ("/api/coverage/forecast?as_of=2016-02-30", "as_of"),
+        ("/api/coverage/progress?village=abc", "village"),
+        ("/api/coverage/progress?kind=rooms", "kind"),
+        ("/api/heat?status=collected", "status"),
+        ("/api/heat?as_of=25/05/2016", "as_of"),
+    ],
+)
+def test_bad_arguments_are_a_400_naming_the_field(clients, query, field):
+    r = clients("leader").get(query)
+    assert r.status_code == 400, r.get_data(as_text=True)
+    assert r.get_json()["field"] == field
+
+
+def test_a_leader_lands_on_the_coverage_page_and_others_on_the_map(clients, demo_app, demo_db):
+    leader = demo_app.test_client()
+    r = login(leader, "leader")
+    assert r.status_code == 302 and r.location.endswith("/leaders")
+    officer = demo_app.test_client()
+    r = login(officer, "officer")
+    assert r.status_code == 302 and r.location.endswith("/")
+    # A next= address still wins, for leaders too.
+    add_user(demo_db, "leader2", "leader")
+    other = demo_app.test_client()
+    html = other.get("/login?next=/account/tokens").data.decode()
+    csrf = re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
+    r = other.post(
+        "/login",
+        data={
+            "username": "leader2",
+            "password": "Test-password-1",
+            "csrf_token": csrf,
+            "next": "/account/tokens",
+        },
+    )
+    assert r.location.endswith("/account/tokens")
+    # The title in the top bar leads home too.
+    page = clients("leader").get("/account/tokens").get_data(as_text=True)
+    assert 'class="title" href="/leaders"' in page
+    assert 'class="title" href="/"' in clients("officer").get("/account/tokens").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("role", ["leader", "officer", "admin", "collector"])
+def test_the_menu_leads_town_roles_to_the_page(clients, role):
+    page = clients(role).get("/account/tokens").get_data(as_text=True)
+    assert ('href="/leaders">采集进度</a>' in page) == (role in TOWN_ROLES)
+
+
+def test_the_page_embeds_no_town_data_and_only_nonced_scripts(clients, demo_db):
+    r = clients("leader").get("/leaders?as_of=2016-05-25&kind=people&rate=timeliness_rate")
+    assert r.status_code == 200
+    html = r.get_data(as_text=True)
+    with demo_db.session() as s:
+        names = s.scalars(select(Village.name)).all()
+    assert not any(name in html for name in names)  # fetched by the script, not written in the page
+    nonce = re.search(r"'nonce-([^']+)'", r.headers["Content-Security-Policy"]).group(1)
+    scripts = re.findall(r"<script\b[^>]*>", html)
+    assert scripts and all(f'nonce="{nonce}"' in tag for tag in scripts)
+    assert all(f'nonce="{nonce}"' in tag for tag in re.findall(r"<style\b[^>]*>", html))
+    assert " style=" not in html  # no inline style attributes (the CSP refuses them)
+    assert "http://" not in html and "https://" not in html  # nothing from outside
+    # The state from the address: the date capped to the campaign, the choices selected.
+    assert 'value="2016-05-25"' in html and 'min="2016-04-10"' in html and 'max="2016-09-25"' in html
+    assert '<option value="people" selected>' in html and '<option value="timeliness_rate" selected>' in html
+    assert (
+        "/vendor/chart.js/dist/chart.umd.js" in html and "/vendor/leaflet.heat/dist/leaflet-heat.js" in html
+    )
+    assert 'href="/reports/coverage.xlsx?as_of=2016-05-25"' in html
+    late = clients("leader").get("/leaders?as_of=2030-01-01").get_data(as_text=True)
+    assert 'value="2016-09-25"' in late
+    assert clients("leader").get("/leaders?rate=speed").status_code == 400
+
+
+def test_the_libraries_are_served_by_the_app(clients):
+    for path in ("/vendor/chart.js/dist/chart.umd.js", "/vendor/leaflet.heat/dist/leaflet-heat.js"):
+        r = clients(None).get(path)
+        assert r.status_code == 200 and len(r.data) > 1000
+        r.close()
+
+
+def test_village_boundaries_carry_a_label_point_inside(clients):
+    import shapely
+
+    body = clients("leader").get("/api/villages.geojson").get_json()
+    for feature in body["features"]:
+        lon, lat = feature["properties"]["label"]
+        assert shapely.geometry.shape(feature["geometry"]).contains(shapely.Point(lon, lat))
