@@ -4,11 +4,13 @@ legend, and the page's behaviour (``static/js/leaders.js``): the ranking table, 
 village card, the progress chart (Chart.js, served locally) and the as-of date.
 
 No town data is written into the page: the script fetches ``/api/villages.geojson``
-(outlines), ``/api/coverage`` (the rows), ``/api/coverage/forecast``,
+(outlines), ``/api/coverage?forecast=1`` (the rows with their forecasts),
 ``/api/coverage/progress`` and ``/api/heat``.
 """
 
 from __future__ import annotations
+
+from urllib.parse import quote
 
 import folium
 from branca.element import MacroElement
@@ -130,6 +132,29 @@ def leaders_map(bounds, options: dict) -> folium.Map:
     return m
 
 
+def with_query(url: str, params: list[tuple[str, object]]) -> str:
+    """``url?k=v&…`` as ``static/js/leaders.js`` writes it (``withQuery``): in this order,
+    empty values left out, encoded as ``encodeURIComponent`` does."""
+    query = "&".join(
+        f"{quote(k, safe=_JS_SAFE)}={quote(str(v), safe=_JS_SAFE)}" for k, v in params if v not in (None, "")
+    )
+    return f"{url}?{query}" if query else url
+
+
+_JS_SAFE = "-_.!~*'()"
+
+
+def first_requests(state: dict) -> list[str]:
+    """What the page script asks for first, to preload while the scripts load: the same
+    addresses, so that the browser hands the answers over."""
+    query = [("kind", state["kind"]), ("as_of", state["as_of"])]
+    return [
+        url_for("api.villages"),
+        with_query(url_for("reports.coverage_api"), [*query, ("forecast", 1)]),
+        with_query(url_for("leaders.progress_api"), [*query, ("village", state["village"])]),
+    ]
+
+
 def _stage_targets(campaign: Campaign) -> list[dict]:
     return [
         {"end": s.end.isoformat(), "target": s.target, "label": gettext(label)}
@@ -146,7 +171,6 @@ def page_options(campaign: Campaign, state: dict) -> dict:
         "urls": {
             "villages": url_for("api.villages"),
             "coverage": url_for("reports.coverage_api"),
-            "forecast": url_for("leaders.forecast_api"),
             "progress": url_for("leaders.progress_api"),
             "heat": url_for("leaders.heat_api"),
             "page": url_for("leaders.page"),

@@ -3,8 +3,8 @@
 - ``GET /leaders?as_of=&kind=&rate=&village=``: the page (leaders land on it after
   login; officers and administrators reach it from the menu). It embeds no town data:
   its scripts fetch the endpoints below, ``/api/coverage`` and ``/api/villages.geojson``.
-- ``GET /api/coverage/forecast?kind=&as_of=``: per village, for the station and in
-  total, the day the stage 2 target is reached at the pace of the last 7 days.
+- ``GET /api/coverage?kind=&as_of=&forecast=1`` (``web/reports.py``): the table's rows,
+  each with the day the stage 2 target is reached at the pace of the last 7 days.
 - ``GET /api/coverage/progress?kind=&village=&as_of=``: collected records per day up
   to ``as_of`` for the town and one village, with the tasks and the plan's stages.
 - ``GET /api/heat?status=uncollected&as_of=``: ``[lat, lon]`` of every house not counted
@@ -22,12 +22,12 @@ from flask_babel import gettext
 
 from geoapp.domain.metrics import KIND_LABELS, KINDS, beijing_today
 from geoapp.domain.roles import Role
-from geoapp.maps.leaders import RATE_LABELS, RATES, leaders_map, page_options
+from geoapp.maps.leaders import RATE_LABELS, RATES, first_requests, leaders_map, page_options
 from geoapp.maps.render import render_map
 from geoapp.services.campaign.settings import load_campaign
 from geoapp.services.gis_io.layers import map_bounds
 from geoapp.services.reports.heat import uncollected_points
-from geoapp.services.reports.progress import forecasts, progress
+from geoapp.services.reports.progress import progress
 from geoapp.web.access import access, require_scope
 from geoapp.web.context import read_session
 from geoapp.web.parsing import parse_choice, parse_date, parse_int
@@ -59,22 +59,10 @@ def page():
         title=gettext("Coverage by village"),
         state=state,
         campaign=campaign,
+        preload=first_requests(state),
         kinds=[(k, gettext(KIND_LABELS[k])) for k in KINDS],
         rates=[(r, gettext(RATE_LABELS[r])) for r in RATES],
     )
-
-
-@bp.get("/api/coverage/forecast")
-@access(*DATA_ROLES)
-def forecast_api():
-    scope = require_scope()
-    kind = parse_choice("kind", KINDS, "houses")
-    as_of = parse_date("as_of") or beijing_today()
-    session = read_session()
-    body = forecasts(session, scope, load_campaign(session), kind=kind, as_of=as_of).to_dict()
-    if scope.role == Role.COLLECTOR:  # the station and the total would reveal the other villages
-        del body["station"], body["total"]
-    return jsonify(body)
 
 
 @bp.get("/api/coverage/progress")

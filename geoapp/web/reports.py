@@ -1,8 +1,9 @@
 """Reports: coverage by village against the work plan (issue 9).
 
-- ``GET /api/coverage?kind=houses|people|units|households&as_of=YYYY-MM-DD``: the rows
-  of ``services.reports.coverage`` with the figures' definitions (translated) and the
-  plan's stages. ``as_of`` defaults to today in Beijing and is capped to the campaign's
+- ``GET /api/coverage?kind=houses|people|units|households&as_of=YYYY-MM-DD[&forecast=1]``:
+  the rows of ``services.reports.coverage`` with the figures' definitions (translated)
+  and the plan's stages; with ``forecast=1`` (the leaders' page) each row also carries
+  its ``forecast`` at the last 7 days' pace (``services.reports.progress.forecasts``). ``as_of`` defaults to today in Beijing and is capped to the campaign's
   end. Leaders, officers and administrators see every village, the station and the
   total; a village collector only their own village's row (no station or total row,
   which would reveal the other villages' figures); unit reporters have no village.
@@ -28,6 +29,7 @@ from geoapp.services.campaign.settings import load_campaign
 from geoapp.services.reports.coverage import coverage, coverage_kinds
 from geoapp.services.reports.layout import KINDS as REPORT_KINDS
 from geoapp.services.reports.layout import ordered, report_title, sheets
+from geoapp.services.reports.progress import forecasts
 from geoapp.services.reports.workbook import coverage_workbook
 from geoapp.web.access import access, require_scope
 from geoapp.web.context import read_session
@@ -45,10 +47,17 @@ def coverage_api():
     scope = require_scope()
     kind = parse_choice("kind", KINDS, "houses")
     as_of = parse_date("as_of") or beijing_today()
+    with_forecast = parse_choice("forecast", ("0", "1"), "0") == "1"
     session = read_session()
     campaign = load_campaign(session)
     result = coverage(session, scope, campaign, kind=kind, as_of=as_of)
     body = result.to_dict()
+    if with_forecast:  # the leaders' page: each row's forecast at the last 7 days' pace
+        outlook = forecasts(session, scope, campaign, kind=kind, as_of=as_of, now=result)
+        rows = [*body["villages"], body["station"], body["total"]]
+        for row, f in zip(rows, [*outlook.villages, outlook.station, outlook.total], strict=True):
+            row["forecast"] = {"collected_before": f.collected_before, **f.forecast.to_dict()}
+        body["forecast_window"] = {"start": outlook.window_start.isoformat(), "days": outlook.window_days}
     body["definitions"] = {key: translate(text) for key, text in result.definitions.items()}
     body["total"]["name"] = translate(result.total.name)
     body["stages"] = [

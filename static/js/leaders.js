@@ -1,8 +1,8 @@
 /* The leaders' page: villages coloured by a rate and labelled, a heatmap of the houses
  * still uncollected, the village card, the progress chart with the plan's line and the
  * forecast, and the ranking table, all for one as-of date kept in the address.
- * Every figure is fetched from the app (/api/coverage, /api/coverage/forecast,
- * /api/coverage/progress, /api/heat, /api/villages.geojson); text is set with
+ * Every figure is fetched from the app (/api/coverage?forecast=1, /api/coverage/progress,
+ * /api/heat, /api/villages.geojson); text is set with
  * textContent only, never as HTML. Labels and words come translated in ``opts``. */
 (function () {
   "use strict";
@@ -56,8 +56,10 @@
     return Number(value).toLocaleString("zh-CN");
   }
 
+  /* No custom headers: the page preloads its first answers, and the browser hands them over
+   * only to a request made the same way (the /api/ answers are JSON, errors too). */
   function getJSON(url) {
-    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } }).then(function (r) {
+    return fetch(url, { credentials: "same-origin" }).then(function (r) {
       return r.json().then(
         function (body) {
           if (!r.ok) throw new Error(body.message || "HTTP " + r.status);
@@ -105,7 +107,7 @@
       rate: opts.state.rate,
       village: opts.state.village || null,
     };
-    var data = { coverage: null, forecast: null, progress: null };
+    var data = { coverage: null, progress: null };
     var villages = {}; // id → {polygon, tooltip, label node, feature}
     var sort = { key: state.rate, dir: -1 };
     var sequence = 0;
@@ -332,7 +334,7 @@
     function loadHeat() {
       if (!map.hasLayer(heat)) return;
       var mine = ++heatSequence;
-      getJSON(withQuery(opts.urls.heat, { status: "uncollected", as_of: state.asOf }))
+      getJSON(url("heat", { status: "uncollected", as_of: state.asOf }))
         .then(function (body) {
           if (mine !== heatSequence) return;
           heat.setLatLngs(body.points);
@@ -361,14 +363,14 @@
       .concat(opts.columns)
       .concat([{ key: "forecast", label: T.forecast, kind: "forecast" }]);
 
+    /* A row's forecast (sent with the row), with the figures its dashed line starts from. */
     function forecastOf(row) {
-      if (!data.forecast) return null;
-      if (row.code === "station") return data.forecast.station;
-      if (row.code === "total") return data.forecast.total;
-      for (var i = 0; i < data.forecast.villages.length; i++) {
-        if (data.forecast.villages[i].village_id === row.village_id) return data.forecast.villages[i];
-      }
-      return null;
+      if (!row || !row.forecast) return null;
+      return L.extend({ collected: row.collected, task: row.task }, row.forecast);
+    }
+
+    function windowDays() {
+      return data.coverage && data.coverage.forecast_window ? data.coverage.forecast_window.days : "";
     }
 
     function forecastText(f) {
@@ -440,8 +442,8 @@
         var shown = forecastText(f);
         td.textContent = shown.text;
         td.classList.add("outlook-" + shown.cls);
-        if (f && f.pace_per_day !== null && data.forecast)
-          td.title = fmt(T.pace, { pace: f.pace_per_day.toFixed(1), days: data.forecast.window_days });
+        if (f && f.pace_per_day !== null)
+          td.title = fmt(T.pace, { pace: f.pace_per_day.toFixed(1), days: windowDays() });
       } else if ((column.kind === "money" || column.kind === "points") && (value === null || value === undefined)) {
         td.textContent = "—";
         td.title = T.undecided;
@@ -531,14 +533,16 @@
     }
 
     // -- the village card ----------------------------------------------------------------
-    function selectedRow() {
-      if (!data.coverage) return null;
-      if (state.village) {
-        for (var i = 0; i < data.coverage.villages.length; i++) {
-          if (data.coverage.villages[i].village_id === state.village) return data.coverage.villages[i];
-        }
+    function rowOf(id) {
+      if (!data.coverage || !id) return null;
+      for (var i = 0; i < data.coverage.villages.length; i++) {
+        if (data.coverage.villages[i].village_id === id) return data.coverage.villages[i];
       }
       return null;
+    }
+
+    function selectedRow() {
+      return rowOf(state.village);
     }
 
     function drawCard() {
@@ -589,9 +593,15 @@
       select(chartVillage.value ? Number(chartVillage.value) : null, "chart");
     });
 
+    /* The address of one of the page's requests; the page preloads the first ones, written
+     * the same way (geoapp/maps/leaders.py: first_requests). */
+    function url(name, params) {
+      return withQuery(opts.urls[name], params);
+    }
+
     function loadProgress() {
       var mine = ++progressSequence;
-      getJSON(withQuery(opts.urls.progress, { kind: state.kind, as_of: state.asOf, village: state.village }))
+      getJSON(url("progress", { kind: state.kind, as_of: state.asOf, village: state.village }))
         .then(function (body) {
           if (mine !== progressSequence) return;
           data.progress = body;
@@ -668,7 +678,11 @@
 
     function drawChart() {
       var p = data.progress;
-      if (!p) return;
+      // Only the answer for the state shown (another may still be on its way).
+      if (!p || p.as_of !== state.asOf || p.kind !== state.kind) return;
+      if ((p.village ? p.village.village_id : null) !== state.village) return;
+      // The forecast comes with the table's rows: for this day and kind only.
+      var fresh = !!data.coverage && data.coverage.as_of === p.as_of && data.coverage.kind === p.kind;
       var lastStage = p.stages[p.stages.length - 1].end;
       var end = state.asOf > lastStage ? state.asOf : lastStage;
       var labels = [];
@@ -716,9 +730,9 @@
             fill: false,
           });
       }
-      var townForecast = data.forecast ? data.forecast.station : null;
+      var townForecast = fresh ? forecastOf(data.coverage.station) : null;
       add(town, townColour, townForecast);
-      var villageRow = village && data.forecast ? forecastOf({ village_id: village.village_id, code: village.code }) : null;
+      var villageRow = village && fresh ? forecastOf(rowOf(village.village_id)) : null;
       add(village, villageColour, villageRow);
       var config = {
         type: "line",
@@ -768,6 +782,7 @@
       if (chart) chart.destroy();
       chart = new Chart($("progress-chart"), config);
       view.chart = {
+        withForecast: fresh,
         labels: labels.length,
         datasets: datasets.map(function (d) {
           return d.label;
@@ -791,7 +806,7 @@
       var note = $("forecast-note");
       note.textContent = "";
       note.className = "forecast-note";
-      if (!series || !f || !data.forecast) return;
+      if (!series || !f) return;
       var outcome;
       if (!f.outlook) outcome = T.noTask;
       else if (f.outlook === "reached") outcome = T.outcomeReached;
@@ -805,7 +820,7 @@
       note.textContent = fmt(T.forecastNote, {
         name: series.name,
         pace: f.pace_per_day === null ? "0" : f.pace_per_day.toFixed(1),
-        days: data.forecast.window_days,
+        days: windowDays(),
         outcome: outcome,
       });
       note.classList.add("outlook-" + (f.outlook || "none"));
@@ -834,21 +849,21 @@
     };
 
     // -- loading everything for the state ------------------------------------------------
+    /* Every request for the state starts at once (the page preloads the first ones): the
+     * map, table and card are drawn when the rows (with their forecasts) are in, the chart
+     * when its series are. */
     function reload() {
       var mine = ++sequence;
       view.ready = false;
       status(T.loading);
       remember();
-      var query = { kind: state.kind, as_of: state.asOf };
-      Promise.all([
-        getJSON(withQuery(opts.urls.coverage, query)),
-        getJSON(withQuery(opts.urls.forecast, query)),
-        villagesLoaded,
-      ])
+      var rows = getJSON(url("coverage", { kind: state.kind, as_of: state.asOf, forecast: 1 }));
+      loadProgress();
+      loadHeat();
+      Promise.all([rows, villagesLoaded])
         .then(function (answers) {
           if (mine !== sequence) return;
           data.coverage = answers[0];
-          data.forecast = answers[1];
           if (state.village && !selectedRow()) state.village = null; // not a village of this town
           status("");
           drawLegend();
@@ -861,8 +876,7 @@
           drawDefinitions();
           drawCard();
           fillChartVillages();
-          loadProgress();
-          loadHeat();
+          drawChart(); // with its dashed lines, if the series came first
           view.ready = true;
           view.asOf = data.coverage.as_of;
           view.kind = state.kind;

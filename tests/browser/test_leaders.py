@@ -18,7 +18,7 @@ pytestmark = pytest.mark.browser
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 VIEWPORTS = {"phone": (390, 844), "desktop": (1440, 900)}
 READY = "(asOf) => window.geoapp && geoapp.leadersView && geoapp.leadersView.ready && geoapp.leadersView.asOf === asOf"
-CHART = "(asOf) => geoapp.leadersView.chart && geoapp.leadersView.chart.asOf === asOf"
+CHART = "(asOf) => geoapp.leadersView.chart && geoapp.leadersView.chart.asOf === asOf && geoapp.leadersView.chart.withForecast"
 
 
 def _fills(page) -> dict:
@@ -57,6 +57,24 @@ def _use_leaders_page(page, server, shots: str, api) -> None:
     headers = page.locator("#ranking thead th")
     assert headers.filter(has_text="及时率").get_attribute("title").startswith("及时率")  # the definition
     page.screenshot(path=str(ARTIFACTS / f"leaders-{shots}-start.png"))
+    # The first answers were preloaded while the scripts loaded, and each was asked for once.
+    asked = page.evaluate(
+        "() => performance.getEntriesByType('resource').map(e => e.name).filter(n => n.includes('/api/'))"
+    )
+    assert len(asked) == len(set(asked)) == 3, asked  # villages, coverage with forecasts, progress
+
+    # Sort the table by a column, both ways.
+    page.locator("#ranking thead button.sort", has_text="已采集").click()
+    collected = [
+        int(t.replace(",", "")) for t in page.locator("#ranking tbody td:nth-child(4)").all_inner_texts()
+    ]
+    assert collected == sorted(collected, reverse=True)
+    page.locator("#ranking thead button.sort", has_text="已采集").click()
+    collected = [
+        int(t.replace(",", "")) for t in page.locator("#ranking tbody td:nth-child(4)").all_inner_texts()
+    ]
+    assert collected == sorted(collected)
+    page.locator("#ranking thead button.sort", has_text="采集率").click()  # back to the rate shown
 
     # Switch the choropleth to the accuracy rate: the legend, colours and the sorted column follow.
     before = _fills(page)

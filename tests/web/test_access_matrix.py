@@ -92,14 +92,11 @@ EXPECTED: dict[str, Case] = {
     "admin.campaign": Case("GET", "/admin/campaign", ADMIN),
     "admin.update_campaign": Case("POST", "/admin/campaign", ADMIN, body={"penalty_points": "50"}),
     # Collectors get their own village's row only (tests/web/test_coverage_api.py).
-    "reports.coverage_api": Case("GET", "/api/coverage?kind=houses", TOWN | {"collector"}),
+    "reports.coverage_api": Case("GET", "/api/coverage?kind=houses&forecast=1", TOWN | {"collector"}),
     "reports.coverage_xlsx": Case("GET", "/reports/coverage.xlsx?as_of=2016-05-25", TOWN),
     "reports.coverage_print": Case("GET", "/reports/coverage?as_of=2016-05-25", TOWN),
     # The leaders' page and its data (tests/web/test_leaders.py): collectors, their village only.
     "leaders.page": Case("GET", "/leaders?as_of=2016-05-25", TOWN),
-    "leaders.forecast_api": Case(
-        "GET", "/api/coverage/forecast?kind=houses&as_of=2016-06-08", TOWN | {"collector"}
-    ),
     "leaders.progress_api": Case(
         "GET", "/api/coverage/progress?kind=houses&village={village}", TOWN | {"collector"}, scoped=True
     ),

@@ -1,5 +1,5 @@
-"""The leaders' page and its endpoints on the demo town, per role (both backends):
-GET /leaders, /api/coverage/forecast, /api/coverage/progress and /api/heat."""
+"""The leaders' page and its data on the demo town, per role (both backends): GET /leaders,
+/api/coverage?forecast=1, /api/coverage/progress and /api/heat."""
 
 from __future__ import annotations
 
@@ -15,26 +15,32 @@ TOWN_ROLES = ("leader", "officer", "admin")
 
 
 @pytest.mark.parametrize("role", TOWN_ROLES)
-def test_town_roles_get_every_village_with_the_forecast(clients, role):
+def test_town_roles_get_every_row_with_its_forecast(clients, role):
     client = clients(role)
-    body = client.get("/api/coverage/forecast?kind=houses&as_of=2016-06-08").get_json()
-    assert (body["kind"], body["as_of"], body["window_start"], body["window_days"]) == (
-        "houses",
-        "2016-06-08",
-        "2016-06-01",
-        7,
-    )
-    assert len(body["villages"]) == 28 and body["total"]["code"] == "total"
-    table = client.get("/api/coverage?kind=houses&as_of=2016-06-08").get_json()
+    body = client.get("/api/coverage?kind=houses&as_of=2016-06-08&forecast=1").get_json()
+    assert body["forecast_window"] == {"start": "2016-06-01", "days": 7}
+    plain = client.get("/api/coverage?kind=houses&as_of=2016-06-08").get_json()
     earlier = client.get("/api/coverage?kind=houses&as_of=2016-06-01").get_json()
-    # The forecast reads the table's own figures: collected as of the day and a week before.
-    assert [v["collected"] for v in body["villages"]] == [v["collected"] for v in table["villages"]]
-    assert [v["collected_before"] for v in body["villages"]] == [v["collected"] for v in earlier["villages"]]
-    outlooks = {v["outlook"] for v in body["villages"]}
+    rows = [*body["villages"], body["station"], body["total"]]
+    # The same rows as without the forecast, each with it besides.
+    assert [{k: v for k, v in r.items() if k != "forecast"} for r in rows] == [
+        *plain["villages"],
+        plain["station"],
+        plain["total"],
+    ]
+    assert "forecast" not in plain["total"] and "forecast_window" not in plain
+    # The pace reads the table's own figures a week before.
+    assert [v["forecast"]["collected_before"] for v in body["villages"]] == [
+        v["collected"] for v in earlier["villages"]
+    ]
+    outlooks = {v["forecast"]["outlook"] for v in body["villages"]}
     assert outlooks <= {"reached", "on_time", "late", "stalled"} and len(outlooks) > 1
     for v in body["villages"]:
-        if v["outlook"] in ("on_time", "late"):
-            assert v["reach_date"] > "2016-06-08" and v["on_time"] == (v["reach_date"] <= "2016-06-30")
+        f = v["forecast"]
+        assert f["deadline"] == "2016-06-30" and f["need"] == v["task"]
+        if f["outlook"] in ("on_time", "late"):
+            assert f["reach_date"] > "2016-06-08" and f["on_time"] == (f["reach_date"] <= "2016-06-30")
+            assert f["pace_per_day"] == pytest.approx((v["collected"] - f["collected_before"]) / 7)
 
 
 @pytest.mark.parametrize("role", TOWN_ROLES)
@@ -76,9 +82,11 @@ def test_town_roles_get_the_uncollected_houses_of_the_town(clients, demo_db, rol
 def test_a_collector_gets_their_own_village_only(clients, demo_db):
     client = clients("collector")
     own, other = clients.village_a, clients.village_b
-    forecast = client.get("/api/coverage/forecast?as_of=2016-06-08").get_json()
+    forecast = client.get("/api/coverage?as_of=2016-06-08&forecast=1").get_json()
     assert [v["village_id"] for v in forecast["villages"]] == [own]
     assert "station" not in forecast and "total" not in forecast  # they would reveal the others
+    town = clients("leader").get("/api/coverage?as_of=2016-06-08&forecast=1").get_json()
+    assert forecast["villages"][0] == next(v for v in town["villages"] if v["village_id"] == own)
     progress = client.get("/api/coverage/progress?as_of=2016-06-08").get_json()
     assert progress["town"] is None and progress["village"]["village_id"] == own
     assert client.get(f"/api/coverage/progress?village={other}").status_code == 404
@@ -98,7 +106,7 @@ def test_a_collector_gets_their_own_village_only(clients, demo_db):
 
 
 @pytest.mark.parametrize(
-    "path", ["/api/coverage/forecast", "/api/coverage/progress", "/api/heat", "/leaders"]
+    "path", ["/api/coverage?forecast=1", "/api/coverage/progress", "/api/heat", "/leaders"]
 )
 def test_reporters_and_strangers_are_refused(clients, path):
     assert clients("reporter").get(path).status_code == 403
@@ -109,8 +117,8 @@ def test_reporters_and_strangers_are_refused(clients, path):
 @pytest.mark.parametrize(
     "query, field",
     [
-        ("/api/coverage/forecast?kind=rooms", "kind"),
-        ("/api/coverage/forecast?as_of=2016-02-30", "as_of"),
+        ("/api/coverage?forecast=yes", "forecast"),
+        ("/api/coverage?forecast=1&as_of=2016-02-30", "as_of"),
         ("/api/coverage/progress?village=abc", "village"),
         ("/api/coverage/progress?kind=rooms", "kind"),
         ("/api/heat?status=collected", "status"),

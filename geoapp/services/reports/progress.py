@@ -1,10 +1,11 @@
 """Progress over time and the forecast, for the leaders' page (issue 9, part 4).
 
-``forecasts(session, scope, campaign, *, kind, as_of, today=None) -> Forecasts``
+``forecasts(session, scope, campaign, *, kind, as_of, today=None, now=None) -> Forecasts``
     Per village, for the station and in total: the records collected as of ``as_of``
     and at the start of the pace window (``domain.forecast.pace_window``: the last 7
-    days), both from ``coverage`` (the same figures the table shows), and the day each
-    reaches the stage 2 target at that pace (``domain.forecast.forecast``).
+    days), both from ``coverage`` (the same figures the table shows; ``now``: the table
+    as of ``as_of`` if the caller has it), and the day each reaches the stage 2 target at
+    that pace (``domain.forecast.forecast``). ``GET /api/coverage?forecast=1`` sends it.
 ``progress(session, scope, campaign, *, kind, village_id=None, as_of) -> Progress``
     Collected records at the end of each day from the first day of collection to
     ``as_of`` (``coverage.progress_series``) for the town (town roles only) and for one
@@ -26,8 +27,12 @@ from geoapp.domain.calendar import Campaign
 from geoapp.domain.errors import NotFound
 from geoapp.domain.forecast import Forecast, forecast, pace_window
 from geoapp.domain.i18n import N_
+from geoapp.domain.metrics import beijing_today
 from geoapp.domain.roles import Role, Scope
-from geoapp.services.reports.coverage import Row, coverage, progress_series
+
+# _aggregate and _Cutoffs: the coverage module's own count by village at the end of a day (its
+# docstring), used here for one kind only (the pace needs no rates).
+from geoapp.services.reports.coverage import Coverage, Row, _aggregate, _Cutoffs, coverage, progress_series
 from geoapp.store.models import Village
 
 TASK_COLUMNS = {"houses": Village.task_houses, "people": Village.task_people, "units": Village.task_units}
@@ -74,16 +79,26 @@ class Forecasts:
 
 
 def forecasts(
-    session: Session, scope: Scope, campaign: Campaign, *, kind: str, as_of: date, today: date | None = None
+    session: Session,
+    scope: Scope,
+    campaign: Campaign,
+    *,
+    kind: str,
+    as_of: date,
+    today: date | None = None,
+    now: Coverage | None = None,
 ) -> Forecasts:
-    """Each row's forecast at the pace of the last 7 days up to ``as_of`` (capped to the campaign)."""
-    now = coverage(session, scope, campaign, kind=kind, as_of=as_of, today=today)
+    """Each row's forecast at the pace of the last 7 days up to ``as_of`` (capped to the campaign).
+    ``now``: the coverage of ``kind`` as of ``as_of`` when the caller has it already."""
+    if now is None or now.kind != kind or now.as_of != campaign.cap(as_of):
+        now = coverage(session, scope, campaign, kind=kind, as_of=as_of, today=today)
     first, days = pace_window(now.as_of, campaign.collection_start)
-    before = coverage(session, scope, campaign, kind=kind, as_of=first, today=today)
-    earlier = {r.code: r.collected for r in [*before.villages, before.station, before.total]}
+    earlier = _collected_by_village(session, scope, campaign, kind, first, today)
+    in_total = sum(earlier.get(r.village_id, 0) for r in now.villages)
 
     def row(r: Row) -> ForecastRow:
-        collected_before = earlier.get(r.code, 0)
+        # The station's and the total's counts are the villages' (coverage module docstring).
+        collected_before = in_total if r.village_id is None else earlier.get(r.village_id, 0)
         f = forecast(
             task=r.task,
             target=campaign.stage2_target,
@@ -98,6 +113,17 @@ def forecasts(
     return Forecasts(
         kind, now.as_of, first, days, [row(r) for r in now.villages], row(now.station), row(now.total)
     )
+
+
+def _collected_by_village(
+    session: Session, scope: Scope, campaign: Campaign, kind: str, day: date, today: date | None
+) -> dict[int, int]:
+    """``collected`` per village id as ``coverage`` counts it at the end of ``day``: the
+    coverage module's own count of that one kind, without the rows' other figures (rates,
+    stages and the judged kinds for funding), which the pace does not need."""
+    cut = _Cutoffs.of(campaign, campaign.cap(day), today or beijing_today())
+    raw = _aggregate(session, scope, [kind], cut)
+    return {village_id: kinds[kind]["collected"][0] for village_id, kinds in raw.items()}
 
 
 @dataclass(frozen=True)
