@@ -204,3 +204,46 @@ def test_village_boundaries_carry_a_label_point_inside(clients):
     for feature in body["features"]:
         lon, lat = feature["properties"]["label"]
         assert shapely.geometry.shape(feature["geometry"]).contains(shapely.Point(lon, lat))
+
+
+def test_the_printable_page_shows_the_villages_map(clients, demo_db):
+    """The printable page's map slot holds the villages coloured by their collection rate of
+    people and of houses (as on the leaders' page), drawn as SVG: no script, no outside URL."""
+    from geoapp.maps.leaders import class_colour
+
+    client = clients("leader")
+    html = client.get("/reports/coverage?as_of=2016-05-25").get_data(as_text=True)
+    assert html.count('<svg class="print-map"') == 2 and html.count('<svg class="print-legend"') == 1
+    assert "实有人口采集率" in html and "实有房屋采集率" in html
+    assert (
+        "余坪镇“三实”信息采集进度图（截至2016年5月25日）" in html and "第一阶段目标：05-25 前完成 60%" in html
+    )
+    assert (
+        "<script" not in html and " style=" not in html and "http://" not in html and "https://" not in html
+    )
+    houses = client.get("/api/coverage?kind=houses&as_of=2016-05-25").get_json()
+    houses_map = html.split('<svg class="print-map"')[2]  # people first, as in the tables
+    for village in houses["villages"]:
+        colour = class_colour(village["collection_rate"])
+        assert (
+            f'fill="{colour}" stroke="#333" stroke-width="1.2" stroke-linejoin="round"><title>{village["name"]}</title>'
+            in houses_map
+        )
+        assert f'font-weight="bold">{village["collection_rate"]:.1%}</tspan>' in houses_map
+
+
+def test_the_printed_map_escapes_names():
+    import shapely
+
+    from geoapp.maps.print_map import choropleth_svg
+    from geoapp.services.reports.outlines import Outline
+
+    outlines = [
+        Outline(1, "<script>alert(1)</script>", shapely.box(113, 27, 113.01, 27.01), (113.005, 27.005)),
+        Outline(2, "乙村", shapely.box(113.01, 27, 113.02, 27.01), (113.015, 27.005)),
+    ]
+    svg = str(choropleth_svg(outlines, {1: 0.25, 2: None}, label='"地图"'))
+    assert "<script>" not in svg and "&lt;script&gt;alert(1)&lt;/script&gt;" in svg
+    assert 'aria-label="&#34;地图&#34;"' in svg
+    assert svg.count("<path") == 2 and 'fill="#fc8d59"' in svg and 'fill="#bdbdbd"' in svg  # 20–40 %, no data
+    assert ">—</tspan>" in svg and ">25.0%</tspan>" in svg
