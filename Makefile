@@ -44,3 +44,4 @@ bench: install-test
 	$(PY) bench/bench_collect.py
 	$(PY) bench/bench_concurrency.py
 	$(PY) bench/bench_login_timing.py
+	$(PY) bench/bench_leaders.py --write docs/benchmarks-coverage.md

@@ -108,7 +108,7 @@
       village: opts.state.village || null,
     };
     var data = { coverage: null, progress: null };
-    var villages = {}; // id → {polygon, tooltip, label node, feature}
+    var villages = {}; // id → {polygon, tooltip, value (the label's rate), area}
     var sort = { key: state.rate, dir: -1 };
     var sequence = 0;
     var progressSequence = 0;
@@ -213,7 +213,6 @@
         });
         if (selected) v.polygon.bringToFront();
         v.value.textContent = pct(value);
-        v.fill = colourOf(value);
       });
       declutter();
     }
