@@ -45,3 +45,4 @@ bench: install-test
 	$(PY) bench/bench_concurrency.py
 	$(PY) bench/bench_login_timing.py
 	$(PY) bench/bench_coverage.py --postgis
+	$(PY) bench/bench_leaders.py --write docs/benchmarks-coverage.md

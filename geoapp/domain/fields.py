@@ -66,6 +66,8 @@ FIELD_LABELS: dict[str, str] = {
     "field": N_("Field to reveal"),
     "building": N_("House"),
     "as_of": N_("As-of date"),
+    "rate": N_("Rate"),
+    "forecast": N_("Forecast"),
     "village_id": N_("Village"),
     # The campaign settings, named as on their page.
     **{spec.key: spec.label for spec in SETTINGS},

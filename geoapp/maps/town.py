@@ -36,7 +36,13 @@ def town_map(
 ) -> folium.Map:
     m = base_map(bounds)
     query = {"village": village_id} if village_id else {}
-    RemoteGeoJson(url_for("api.villages"), gettext("Village boundaries"), "villages", preload=True).add_to(m)
+    RemoteGeoJson(
+        url_for("api.villages"),
+        gettext("Village boundaries"),
+        "villages",
+        preload=True,
+        text={"code": gettext("Village code"), "houses": gettext("Houses collected / task")},
+    ).add_to(m)
     RemoteGeoJson(
         url_for("api.streets"),
         gettext("Streets"),

@@ -158,11 +158,25 @@ def init_access(app: Flask) -> None:
 
     app.jinja_env.globals["current_scope"] = current_scope
     app.jinja_env.globals["nav_links"] = nav_links
+    app.jinja_env.globals["home_url"] = home_url
+
+
+# Where a user lands after logging in and where the title in the top bar leads: leaders
+# follow coverage by village; everyone else works on the map.
+HOME: dict[Role, str] = {Role.LEADER: "leaders.page"}
+
+
+def home_url(role: Role | None = None) -> str:
+    if role is None:
+        scope = current_scope()
+        role = scope.role if scope is not None else None
+    return url_for(HOME.get(role, "pages.town"))
 
 
 # Pages in the top bar: (endpoint, label msgid); shown to the roles the endpoint allows.
 NAV: list[tuple[str, str]] = [
     ("pages.town", N_("Map")),
+    ("leaders.page", N_("Coverage")),
     ("pages.people", N_("People")),
     ("pages.review", N_("Verification")),
     ("addresses.page", N_("Door plates")),

@@ -47,6 +47,7 @@ def build_app(settings: Settings | None = None) -> Flask:
         auth,
         errors,
         exports,
+        leaders,
         pages,
         parsing,
         reports,
@@ -67,6 +68,7 @@ def build_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(exports.bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(addresses.bp)
+    app.register_blueprint(leaders.bp)
 
     @app.teardown_appcontext
     def _close_session(_exc):

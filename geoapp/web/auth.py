@@ -11,13 +11,13 @@ from flask_babel import gettext
 
 from geoapp.domain.errors import InvalidInput
 from geoapp.domain.i18n import N_
-from geoapp.domain.roles import ALL_ROLES
+from geoapp.domain.roles import ALL_ROLES, Role
 from geoapp.i18n import translate
 from geoapp.services.accounts import sessions as sessions_service
 from geoapp.services.accounts import users as users_service
 from geoapp.services.accounts.audit import utcnow
 from geoapp.services.accounts.passwords import dummy_hash, make_hasher
-from geoapp.web.access import access, require_scope
+from geoapp.web.access import access, home_url, require_scope
 from geoapp.web.context import database, settings
 from geoapp.web.forms import form_value
 
@@ -36,8 +36,9 @@ def hasher() -> PasswordHasher:
     return _hasher(s.argon2_time_cost, s.argon2_memory_kib)
 
 
-def safe_next(target: str | None) -> str:
-    """Only local paths: never redirect a login to another site (``//host``, ``/\\host``)."""
+def safe_next(target: str | None, home: str | None = None) -> str:
+    """Only local paths: never redirect a login to another site (``//host``, ``/\\host``);
+    without one, the user's home page (``home``, default the town map)."""
     parts = urlsplit(target or "")
     if (
         target
@@ -49,7 +50,7 @@ def safe_next(target: str | None) -> str:
         and not target.startswith("//")
     ):
         return target
-    return url_for("pages.town")
+    return home or url_for("pages.town")
 
 
 def _login_page(status: int, error: str, username: str = ""):
@@ -83,7 +84,7 @@ def login():
     session.permanent = True
     if result.user.must_change_password:
         return redirect(url_for("auth.password"))
-    return redirect(safe_next(request.form.get("next")))
+    return redirect(safe_next(request.form.get("next"), home_url(Role(result.user.role))))
 
 
 @bp.post("/logout")
@@ -112,7 +113,7 @@ def password():
         return render_template(
             "password.html", must_change=g.user.must_change_password, error=exc.render(translate)
         ), 400
-    return redirect(url_for("pages.town"))
+    return redirect(home_url(g.scope.role))
 
 
 @bp.route("/account/tokens", methods=["GET", "POST"])

@@ -1,8 +1,9 @@
 """Reports: coverage by village against the work plan (issue 9).
 
-- ``GET /api/coverage?kind=houses|people|units|households&as_of=YYYY-MM-DD``: the rows
-  of ``services.reports.coverage`` with the figures' definitions (translated) and the
-  plan's stages. ``as_of`` defaults to today in Beijing and is capped to the campaign's
+- ``GET /api/coverage?kind=houses|people|units|households&as_of=YYYY-MM-DD[&forecast=1]``:
+  the rows of ``services.reports.coverage`` with the figures' definitions (translated)
+  and the plan's stages; with ``forecast=1`` (the leaders' page) each row also carries
+  its ``forecast`` at the last 7 days' pace (``services.reports.progress.forecasts``). ``as_of`` defaults to today in Beijing and is capped to the campaign's
   end. Leaders, officers and administrators see every village, the station and the
   total; a village collector only their own village's row (no station or total row,
   which would reveal the other villages' figures); unit reporters have no village.
@@ -21,13 +22,19 @@ from flask import Blueprint, Response, jsonify, render_template
 
 from geoapp.domain.address import TOWN_NAME
 from geoapp.domain.calendar import DEADLINE_RULE_LABELS
+from geoapp.domain.i18n import N_
 from geoapp.domain.metrics import KINDS, beijing_today
 from geoapp.domain.roles import Role
 from geoapp.i18n import translate
+from geoapp.maps.leaders import STAGE_NAMES
+from geoapp.maps.print_map import choropleth_svg, legend_svg
 from geoapp.services.campaign.settings import load_campaign
 from geoapp.services.reports.coverage import coverage, coverage_kinds
+from geoapp.services.reports.layout import KIND_LABELS as REPORT_KIND_LABELS
 from geoapp.services.reports.layout import KINDS as REPORT_KINDS
-from geoapp.services.reports.layout import ordered, report_title, sheets
+from geoapp.services.reports.layout import day_text, ordered, report_title, sheets
+from geoapp.services.reports.outlines import village_outlines
+from geoapp.services.reports.progress import forecasts
 from geoapp.services.reports.workbook import coverage_workbook
 from geoapp.web.access import access, require_scope
 from geoapp.web.context import read_session
@@ -46,10 +53,17 @@ def coverage_api():
     kind = parse_choice("kind", KINDS, "houses")
     today = beijing_today()
     as_of = parse_date("as_of") or today
+    with_forecast = parse_choice("forecast", ("0", "1"), "0") == "1"
     session = read_session()
     campaign = load_campaign(session)
     result = coverage(session, scope, campaign, kind=kind, as_of=as_of, today=today)
     body = result.to_dict()
+    if with_forecast:  # the leaders' page: each row's forecast at the last 7 days' pace
+        outlook = forecasts(session, scope, campaign, kind=kind, as_of=as_of, today=today, now=result)
+        rows = [*body["villages"], body["station"], body["total"]]
+        for row, f in zip(rows, [*outlook.villages, outlook.station, outlook.total], strict=True):
+            row["forecast"] = {"collected_before": f.collected_before, **f.forecast.to_dict()}
+        body["forecast_window"] = {"start": outlook.window_start.isoformat(), "days": outlook.window_days}
     body["definitions"] = {key: translate(text) for key, text in result.definitions.items()}
     body["total"]["name"] = translate(result.total.name)
     body["stages"] = [
@@ -88,18 +102,58 @@ def coverage_xlsx():
 @bp.get("/reports/coverage")
 @access(*REPORT_ROLES)
 def coverage_print():
-    return coverage_print_page(_report_tables(), made_on=beijing_today())
+    tables = _report_tables()
+    return coverage_print_page(tables, made_on=beijing_today(), maps=_print_maps(tables))
+
+
+MAP_KINDS = ("people", "houses")  # the villages' two tasks
+
+
+def _print_maps(tables: Sequence[Any]) -> dict[str, Any]:
+    """The villages coloured by their collection rate of people and of houses, for the page."""
+    session = read_session()
+    outlines = village_outlines(session)
+    campaign = load_campaign(session)
+    as_of = ordered(tables)[0].as_of
+    stage = next((s for s in campaign.collection_stages if as_of <= s.end), campaign.collection_stages[-1])
+    stage_name = STAGE_NAMES[campaign.collection_stages.index(stage)]
+    maps = []
+    for table in ordered(tables):
+        if table.kind in MAP_KINDS:
+            rates = {r.village_id: r.collection_rate for r in table.villages}
+            title = translate(MAP_TITLE) % {"kind": translate(REPORT_KIND_LABELS[table.kind])}
+            maps.append({"title": title, "svg": choropleth_svg(outlines, rates, label=title)})
+    target_text = translate(STAGE_TARGET) % {
+        "stage": translate(stage_name),
+        "share": f"{stage.target:.0%}",
+        "date": stage.end.strftime("%m-%d"),
+    }
+    return {
+        "maps": maps,
+        "map_title": translate(MAP_PAGE_TITLE) % {"town": TOWN_NAME, "date": day_text(as_of, translate)},
+        "legend": legend_svg(target=stage.target, target_text=target_text, no_data_text=translate(NO_DATA)),
+    }
+
+
+MAP_PAGE_TITLE = N_("%(town)s 三实 information collection by village (as of %(date)s)")
+MAP_TITLE = N_("%(kind)s: collection rate")
+STAGE_TARGET = N_("%(stage)s target %(share)s by %(date)s")
+NO_DATA = N_("No task or nothing to measure")
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def coverage_print_page(tables: Sequence[Any], *, town: str = TOWN_NAME, made_on: date | None = None) -> str:
-    """The printable A4 page (``templates/coverage_print.html``) in the request's language."""
+def coverage_print_page(
+    tables: Sequence[Any], *, town: str = TOWN_NAME, made_on: date | None = None, maps: dict | None = None
+) -> str:
+    """The printable A4 page (``templates/coverage_print.html``) in the request's language;
+    with ``maps`` (``_print_maps``), the villages' map on its own page first."""
     return render_template(
-        "coverage_print.html",
+        "coverage_print_map.html" if maps else "coverage_print.html",
         title=report_title(tables, town=town, gettext=translate),
         sheets=sheets(tables, town=town, gettext=translate, made_on=made_on or date.today()),
+        **(maps or {}),
     )
 
 

@@ -94,13 +94,14 @@
     },
   };
 
-  function villagePopup(feature) {
+  function villagePopup(feature, text) {
     var p = feature.properties;
+    text = text || { code: "代码 / code", houses: "房屋 / houses" };
     var box = el("div", "geoapp-popup");
     box.appendChild(el("h3", null, p.name));
     var table = el("table");
-    row(table, "代码 / code", p.code);
-    row(table, "房屋 / houses", p.collected + " / " + p.task_houses);
+    row(table, text.code, p.code);
+    row(table, text.houses, p.collected + " / " + p.task_houses);
     box.appendChild(table);
     return box;
   }
@@ -208,7 +209,8 @@
     layer.on("click", function (e) {
       var sub = e.layer;
       if (opts.kind === "buildings") buildingPopup(map, sub, opts);
-      else if (opts.kind === "villages") L.popup().setLatLng(e.latlng).setContent(villagePopup(sub.feature)).openOn(map);
+      else if (opts.kind === "villages")
+        L.popup().setLatLng(e.latlng).setContent(villagePopup(sub.feature, opts.text)).openOn(map);
     });
     if (opts.kind !== "buildings") {
       layer.on("mouseover", function (e) {
@@ -341,6 +343,7 @@
       geoapp.status = opts.status; // colours and labels, shared with the collector and review tools
       focusFromHash(map, layer, opts);
     }
+    if (opts.kind === "villages") focusVillageFromHash(map, layer, opts);
     geoapp.layers[opts.kind] = layer;
     return layer;
   };
@@ -384,6 +387,30 @@
       } else {
         document.removeEventListener("geoapp:loaded", look); // not in this user's scope
       }
+    }
+    document.addEventListener("geoapp:loaded", look);
+  }
+
+  /* A link such as /#village=7 (from the leaders' page) shows that village: the map fits
+   * its boundary, drawn thicker, and opens its popup once the boundaries are loaded. */
+  function focusVillageFromHash(map, layer, opts) {
+    var m = /^#village=(\d+)$/.exec(window.location.hash);
+    if (!m) return;
+    var id = Number(m[1]);
+    function look(e) {
+      if (e.detail.kind !== "villages") return;
+      document.removeEventListener("geoapp:loaded", look);
+      layer.eachLayer(function (sub) {
+        if (!sub.feature || sub.feature.id !== id) return;
+        sub.setStyle({ color: "#d7301f", weight: 4, dashArray: null, fillOpacity: 0.05 });
+        map.fitBounds(sub.getBounds(), { animate: false, padding: [10, 10] });
+        var at = sub.feature.properties.label; // [lon, lat] inside the village
+        L.popup()
+          .setLatLng(at ? [at[1], at[0]] : sub.getBounds().getCenter())
+          .setContent(villagePopup(sub.feature, opts.text))
+          .openOn(map);
+        geoapp.focusedVillage = id;
+      });
     }
     document.addEventListener("geoapp:loaded", look);
   }

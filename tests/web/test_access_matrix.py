@@ -93,7 +93,7 @@ EXPECTED: dict[str, Case] = {
     "admin.campaign": Case("GET", "/admin/campaign", ADMIN),
     "admin.update_campaign": Case("POST", "/admin/campaign", ADMIN, body={"penalty_points": "50"}),
     # Collectors get their own village's row only (tests/web/test_coverage_api.py).
-    "reports.coverage_api": Case("GET", "/api/coverage?kind=houses", TOWN | {"collector"}),
+    "reports.coverage_api": Case("GET", "/api/coverage?kind=houses&forecast=1", TOWN | {"collector"}),
     "reports.coverage_xlsx": Case("GET", "/reports/coverage.xlsx?as_of=2016-05-25", TOWN),
     "reports.coverage_print": Case("GET", "/reports/coverage?as_of=2016-05-25", TOWN),
     "addresses.house": Case("GET", "/h/{building}", ALL, scoped=True),
@@ -108,6 +108,12 @@ EXPECTED: dict[str, Case] = {
     "addresses.village_plates": Case(
         "GET", "/plates/village/{village}.pdf", STAFF | {"collector"}, scoped=True
     ),
+    # The leaders' page and its data (tests/web/test_leaders.py): collectors, their village only.
+    "leaders.page": Case("GET", "/leaders?as_of=2016-05-25", TOWN),
+    "leaders.progress_api": Case(
+        "GET", "/api/coverage/progress?kind=houses&village={village}", TOWN | {"collector"}, scoped=True
+    ),
+    "leaders.heat_api": Case("GET", "/api/heat?status=uncollected", TOWN | {"collector"}),
 }
 
 FORM_ENDPOINTS = {

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import orjson
 import shapely
+from shapely.ops import polylabel
 from sqlalchemy import LargeBinary, case, func, select, type_coerce
 from sqlalchemy.orm import Session
 
@@ -133,6 +134,7 @@ def villages_geojson(session: Session) -> bytes:
         .order_by(Village.id)
     )
     rows = session.execute(stmt).all()
+    labels = label_points([r[8] for r in rows])
     props = [
         orjson.dumps(
             {
@@ -143,11 +145,32 @@ def villages_geojson(session: Session) -> bytes:
                 "houses": int(r[5]),
                 "collected": int(r[6]),
                 "verified": int(r[7]),
+                "label": label,
             }
         )
-        for r in rows
+        for r, label in zip(rows, labels, strict=True)
     ]
     return feature_collection([r[0] for r in rows], [r[8] for r in rows], props)
+
+
+def label_points(wkb: Sequence[bytes]) -> list[list[float] | None]:
+    """Where a polygon's name is written: [lon, lat] of its pole of inaccessibility (the inside
+    point farthest from the edge; for a multipolygon, in its largest part), to about 1 % of
+    its size, rounded to 6 decimals."""
+    out: list[list[float] | None] = []
+    for geom in shapely.from_wkb(np.asarray(wkb, dtype=object)) if len(wkb) else []:
+        if geom is None or geom.is_empty or geom.geom_type not in ("Polygon", "MultiPolygon"):
+            out.append(None)
+            continue
+        part = max(geom.geoms, key=lambda g: g.area) if geom.geom_type == "MultiPolygon" else geom
+        minx, miny, maxx, maxy = part.bounds
+        tolerance = max(min(maxx - minx, maxy - miny) / 100, 1e-7)
+        try:
+            point = polylabel(part, tolerance=tolerance)
+        except Exception:  # a degenerate ring: any inside point will do
+            point = part.representative_point()
+        out.append([round(point.x, 6), round(point.y, 6)])
+    return out
 
 
 def map_bounds(session: Session, scope: Scope) -> BBox | None:
