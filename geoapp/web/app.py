@@ -49,6 +49,7 @@ def build_app(settings: Settings | None = None) -> Flask:
         pages,
         parsing,
         reports,
+        review,
         security,
         vendor,
     )
@@ -65,6 +66,7 @@ def build_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(audit.bp)
     app.register_blueprint(exports.bp)
     app.register_blueprint(reports.bp)
+    app.register_blueprint(review.bp)
 
     @app.teardown_appcontext
     def _close_session(_exc):
