@@ -26,6 +26,8 @@ class GeoappError(Exception):
 
             label = FIELD_LABELS.get(params["field"])
             params = {**params, "field": translate(label)} if label else params
+        if translate and isinstance(params.get("label"), str):  # a record's kind, e.g. "house" → 房屋
+            params = {**params, "label": translate(params["label"])}
         try:
             return text % params if params else text
         except (KeyError, ValueError, TypeError):

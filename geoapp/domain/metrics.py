@@ -75,7 +75,9 @@ DEFINITIONS: dict[str, str] = {
     ),
     "accuracy_rate": N_(
         "Accuracy rate (准确率) = records that passed verification at their first check / records checked; "
-        "undefined until something is checked. Flagged visits not yet checked count as unverified."
+        "undefined until something is checked. Flagged visits not yet checked count as unverified. A record "
+        "that a re-visit of the random sample found wrong counts as a failed check from the re-visit on, even "
+        "if it passed its first check; a confirmed re-visit changes nothing."
     ),
     "stage": N_(
         "Stage status: met when the stage's target share of the task was first submitted by its deadline "

@@ -19,9 +19,12 @@ class ScriptTool(JSCSSMixin, MacroElement):
         """
     )
 
-    def __init__(self, function: str, script: str, options: dict) -> None:
+    def __init__(self, function: str, script: str, options: dict, helpers: tuple[str, ...] = ()) -> None:
         super().__init__()
         self._name = f"ScriptTool_{function}"
         self.function = function
         self.options = options
-        assets.localise(self, [(f"geoapp_{function}", assets.static(f"js/{script}"))], [])
+        scripts = [
+            (f"geoapp_{h.removesuffix('.js')}", assets.static(f"js/{h}")) for h in helpers
+        ]  # loaded first
+        assets.localise(self, [*scripts, (f"geoapp_{function}", assets.static(f"js/{script}"))], [])

@@ -109,6 +109,8 @@ class Building(SpatialMixin, Base):
     # Its people and households, counted by triggers (store/house_counts.py): never set them.
     people_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
     households_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    # The first re-visit that found the record wrong: a failed check from then on (domain/reviewing.py).
+    revisit_failed_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
@@ -226,6 +228,39 @@ class PersonMove(Base):
     decided_by: Mapped[int | None] = mapped_column(Integer)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)
     reason: Mapped[str | None] = mapped_column(Text)
+
+
+class RevisitSample(Base):
+    """A random sample of a village's or a collector's submitted houses to visit again (复查),
+    drawn with ``seed`` from the ``population`` houses eligible then (domain/reviewing.py)."""
+
+    __tablename__ = "revisit_sample"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    village_id: Mapped[int | None] = mapped_column(ForeignKey("village.id"))
+    collector_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    seed: Mapped[int] = mapped_column(Integer, nullable=False)
+    size: Mapped[int] = mapped_column(Integer, nullable=False)  # houses drawn
+    population: Mapped[int] = mapped_column(Integer, nullable=False)  # houses it was drawn from
+    drawn_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    drawn_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+
+
+class Revisit(Base):
+    """One sampled house's re-visit task: pending, then confirmed or found wrong (with a reason)."""
+
+    __tablename__ = "revisit"
+    __table_args__ = (UniqueConstraint("sample_id", "building_id", name="uq_revisit_sample_building"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sample_id: Mapped[int] = mapped_column(ForeignKey("revisit_sample.id"), nullable=False, index=True)
+    building_id: Mapped[int] = mapped_column(ForeignKey("building.id"), nullable=False, index=True)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="pending", index=True)
+    reason_code: Mapped[str | None] = mapped_column(String(40))
+    reason: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
 
 class Block(SpatialMixin, Base):

@@ -10,6 +10,9 @@ from __future__ import annotations
 from geoapp.domain.errors import Conflict
 from geoapp.domain.i18n import N_
 
+# The kinds of record named in conflicts (msgids: the message shows them translated).
+LABELS = (N_("record"), N_("house"), N_("re-visit"))
+
 
 def check_version(obj, expected: int | None, *, label: str = "record") -> None:
     if expected is None:

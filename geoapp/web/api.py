@@ -18,7 +18,7 @@ from geoapp.services.campaign import review as review_service
 from geoapp.services.gis_io import layers
 from geoapp.web.access import access, require_scope
 from geoapp.web.context import database, read_session, settings
-from geoapp.web.labels import use_label
+from geoapp.web.labels import reason_labels, use_label
 from geoapp.web.parsing import body, parse_bbox, parse_float, parse_int
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -98,7 +98,9 @@ def submit_house(building_id: int):
 def review_house(building_id: int):
     review = body(ReviewIn)
     with database().write() as s:
-        answer = review_service.review_house(s, require_scope(), building_id, review)
+        answer = review_service.review_house(
+            s, require_scope(), building_id, review, reason_labels=reason_labels()
+        )
     return jsonify(answer)
 
 

@@ -51,6 +51,7 @@ def build_app(settings: Settings | None = None) -> Flask:
         pages,
         parsing,
         reports,
+        review,
         security,
         vendor,
     )
@@ -69,6 +70,7 @@ def build_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(reports.bp)
     app.register_blueprint(addresses.bp)
     app.register_blueprint(leaders.bp)
+    app.register_blueprint(review.bp)
 
     @app.teardown_appcontext
     def _close_session(_exc):

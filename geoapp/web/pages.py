@@ -5,20 +5,25 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request, session
 from flask_babel import gettext
 
+from geoapp.domain.clock import MINUTES, SECONDS, beijing_text
 from geoapp.domain.roles import ALL_ROLES, PERSONAL_DATA_ROLES, REVIEW_ROLES, Role
 from geoapp.domain.roles import EDITOR_ROLES as EDITORS
+from geoapp.domain.status import STATUS_LABELS
 from geoapp.domain.visits import FLAG_LABELS
 from geoapp.i18n import LOCALES
 from geoapp.maps.render import render_map
+from geoapp.maps.review import review_options
 from geoapp.maps.town import town_map
 from geoapp.services.accounts import budget
 from geoapp.services.campaign import moves as moves_service
 from geoapp.services.campaign import people as people_service
 from geoapp.services.campaign import review as review_service
+from geoapp.services.campaign import revisits as revisit_service
 from geoapp.services.gis_io.layers import map_bounds
 from geoapp.web.access import access, require_scope
 from geoapp.web.context import database, read_session, settings
 from geoapp.web.parsing import parse_int
+from geoapp.web.review import queue_args
 from geoapp.web.security import csp_nonce
 
 bp = Blueprint("pages", __name__)
@@ -70,27 +75,40 @@ def people():
     )
 
 
+@bp.app_template_filter("beijing")
+def beijing(moment, seconds: bool = False) -> str:
+    """A stored (UTC) time in Beijing time: ``{{ event.at | beijing }}``."""
+    return beijing_text(moment, SECONDS if seconds else MINUTES)
+
+
 @bp.get("/review")
 @access(*REVIEW_ROLES)
 def review():
     scope = require_scope()
-    village_id = parse_int("village")
-    flagged = request.args.get("flagged") == "1"
+    args = queue_args()
     s = read_session()
-    page = review_service.review_queue(
-        s, scope, village_id=village_id, flagged_only=flagged, page=parse_int("page", 1, high=1_000_000)
-    )
+    page = review_service.review_queue(s, scope, **args)
     pending = moves_service.list_moves(s, scope, limit=50)
     with database().write() as w:
         budget.charge_people(w, scope, settings(), len(pending))
+    kept = {
+        k: request.args.get(k, "").strip()
+        for k in ("q", "village", "collector", "status", "flagged", "unflagged")
+    }
     return render_template(
         "review.html",
         page=page,
         moves=pending,
         pages=max(1, -(-page.total // page.per_page)),
         villages=review_service.village_choices(s),
-        village_id=village_id,
-        flagged=flagged,
+        collectors=review_service.collector_choices(s),
+        filters=args,
+        query_args={k: v for k, v in kept.items() if v},
         flags={f.value: gettext(label) for f, label in FLAG_LABELS.items()},
+        statuses={s.value: gettext(label) for s, label in STATUS_LABELS.items()},
+        bulk=args["collector"] is not None and args["unflagged_only"] and args["status"] == "collected",
+        samples=revisit_service.list_samples(s, scope),
+        revisits=revisit_service.list_revisits(s, scope, status="pending", limit=100),
+        panel=review_options(),
         title=gettext("Awaiting verification"),
     )

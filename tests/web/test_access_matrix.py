@@ -12,7 +12,7 @@ import io
 import itertools
 import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -77,6 +77,12 @@ EXPECTED: dict[str, Case] = {
         "POST", "/api/buildings/{building}/submission", EDIT, scoped=True, body="submission"
     ),
     "api.review_house": Case("POST", "/api/buildings/{building}/review", STAFF, scoped=True, body="review"),
+    "review.info": Case("GET", "/api/buildings/{building}/review", STAFF),
+    "review.queue": Case("GET", "/api/review/queue?q=1", STAFF),
+    "review.bulk": Case("POST", "/api/review/bulk", STAFF, body="bulk"),
+    "review.draw_sample": Case("POST", "/api/revisits/samples", STAFF, body="sample"),
+    "review.revisits": Case("GET", "/api/revisits", STAFF),
+    "review.revisit_result": Case("POST", "/api/revisits/{revisit}/result", STAFF, body="revisit"),
     "api.progress": Case("GET", "/api/progress", ALL),
     "api.returned": Case("GET", "/api/returned", EDIT),
     "api.next_houses": Case("GET", "/api/next?lon=113.35&lat=27.1", EDIT),
@@ -171,6 +177,20 @@ def pending_move(database, person_id: int) -> int:
         return move.id
 
 
+def revisit_task(database, building_id: int) -> int:
+    """A fresh pending re-visit of this house (of a sample of one)."""
+    from geoapp.store.models import Revisit, RevisitSample
+
+    with database.write() as s:
+        sample = RevisitSample(seed=1, size=1, population=1, drawn_at=datetime(2016, 6, 8))
+        s.add(sample)
+        s.flush()
+        task = Revisit(sample_id=sample.id, building_id=building_id, status="pending")
+        s.add(task)
+        s.flush()
+        return task.id
+
+
 def test_every_endpoint_declares_its_access_and_is_in_the_matrix(demo_app):
     endpoints = {rule.endpoint for rule in demo_app.url_map.iter_rules()}
     undeclared = sorted(e for e in endpoints if policy_for(demo_app, e) is None)
@@ -253,15 +273,25 @@ def test_access_matrix(clients, demo_db):
                 objects = dict(clients.own if own else clients.other)
                 objects["user"] = target_user
                 objects["street"] = streets[0] if own else streets[1]
-                objects["move"] = 0  # a fresh pending move is made for each decision call
+                objects["move"] = objects["revisit"] = 0  # a fresh move/re-visit is made for each call
                 objects["token"] = tokens[role] if (own and role) else tokens["admin"]
                 if role == "admin" and not own:
                     objects["token"] = tokens["officer"]
                 url = _fill(case, objects)
-                if case.body == "review":  # only a collected house, submitted by someone else, is verified
+                if case.body in (
+                    "review",
+                    "bulk",
+                ):  # only a collected house, submitted by someone else, is verified
                     with demo_db.write() as s:
                         house = s.get(Building, objects["building"])
-                        house.status, house.visit_flag, house.submitted_by = "collected", None, None
+                        house.status, house.visit_flag, house.submitted_by = (
+                            "collected",
+                            None,
+                            clients.users["collector"],
+                        )
+                if case.body == "revisit":
+                    objects["revisit"] = revisit_task(demo_db, objects["building"])
+                    url = _fill(case, objects)
                 if case.body == "reveal":  # a collector reveals in a house returned for correction
                     with demo_db.write() as s:
                         s.get(Building, objects["building"]).status = "returned"
@@ -282,6 +312,15 @@ def test_access_matrix(clients, demo_db):
                 elif case.body == "numbering":  # a house of the street lost its number: confirm its preview
                     body = numbering_body(demo_db, objects["street"])
                     form = body if form is not None else None
+                elif case.body == "bulk":
+                    body = {
+                        "collector": clients.names["collector"],
+                        "items": [{"id": objects["building"], "version": version}],
+                    }
+                elif case.body == "sample":
+                    body = {"village": objects["village"], "size": 1, "seed": 1}
+                elif case.body == "revisit":
+                    body = {"result": "confirmed", "version": 1}
                 else:
                     body = dict(case.body) if isinstance(case.body, dict) else None
                 if case.method == "PATCH":

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import ast
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import orjson
@@ -30,6 +30,11 @@ SEEDED = [
     (datetime(2020, 1, 6, 8, 0), "alice", "export", "layer", "people", {"layer": "people", "format": "xlsx", "rows": 9}),
 ]  # fmt: skip
 YEAR = "since=2020-01-01&until=2020-12-31"
+
+
+def bj(*parts) -> datetime:
+    """A Beijing wall-clock time as stored (naive UTC)."""
+    return datetime(*parts) - timedelta(hours=8)
 
 
 @pytest.fixture
@@ -73,7 +78,8 @@ def test_the_page_lists_events_newest_first_with_their_changes(clients, seeded):
     assert "<strong>use</strong>: dwelling → shop" in html
     assert "<strong>door_no</strong>: — → 3号" in html
     assert "<strong>value</strong>: 138****5678" in html
-    assert "2020-01-02 23:59:59" in html and "10.0.0.9" in html
+    assert "2020-01-03 07:59:59" in html and "10.0.0.9" in html  # stored UTC, shown in Beijing time (+8 h)
+    assert "时间（北京时间）" in html and "2020-01-02 23:59:59" not in html
     assert 'href="/audit?object_type=building&amp;object_id=5"' in html  # the record's history
     everything = listed(client, "per_page=200")
     assert len(everything) > len(seeded)  # the demo build, logins …
@@ -90,10 +96,12 @@ def test_the_page_lists_events_newest_first_with_their_changes(clients, seeded):
         ("object_type=building", lambda r: r[3] == "building"),
         ("object_type=building&object_id=5", lambda r: (r[3], r[4]) == ("building", "5")),
         ("object_id=people", lambda r: r[4] == "people"),
-        ("since=2020-01-02&until=2020-01-02", lambda r: r[0].date() == datetime(2020, 1, 2).date()),
-        ("since=2020-01-03", lambda r: r[0] >= datetime(2020, 1, 3)),
-        ("until=2020-01-02", lambda r: r[0] < datetime(2020, 1, 3)),
-        ("since=2020-01-02T09:00&until=2020-01-04T08:00", lambda r: datetime(2020, 1, 2, 9) <= r[0] < datetime(2020, 1, 4, 8)),
+        # Dates and times are Beijing time (UTC+8): the Beijing day 2020-01-02 is UTC 01-01 16:00 .. 01-02 16:00.
+        ("since=2020-01-02&until=2020-01-02", lambda r: bj(2020, 1, 2) <= r[0] < bj(2020, 1, 3)),
+        ("since=2020-01-03", lambda r: r[0] >= bj(2020, 1, 3)),
+        ("until=2020-01-02", lambda r: r[0] < bj(2020, 1, 3)),
+        ("since=2020-01-02T09:00&until=2020-01-04T08:00", lambda r: bj(2020, 1, 2, 9) <= r[0] < bj(2020, 1, 4, 8)),
+        ("since=2020-01-02T09:00Z&until=2020-01-04T08:00Z", lambda r: datetime(2020, 1, 2, 9) <= r[0] < datetime(2020, 1, 4, 8)),  # UTC
         ("actor=nobody", lambda r: False),
         ("actor=ALICE", lambda r: False),  # user names match exactly
     ],

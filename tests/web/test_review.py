@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import orjson
 import pytest
 from sqlalchemy import func, select
@@ -187,9 +189,10 @@ def test_units_in_the_house_follow_its_review(clients, demo_db, officer):
 def _queue(client, query: str) -> tuple[list[int], list[int], str]:
     """(ids in order, flagged ids, html) of one page of the queue."""
     html = client.get("/review?" + query).get_data(as_text=True)
-    rows = html.split('data-building="')[1:]
-    ids = [int(r.split('"', 1)[0]) for r in rows]
-    flagged = [i for i, r in zip(ids, rows, strict=True) if r.split(">", 1)[0].endswith('class="flagged"')]
+    queue = html.split('id="review-queue"', 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r'<tr data-building="(\d+)"([^>]*)>', queue)
+    ids = [int(i) for i, _ in rows]
+    flagged = [int(i) for i, tag in rows if tag.endswith('class="flagged"')]
     return ids, flagged, html
 
 
@@ -216,7 +219,7 @@ def test_the_queue_lists_flagged_visits_first_and_filters(clients, demo_db, offi
             .select_from(Building)
             .where(Building.village_id == clients.village_a, Building.status == "collected")
         )
-    assert f"共 {total} 栋房屋待核对" in whole
+    assert f"共找到 {total} 处房屋" in whole
     last = -(-total // 50)
     ids, _, _ = _queue(client, f"{village}&page={last}")
     assert ids[-1] == plain["building_id"]

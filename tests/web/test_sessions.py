@@ -380,7 +380,8 @@ def test_tokens_expire_after_the_lifetime_their_owner_picked(clients, demo_db):
     assert lifetimes == {default[:10]: timedelta(days=90), week[:10]: timedelta(days=7)}
     with demo_db.session() as s:
         expiry = s.scalar(select(ApiToken.expires_at).where(ApiToken.token_hash == digest(week)))
-    assert expiry.strftime("%Y-%m-%d %H:%M") in page  # the page shows when each token expires
+    shown = (expiry + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M")
+    assert shown in page and "北京时间" in page  # the page shows when each token expires, in Beijing time
     program = clients.app.test_client()
     with demo_db.write() as s:  # a week passes
         s.scalar(select(ApiToken).where(ApiToken.token_hash == digest(week))).expires_at -= timedelta(days=7)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from geoapp.domain.errors import Forbidden, InvalidInput
 from geoapp.domain.i18n import N_
+from geoapp.domain.metrics import BEIJING
 from geoapp.domain.roles import Role, Scope
 from geoapp.store.models import AuditEvent
 
@@ -26,7 +27,7 @@ AUDIT_ROLES = frozenset({Role.OFFICER, Role.ADMIN})
 PER_PAGE = 50
 MAX_PER_PAGE = 200
 MAX_PAGE = 1_000_000  # 200 million events at the largest page size; keeps OFFSET well inside 64 bits
-# What the date fields accept: 2026-11-26, or 2026-11-26T08:30[:15[.123456]] (UTC, optional Z).
+# What the date fields accept: 2026-11-26, or 2026-11-26T08:30[:15[.123456]] (Beijing time; UTC with Z).
 MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?Z?", re.ASCII)
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 FILTER_FIELDS = ("action", "actor", "object_type", "object_id", "since", "until")
@@ -35,7 +36,8 @@ KEPT_ARGS = (*FILTER_FIELDS, "per_page")  # carried over to the other pages of a
 
 @dataclass(frozen=True)
 class AuditFilter:
-    """Exact matches on text fields; ``since`` inclusive, ``until`` exclusive (naive UTC)."""
+    """Exact matches on text fields; ``since`` inclusive, ``until`` exclusive (naive UTC, as
+    stored; the query arguments are read in Beijing time)."""
 
     action: str | None = None
     actor: str | None = None
@@ -132,8 +134,18 @@ def _text(args: Mapping[str, str], name: str, limit: int) -> str | None:
     return value or None
 
 
+def _from_beijing(moment: datetime) -> datetime:
+    """A Beijing wall-clock time as stored (naive UTC); the first and last 8 hours of the
+    calendar stay where they are (nothing real is stored there)."""
+    try:
+        return moment - BEIJING
+    except OverflowError:
+        return datetime.min
+
+
 def _moment(args: Mapping[str, str], name: str, *, end: bool) -> datetime | None:
-    """A date (``2026-11-26``: the whole day) or a time (``2026-11-26T08:30``), in UTC.
+    """A date (``2026-11-26``: the whole day) or a time (``2026-11-26T08:30``) in Beijing
+    time, as people read the times on the page; a time ending in ``Z`` is UTC.
 
     ``until`` a date means until the end of that day; the end of 9999-12-31 is the
     latest moment there is (``datetime.max``)."""
@@ -141,7 +153,7 @@ def _moment(args: Mapping[str, str], name: str, *, end: bool) -> datetime | None
     if not value:
         return None
     wrong = InvalidInput(
-        N_("%(field)s must be a UTC date such as 2026-11-26 or a time such as 2026-11-26T08:30."),
+        N_("%(field)s must be a date such as 2026-11-26 or a time such as 2026-11-26T08:30 (Beijing time)."),
         field=name,
     )
     if not MOMENT.fullmatch(value):
@@ -150,9 +162,15 @@ def _moment(args: Mapping[str, str], name: str, *, end: bool) -> datetime | None
         if len(value) == 10:
             day = date.fromisoformat(value)
             if not end:
-                return datetime.combine(day, time())
-            return datetime.max if day == date.max else datetime.combine(day + timedelta(days=1), time())
-        return datetime.fromisoformat(value.removesuffix("Z"))
+                return _from_beijing(datetime.combine(day, time()))
+            return (
+                datetime.max
+                if day == date.max
+                else _from_beijing(datetime.combine(day + timedelta(days=1), time()))
+            )
+        if value.endswith("Z"):
+            return datetime.fromisoformat(value.removesuffix("Z"))
+        return _from_beijing(datetime.fromisoformat(value))
     except ValueError:
         raise wrong from None
 

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from geoapp.config import Settings
+from geoapp.domain.clock import beijing_text
 from geoapp.domain.errors import InvalidInput, NotFound, TooManyRequests, Unauthenticated
 from geoapp.domain.i18n import N_
 from geoapp.domain.inputs import check_text, id_fits, parse_whole_number, printable
@@ -273,7 +274,7 @@ def resolve_token(session: Session, raw: str | None) -> tuple[User, ApiToken] | 
         raise Unauthenticated(
             N_("The API token %(prefix)s… expired on %(date)s: create a new one on the “API tokens” page."),
             prefix=token.prefix,
-            date=token.expires_at.strftime("%Y-%m-%d"),
+            date=beijing_text(token.expires_at, "%Y-%m-%d"),
         )
     return user, token
 

@@ -122,10 +122,14 @@ def submit_house(
     else:
         changes = store_households(session, scope, building, checked.households, elsewhere)
         changes["units"] = store_units(session, building, checked.units, replace=sub.sends_units)
-        for key, value in checked.building.items():
+        attributes = {**checked.building, **({"use": "empty"} if checked.empty else {})}
+        house_changes = {
+            k: [getattr(building, k), v] for k, v in attributes.items() if getattr(building, k) != v
+        }
+        for key, value in attributes.items():
             setattr(building, key, value)
-        if checked.empty:
-            building.use = "empty"
+        if house_changes:
+            changes["building"] = house_changes
         becomes_collected = True
     if elsewhere.probes:
         record_probes(session, scope, settings, building.id, elsewhere.probes)

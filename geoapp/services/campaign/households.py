@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from geoapp.domain.errors import InvalidInput
 from geoapp.domain.i18n import N_
-from geoapp.domain.roles import Scope, mask_id_number
+from geoapp.domain.roles import Scope, mask_id_number, mask_phone
 from geoapp.domain.submission import HouseholdInput
 from geoapp.domain.validators import Collector, FormErrors
 from geoapp.services.accounts.scoping import building_clause
@@ -25,6 +25,21 @@ from geoapp.store.models import Building, Household, Person
 
 PERSON_FIELDS = ("name", "id_type", "id_number", "sex", "birth_date", "ethnicity", "phone", "hukou_address",
                  "residence_type", "separated", "relation", "employer_unit_id")  # fmt: skip
+
+
+MASKED = {"id_number": mask_id_number, "phone": mask_phone}
+
+
+def _person_changes(person: Person, member) -> dict[str, list]:
+    """The fields of a registered person the submission changes, ``{field: [before, after]}``
+    (ID numbers and phones masked: this goes into the audit trail)."""
+    out = {}
+    for name in PERSON_FIELDS:
+        old, new = getattr(person, name), getattr(member, name)
+        if old != new:
+            mask = MASKED.get(name)
+            out[name] = [mask(old), mask(new)] if mask else [old, new]
+    return out
 
 
 class RegisteredElsewhere(FormErrors):
@@ -123,7 +138,7 @@ def store_households(
     }
     errors = Collector()
     kept_people, kept_households, kept_requests = set(), set(), set()
-    created, updated, moved, requested = [], [], [], []
+    created, updated, moved, requested, changed = [], [], [], [], []
     for h, household_input in enumerate(households):
         household = old_households.get(household_input.id) if household_input.id is not None else None
         if household_input.id is not None and household is None:
@@ -162,13 +177,19 @@ def store_households(
             else:
                 person = Person(building_id=building.id)
                 session.add(person)
+            if person.id is not None and person.id in updated:
+                diff = _person_changes(person, m)
+                if diff:
+                    changed.append({"id": person.id, "name": person.name, "fields": diff})
             for name in PERSON_FIELDS:
                 setattr(person, name, getattr(m, name))
             person.household_id = household.id
             session.flush()
             kept_people.add(person.id)
             if person.id not in updated and key not in elsewhere.move_now:
-                created.append({"id": person.id, "id_number": mask_id_number(person.id_number)})
+                created.append(
+                    {"id": person.id, "name": person.name, "id_number": mask_id_number(person.id_number)}
+                )
     errors.raise_if_any()
     moves_service.cancel_unlisted(session, scope, building.id, kept_requests)
     removed = [
@@ -187,6 +208,7 @@ def store_households(
     return {
         "created": created,
         "updated": sorted(set(updated)),
+        "changed": changed,
         "removed": removed,
         "moved": moved,
         "requested": requested,

@@ -39,6 +39,8 @@ from geoapp.store.models import (
     Household,
     Person,
     PersonMove,
+    Revisit,
+    RevisitSample,
     Street,
     Unit,
     User,
@@ -105,7 +107,19 @@ ENTERPRISE_WORDS = [
 # The town's tables, emptied by a forced rebuild (children first). Not the audit trail:
 # it is append-only (the database refuses to change or delete its rows), and the
 # rebuild's own event says what was replaced; not the accounts either.
-DEMO_TABLES = (PersonMove, Visit, Person, Household, Unit, Block, Building, Street, Village)
+DEMO_TABLES = (
+    Revisit,
+    RevisitSample,
+    PersonMove,
+    Visit,
+    Person,
+    Household,
+    Unit,
+    Block,
+    Building,
+    Street,
+    Village,
+)
 
 
 @dataclass(frozen=True)

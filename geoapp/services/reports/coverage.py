@@ -72,7 +72,9 @@ From that status:
 - accuracy: checked = houses whose first check (``Building.first_checked_at``, set by
   the first verification or return; for older rows ``verified_at`` or the return)
   came by then; passed = those whose first check verified them
-  (``Building.first_check_passed``);
+  (``Building.first_check_passed``). A re-visit that found the house wrong
+  (``Building.revisit_failed_at``) is a failed check from then on: the house counts
+  as checked and not passed, whatever its first check said (``domain/reviewing.py``);
 - timeliness and stages: "collected by a deadline" = records counted as collected
   as of D whose house's first submission (``Building.first_collected_at``; for older
   rows ``collected_at``) came before the end of the deadline's day;
@@ -354,10 +356,13 @@ def _common_flags(b, t0: datetime) -> dict[str, object]:
         b.c.first_checked_at, b.c.verified_at, case((b.c.status == "returned", returned_at))
     )
     passed = func.coalesce(b.c.first_check_passed, b.c.verified_at.is_not(None), type_=Boolean)
+    failed_revisit = b.c.revisit_failed_at < t0  # a failed check from the re-visit on (domain/reviewing.py)
     return {
         "fc": func.coalesce(b.c.first_collected_at, b.c.collected_at),
-        "chk": case((checked_at < t0, 1), else_=0),
-        "pas": case((and_(checked_at < t0, passed), 1), else_=0),
+        "chk": case((or_(checked_at < t0, failed_revisit), 1), else_=0),
+        "pas": case(
+            (and_(checked_at < t0, passed, or_(b.c.revisit_failed_at.is_(None), ~failed_revisit)), 1), else_=0
+        ),
     }
 
 
