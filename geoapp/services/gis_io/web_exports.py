@@ -23,17 +23,19 @@ import pyogrio
 from geoapp.config import Settings
 from geoapp.domain.errors import Forbidden, NotFound
 from geoapp.domain.i18n import N_
+from geoapp.domain.layers import GIS_LAYERS, REGISTRY
 from geoapp.domain.roles import Scope
 from geoapp.services.accounts import audit, budget
-from geoapp.services.gis_io.exporter import SHEETS, excel_frame, neutralise
-from geoapp.services.gis_io.frames import PERSON_HEADERS, count_people, layer_frame
+from geoapp.services.gis_io.exporter import excel_frame, neutralise
+from geoapp.services.gis_io.frames import PERSON_HEADERS, count_people
+from geoapp.services.gis_io.registry import layer_frame
 from geoapp.store.db import Database
 
-LAYERS = ("villages", "streets", "buildings", "units", "people")
+LAYERS = (*GIS_LAYERS, "people")
 FORMATS = ("xlsx", "csv", "geojson")
 # Layers without geometry of their own: tables only.
 TABLE_ONLY = frozenset({"people"})
-SHEET_NAMES: dict[str, str] = {**SHEETS, "people": "人口"}
+SHEET_NAMES: dict[str, str] = {name: REGISTRY[name].sheet for name in LAYERS}
 MIMETYPES: dict[str, str] = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "csv": "text/csv; charset=utf-8",
