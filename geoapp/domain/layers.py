@@ -58,13 +58,23 @@ HEADERS: dict[str, str] = {
     "lat": "纬度",
     "geometry_type": "几何类型",
 }
-# The units register's own columns (its export adds them to the layer's).
-HEADERS_REGISTER: dict[str, str] = {
-    **HEADERS,
+# The units register's export: its columns in order, with their headers.
+REGISTER_HEADERS: dict[str, str] = {
+    "id": "编号",
+    "name": "单位名称",
+    "uscc": "统一社会信用代码",
     "kind": "单位类别",
+    "legal_rep": "法定代表人",
+    "phone": "联系电话",
     "staff": "从业人数",
-    "staff_registered": "已登记从业人员",
+    "staff_registered": "已登记从业人员数",
     "status": "采集状态",
+    "village": "所属村",
+    "street": "所在街路巷",
+    "address": "所在房屋地址",
+    "building_id": "所在房屋编号",
+    "lon": "经度",
+    "lat": "纬度",
 }
 
 # Masks applied to a column for every role that does not get full values.
@@ -95,7 +105,7 @@ class LayerSpec:
     sheet: str | None = None  # Excel sheet (None: not exported)
     columns: tuple[str, ...] = ()  # exported columns, in order (headers from HEADERS)
     map_kind: str | None = None  # the ``kind`` geoapp-map.js draws (None: not on the map)
-    endpoint: str | None = None  # the GeoJSON endpoint the map loads it from (``api.<endpoint>``)
+    endpoint: str | None = None  # the (Flask) endpoint of the GeoJSON the map loads it from
     query: dict[str, str] = field(default_factory=dict)  # and its query
     popup: str | None = None  # which popup geoapp-map.js opens: village, building, unit
     style: MapStyle | None = None
@@ -131,7 +141,7 @@ VILLAGES = LayerSpec(
     sheet="村",
     columns=("id", "code", "name", "task_people", "task_houses", "task_units"),
     map_kind="villages",
-    endpoint="villages",
+    endpoint="api.villages",
     popup="village",
     style=MapStyle("area"),
     importable=True,
@@ -149,7 +159,7 @@ STREETS = LayerSpec(
     sheet="街路巷",
     columns=("id", "name", "kind"),
     map_kind="streets",
-    endpoint="streets",
+    endpoint="api.streets",
     style=MapStyle("line"),
     by_view=True,
     importable=True,
@@ -186,7 +196,7 @@ BUILDINGS = LayerSpec(
         "lat",
     ),
     map_kind="buildings",
-    endpoint="buildings",
+    endpoint="api.buildings",
     popup="building",
     style=MapStyle("circle", STATUS_STYLE),
     by_view=True,
@@ -231,7 +241,7 @@ SHOPS = LayerSpec(
     name="shops",
     label=N_("Street-front shops"),
     map_kind="shops",
-    endpoint="units",
+    endpoint="units.layer",
     query={"kind": "shop"},
     popup="unit",
     style=MapStyle("square", STATUS_STYLE),
@@ -244,7 +254,7 @@ FACTORIES = LayerSpec(
     name="factories",
     label=N_("Factories, mines and enterprises"),
     map_kind="factories",
-    endpoint="units",
+    endpoint="units.layer",
     query={"kind": "factory"},
     popup="unit",
     style=MapStyle("triangle", STATUS_STYLE),

@@ -165,6 +165,7 @@ NAV: list[tuple[str, str]] = [
     ("pages.town", N_("Map")),
     ("pages.people", N_("People")),
     ("pages.review", N_("Verification")),
+    ("units.page", N_("Units")),
     ("audit.page", N_("Audit log")),
     ("admin.users", N_("Users")),
     ("admin.campaign", N_("Campaign")),

@@ -50,6 +50,7 @@ def build_app(settings: Settings | None = None) -> Flask:
         parsing,
         reports,
         security,
+        units,
         vendor,
     )
 
@@ -65,6 +66,7 @@ def build_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(audit.bp)
     app.register_blueprint(exports.bp)
     app.register_blueprint(reports.bp)
+    app.register_blueprint(units.bp)
 
     @app.teardown_appcontext
     def _close_session(_exc):

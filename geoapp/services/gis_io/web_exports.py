@@ -75,11 +75,15 @@ def spreadsheet_table(frame: pd.DataFrame | gpd.GeoDataFrame, layer: str) -> pd.
 def render(frame: pd.DataFrame | gpd.GeoDataFrame, layer: str, fmt: str) -> bytes:
     if fmt == "geojson":
         return _geojson(frame)
-    table = spreadsheet_table(frame, layer)
+    return table_file(spreadsheet_table(frame, layer), fmt, SHEET_NAMES[layer])
+
+
+def table_file(table: pd.DataFrame, fmt: str, sheet: str) -> bytes:
+    """A finished table (headers, neutralised cells) as CSV or one Excel sheet."""
     if fmt == "csv":
         # RFC 4180 line ends, so that a field holding a line break is quoted; the BOM tells Excel: UTF-8
         return ("\ufeff" + table.to_csv(index=False, lineterminator="\r\n")).encode("utf-8")
-    return _xlsx(table, SHEET_NAMES[layer])
+    return _xlsx(table, sheet)
 
 
 def _geojson(frame: gpd.GeoDataFrame) -> bytes:
