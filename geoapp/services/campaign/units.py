@@ -110,14 +110,14 @@ def _register_query(scope: Scope, flt: UnitFilter, *, skip: str | None = None):
     return stmt
 
 
-def _item(row, scope: Scope) -> dict:
+def _item(row, scope: Scope, *, masked: bool = True) -> dict:
     return {
         "id": row.id,
         "name": row.name,
         "uscc": row.uscc,
         "kind": row.kind,
         "legal_rep": row.legal_rep if scope.sees_people else None,
-        "phone": mask_phone(row.phone) if scope.sees_people else None,
+        "phone": (mask_phone(row.phone) if masked else row.phone) if scope.sees_people else None,
         "staff": row.staff,
         "staff_registered": int(row.staff_registered),
         "status": row.status,
@@ -149,8 +149,12 @@ def list_units(
     stmt = _register_query(scope, flt)
     total = int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
     rows = session.execute(stmt.order_by(Unit.id).limit(per_page).offset((page - 1) * per_page)).all()
-    counts = {"status": _count_by(session, _register_query(scope, flt, skip="status"), "status")}
-    counts["kind"] = _count_by(session, _register_query(scope, flt, skip="kind"), "kind")
+    counts = {
+        "status": {s.value: 0 for s in Status}
+        | _count_by(session, _register_query(scope, flt, skip="status"), "status"),
+        "kind": {k.value: 0 for k in UnitKind}
+        | _count_by(session, _register_query(scope, flt, skip="kind"), "kind"),
+    }
     flags = stmt.subquery()
     row = session.execute(
         select(
@@ -171,8 +175,10 @@ def _count_by(session: Session, stmt, column: str) -> dict[str, int]:
 
 
 def register_rows(session: Session, scope: Scope, flt: UnitFilter) -> list[dict]:
-    """Every unit the filter selects (the register's export), masked like the list."""
-    return [_item(r, scope) for r in session.execute(_register_query(scope, flt).order_by(Unit.id))]
+    """Every unit the filter selects, for the register's export, which masks them as every
+    export does (the layer registry's entry for units says how)."""
+    stmt = _register_query(scope, flt).order_by(Unit.id)
+    return [_item(r, scope, masked=False) for r in session.execute(stmt)]
 
 
 def unit_detail(session: Session, scope: Scope, unit_id: int) -> dict:

@@ -25,7 +25,7 @@ SHEET = "实有单位"
 
 def register_table(rows: list[dict], scope: Scope, translate: Callable[[str], str]) -> pd.DataFrame:
     frame = pd.DataFrame.from_records(rows, columns=list(REGISTER_HEADERS))
-    frame = protect(frame, spec("units"), scope)  # drops names for leaders; phones come masked already
+    frame = protect(frame, spec("units"), scope)  # no names for leaders, phones masked but for administrators
     kinds = {k.value: translate(label) for k, label in UNIT_KIND_LABELS.items()}
     statuses = {s.value: translate(label) for s, label in STATUS_LABELS.items()}
     frame["kind"] = [kinds.get(v, v) for v in frame["kind"]]
