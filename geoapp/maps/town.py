@@ -24,6 +24,7 @@ from geoapp.maps.units import add_unit_tools
 
 def status_style() -> dict:
     return {
+        "order": [s.value for s in STATUS_COLOURS],  # JSON objects lose their order on the way
         "colours": {s.value: c for s, c in STATUS_COLOURS.items()},
         "labels": {s.value: gettext(label) for s, label in STATUS_LABELS.items()},
     }

@@ -23,7 +23,6 @@
       var p = layer._point,
         ctx = this._ctx,
         r = Math.max(Math.round(layer._radius), 1);
-      this._drawnLayers[layer._leaflet_id] = layer;
       ctx.beginPath();
       if (layer.options.symbol === "triangle") {
         var h = r * 1.25;

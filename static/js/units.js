@@ -296,7 +296,7 @@
   }
 
   function legend(map, opts) {
-    var statuses = Object.keys(opts.status.colours);
+    var statuses = opts.status.order || Object.keys(opts.status.colours);
     var control = L.control({ position: "bottomright" });
     var body = null;
     control.onAdd = function () {
