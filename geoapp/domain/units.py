@@ -12,7 +12,6 @@ from geoapp.domain.errors import InvalidInput
 from geoapp.domain.i18n import N_
 from geoapp.domain.identifiers import parse_uscc
 from geoapp.domain.schema import Count, Id, RequestModel, form_int
-from geoapp.domain.status import Status
 from geoapp.domain.uses import BuildingUse, UnitKind
 from geoapp.domain.validators import MAX_NAME, Collector, clean_choice, clean_phone, clean_text
 
@@ -120,12 +119,6 @@ def check_unit(data: UnitFieldsIn, *, creating: bool) -> UnitValues:
         values["staff_ids"] = tuple(dict.fromkeys(ids))
     errors.raise_if_any()
     return UnitValues(sent=sent, **values)
-
-
-def status_after_edit(current: str) -> str:
-    """The station registering or changing a unit collects it; a verified unit changed
-    awaits verification again (``check_transition`` says who may)."""
-    return Status.COLLECTED.value if current != Status.COLLECTED.value else current
 
 
 @dataclass(frozen=True)

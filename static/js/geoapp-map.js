@@ -37,6 +37,16 @@
     },
   });
   var ShapeMarker = L.CircleMarker.extend({
+    /* Drawn beside its building's point (``offset`` in pixels, up and to the right), so
+     * that the house under it stays visible and clickable. */
+    _project: function () {
+      L.CircleMarker.prototype._project.call(this);
+      var o = this.options.offset;
+      if (o) {
+        this._point = this._point.add(L.point(o[0], o[1]));
+        this._updateBounds();
+      }
+    },
     _updatePath: function () {
       if (this._renderer._updateShape) this._renderer._updateShape(this);
       else L.CircleMarker.prototype._updatePath.call(this);
@@ -125,7 +135,7 @@
     // Unit layers (shops, factories): a symbol of their own, filled by the unit's status.
     units: function (feature, opts) {
       var colour = opts.status.colours[feature.properties.s] || "#777";
-      return { color: "#111", weight: 1.2, fillColor: colour, fillOpacity: 0.95, symbol: opts.symbol, radius: 6 };
+      return { color: "#111", weight: 1.2, fillColor: colour, fillOpacity: 0.95, symbol: opts.symbol, radius: 6, offset: [9, -9] };
     },
   };
   function styleFor(opts) {

@@ -300,7 +300,7 @@
     var control = L.control({ position: "bottomright" });
     var body = null;
     control.onAdd = function () {
-      var box = el("div", "geoapp-legend unit-legend");
+      var box = el("div", "geoapp-unit-legend");
       box.appendChild(el("strong", null, opts.text.legendTitle));
       var table = el("table");
       var head = el("tr");

@@ -62,7 +62,7 @@ def test_officer_opens_a_shop_then_filters_and_edits_in_the_register(officer_pag
     control = page.locator(".leaflet-control-layers-list").text_content()
     assert "沿街铺面" in control and "厂矿企业" in control
     if size == "desk":
-        legend = page.locator(".unit-legend").inner_text()
+        legend = page.locator(".geoapp-unit-legend").inner_text()
         assert "沿街铺面" in legend and "280" in legend and "120" in legend
         shot(page, f"units-map-{size}")
     unit_id = open_unit_popup(page, "shops")
@@ -71,6 +71,7 @@ def test_officer_opens_a_shop_then_filters_and_edits_in_the_register(officer_pag
         assert label in popup, label
     box = page.locator(".leaflet-popup-content").bounding_box()
     assert box["width"] >= min(300, SIZES[size]["width"] - 50) - 2  # readable on a phone
+    page.wait_for_timeout(400)  # the popup fades in
     shot(page, f"units-popup-{size}")
 
     page.click(".leaflet-popup-content a.record")
@@ -146,6 +147,7 @@ def test_a_unit_without_a_building_is_placed_on_the_map(browser, live_server, de
     )
     page.click(".unit-place-bar button.confirm-place")
     page.locator(".leaflet-popup-content .unit-popup h3", has_text="余坪待上图商店").wait_for(timeout=10_000)
+    page.wait_for_timeout(400)
     shot(page, "units-placed-desk")
     with demo_db.session() as s:
         assert s.get(Unit, unit_id).building_id == house

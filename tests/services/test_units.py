@@ -114,3 +114,20 @@ def test_staff_link_and_unlink(demo_db):
         detail = units.unit_detail(s, OFFICER, unit.id)
         assert detail["staff_registered"] == 3 and detail["people_count"] == 3
         assert units.unit_detail(s, LEADER, unit.id)["staff_people"] == []
+
+
+def test_staff_outside_a_collectors_village_are_counted_not_named(demo_db):
+    with demo_db.session() as s:
+        unit, village = s.execute(
+            select(Unit, Building.village_id).join(Building, Building.id == Unit.building_id).limit(1)
+        ).one()
+        outsider = s.scalar(
+            select(Person.id).join(Building, Building.id == Person.building_id)
+            .where(Building.village_id != village).limit(1)
+        )  # fmt: skip
+    with demo_db.write() as s:
+        units.update_unit(s, OFFICER, unit.id, UnitPatchIn(version=unit.version, staff_ids=[outsider]))
+    collector = Scope(3, "collector", Role.COLLECTOR, village_id=village)
+    with demo_db.session() as s:
+        detail = units.unit_detail(s, collector, unit.id)
+    assert detail["staff_registered"] == 1 and detail["staff_people"] == [] and detail["people_count"] == 0

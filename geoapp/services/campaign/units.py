@@ -191,12 +191,12 @@ def unit_detail(session: Session, scope: Scope, unit_id: int) -> dict:
     detail = _item(row, scope)
     detail["staff_people"] = []
     if scope.sees_people:
-        people = session.execute(
+        stmt = (
             select(Person.id, Person.name, Person.id_number, Building.address)
             .join(Building, Building.id == Person.building_id)
             .where(Person.employer_unit_id == unit.id)
-            .order_by(Person.id)
-        ).all()
+        )  # staff living outside the caller's scope stay counted, never named
+        people = session.execute(scoped(stmt, scope).order_by(Person.id)).all()
         detail["staff_people"] = [
             {"id": p.id, "name": p.name, "id_number": mask_id_number(p.id_number), "address": p.address}
             for p in people
