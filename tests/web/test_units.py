@@ -245,6 +245,7 @@ def test_staff_are_people_linked_to_the_unit(clients, demo_db):
         headers=headers,
     )
     assert r.status_code == 400 and r.json["field"] == "staff_ids"
+    assert r.json["message"].startswith("已登记的从业人员") and "99999999" in r.json["message"]
     with demo_db.session() as s:
         assert (
             s.scalar(select(func.count()).where(Person.employer_unit_id == clients.unit_id)) == 3
