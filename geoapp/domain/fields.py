@@ -23,6 +23,7 @@ FIELD_LABELS: dict[str, str] = {
     "kind": N_("Kind"),
     "legal_rep": N_("Legal representative"),
     "staff": N_("Staff"),
+    "staff_ids": N_("Staff registered (people)"),
     "use": N_("Use"),
     "floors": N_("Floors"),
     "structure": N_("Structure"),

@@ -1,4 +1,6 @@
-"""The town map: village boundaries, streets, houses by status, legend, layer control."""
+"""The town map: the layers of the registry (``domain/layers.py``) the user's role sees,
+each fetched from its own endpoint and drawn as its entry says; legend, layer control
+and the role's tools."""
 
 from __future__ import annotations
 
@@ -6,7 +8,10 @@ import folium
 from flask import url_for
 from flask_babel import gettext
 
+from geoapp.domain.layers import MAP_LAYERS, LayerSpec, spec, status_legend
+from geoapp.domain.roles import Role
 from geoapp.domain.status import STATUS_COLOURS, STATUS_LABELS
+from geoapp.domain.uses import UNIT_KIND_LABELS
 from geoapp.domain.visits import FLAG_LABELS
 from geoapp.maps.base import base_map
 from geoapp.maps.collector import add_collector_tools
@@ -14,13 +19,61 @@ from geoapp.maps.layers import RemoteGeoJson
 from geoapp.maps.legend import Legend
 from geoapp.maps.moves import add_move_tools
 from geoapp.maps.review import add_review_tools
+from geoapp.maps.units import add_unit_tools
 
 
 def status_style() -> dict:
     return {
+        "order": [s.value for s in STATUS_COLOURS],  # JSON objects lose their order on the way
         "colours": {s.value: c for s, c in STATUS_COLOURS.items()},
         "labels": {s.value: gettext(label) for s, label in STATUS_LABELS.items()},
     }
+
+
+def _popup_options(layer: LayerSpec, history: bool) -> dict:
+    """What each kind of popup needs besides the layer's own entry."""
+    _ = gettext
+    if layer.popup == "building":
+        return {
+            "detailUrl": url_for("api.building", building_id=0).rsplit("0", 1)[0],
+            "historyUrl": url_for("audit.page") if history else None,
+            "status": status_style(),
+            "flags": {f.value: _(label) for f, label in FLAG_LABELS.items()},
+            "text": {
+                "address": _("Address"),
+                "status": _("Status"),
+                "use": _("Use"),
+                "floors": _("Floors"),
+                "units": _("Units"),
+                "reason": _("Returned because"),
+                "flag": _("Visit proof"),
+                "history": _("History of this record"),
+                "truncated": _("Too many houses in view: zoom in to see them all."),
+            },
+        }
+    if layer.popup == "unit":
+        return {
+            "detailUrl": url_for("api.unit", unit_id=0).rsplit("0", 1)[0],
+            "historyUrl": url_for("audit.page") if history else None,
+            "recordUrl": url_for("units.page"),
+            "status": status_style(),
+            "text": {
+                "uscc": _("Credit code"),
+                "kind": _("Kind"),
+                "staff": _("Staff"),
+                "staffValue": _("{declared} declared, {registered} registered"),
+                "building": _("Building"),
+                "status": _("Status"),
+                "record": _("Record in the units register"),
+                "history": _("History of this record"),
+                "none": _("none"),
+            },
+        }
+    if layer.name == "streets":
+        return {"text": {"left": _("{name}: {n} left")}}
+    if layer.name == "villages":
+        return {"text": {"code": _("Village code"), "houses": _("Houses collected / task")}}
+    return {}
 
 
 def town_map(
@@ -35,49 +88,37 @@ def town_map(
     decide_moves: bool = False,
 ) -> folium.Map:
     m = base_map(bounds)
-    query = {"village": village_id} if village_id else {}
-    RemoteGeoJson(
-        url_for("api.villages"),
-        gettext("Village boundaries"),
-        "villages",
-        preload=True,
-        text={"code": gettext("Village code"), "houses": gettext("Houses collected / task")},
-    ).add_to(m)
-    RemoteGeoJson(
-        url_for("api.streets"),
-        gettext("Streets"),
-        "streets",
-        by_view=True,
-        preload=True,
-        text={"left": gettext("{name}: {n} left")},
-    ).add_to(m)
-    RemoteGeoJson(
-        url_for("api.buildings", **query),
-        gettext("Houses"),
-        "buildings",
-        by_view=True,
-        preload=True,
-        detailUrl=url_for("api.building", building_id=0).rsplit("0", 1)[0],
-        historyUrl=url_for("audit.page") if history else None,
-        status=status_style(),
-        flags={f.value: gettext(label) for f, label in FLAG_LABELS.items()},
-        text={
-            "address": gettext("Address"),
-            "status": gettext("Status"),
-            "use": gettext("Use"),
-            "floors": gettext("Floors"),
-            "units": gettext("Units"),
-            "reason": gettext("Returned because"),
-            "flag": gettext("Visit proof"),
-            "history": gettext("History of this record"),
-            "truncated": gettext("Too many houses in view: zoom in to see them all."),
-        },
-    ).add_to(m)
-    Legend(
-        gettext("Collection status"),
-        [(STATUS_COLOURS[s], gettext(label)) for s, label in STATUS_LABELS.items()],
-    ).add_to(m)
+    layers = [spec(name) for name in MAP_LAYERS]
+    layers = [layer for layer in layers if role is None or Role(role) in layer.map_roles]
+    for layer in layers:
+        query = dict(layer.query)
+        if layer.name == "buildings" and village_id:
+            query["village"] = village_id
+        style = layer.style
+        RemoteGeoJson(
+            url_for(layer.endpoint, **query),
+            gettext(layer.label),
+            layer.map_kind,
+            by_view=layer.by_view,
+            preload=True,
+            popup=layer.popup,
+            symbol=style.symbol if style else None,
+            **_popup_options(layer, history),
+        ).add_to(m)
+    Legend(gettext("Collection status"), [(c, gettext(label)) for c, label in status_legend()]).add_to(m)
+    unit_layers = [layer for layer in layers if layer.popup == "unit"]
     folium.LayerControl(collapsed=True).add_to(m)
+    if unit_layers:
+        add_unit_tools(
+            m,
+            layers=[
+                {"kind": layer.map_kind, "label": gettext(layer.label), "symbol": layer.style.symbol}
+                for layer in unit_layers
+            ],
+            kinds={k.value: gettext(label) for k, label in UNIT_KIND_LABELS.items()},
+            status=status_style(),
+            editor=role in (Role.OFFICER.value, Role.ADMIN.value),
+        )
     if collect:
         add_collector_tools(m, role, unit_id)
     if review:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -19,10 +20,31 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    run(engine, command.upgrade, revision)
+
+
+def run(engine: Engine, step: Callable[[Config, str], None], revision: str) -> None:
+    """One Alembic command (``command.upgrade``/``downgrade``) in one transaction.
+
+    On SQLite, batch mode rebuilds a table to change a column; other tables'
+    references to it would stop the rebuild, so foreign keys are switched off
+    for the migration (outside the transaction, where SQLite allows it) and every
+    reference is checked before the commit (Alembic's advice for SQLite).
+    """
     cfg = alembic_config(engine)
-    with engine.begin() as connection:
-        cfg.attributes["connection"] = connection
-        command.upgrade(cfg, revision)
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with connection.begin():
+                cfg.attributes["connection"] = connection
+                step(cfg, revision)
+                if sqlite and (broken := connection.exec_driver_sql("PRAGMA foreign_key_check").all()):
+                    raise RuntimeError(f"migration to {revision} would break references: {broken[:5]}")
+        finally:
+            if sqlite:
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
 
 
 def current_revision(engine: Engine) -> str | None:

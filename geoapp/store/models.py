@@ -138,7 +138,8 @@ class Household(Base):
 class Unit(Base):
     __tablename__ = "unit"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    building_id: Mapped[int] = mapped_column(ForeignKey("building.id"), nullable=False, index=True)
+    # None: registered, not yet placed on the map (the register shows it; placing it picks a building).
+    building_id: Mapped[int | None] = mapped_column(ForeignKey("building.id"), index=True)
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     uscc: Mapped[str | None] = mapped_column(String(18), unique=True)
     kind: Mapped[str] = mapped_column(String(20), nullable=False, default="shop")
@@ -174,7 +175,9 @@ class Person(Base):
     residence_type: Mapped[str] = mapped_column(String(20), nullable=False, default="registered")
     separated: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     relation: Mapped[str | None] = mapped_column(String(20))
-    employer_unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    employer_unit_id: Mapped[int | None] = mapped_column(
+        ForeignKey("unit.id"), index=True
+    )  # the unit's staff
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     created_at: Mapped[datetime] = mapped_column(
         DateTime, nullable=False, server_default=func.current_timestamp()

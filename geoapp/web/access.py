@@ -180,6 +180,7 @@ NAV: list[tuple[str, str]] = [
     ("pages.people", N_("People")),
     ("pages.review", N_("Verification")),
     ("addresses.page", N_("Door plates")),
+    ("units.page", N_("Units")),
     ("audit.page", N_("Audit log")),
     ("admin.users", N_("Users")),
     ("admin.campaign", N_("Campaign")),

@@ -7,10 +7,9 @@ from flask import Blueprint, Response, jsonify, request
 from geoapp.domain.errors import InvalidInput
 from geoapp.domain.i18n import N_
 from geoapp.domain.requests import BuildingPatchIn, MoveDecisionIn, RevealIn, ReviewIn
-from geoapp.domain.roles import ALL_ROLES, PERSONAL_DATA_ROLES, REVEAL_ROLES, REVIEW_ROLES, Role, mask_phone
+from geoapp.domain.roles import ALL_ROLES, PERSONAL_DATA_ROLES, REVEAL_ROLES, REVIEW_ROLES, Role
 from geoapp.domain.submission import SubmissionIn
 from geoapp.services.accounts import budget
-from geoapp.services.accounts.scoping import visible_unit
 from geoapp.services.campaign import buildings as buildings_service
 from geoapp.services.campaign import collect, moves, navigation, people
 from geoapp.services.campaign import progress as progress_service
@@ -189,18 +188,6 @@ def reveal(person_id: int):
 @bp.get("/units/<int:unit_id>")
 @access(*ALL_ROLES)
 def unit(unit_id: int):
-    scope = require_scope()
-    u = visible_unit(read_session(), scope, unit_id)
-    return jsonify(
-        {
-            "id": u.id,
-            "name": u.name,
-            "uscc": u.uscc,
-            "kind": u.kind,
-            "legal_rep": u.legal_rep if scope.sees_people else None,  # leaders: no names of people
-            "phone": mask_phone(u.phone) if scope.sees_people else None,
-            "status": u.status,
-            "building_id": u.building_id,
-            "version": u.version,
-        }
-    )
+    from geoapp.web.units import unit_answer  # the units' own blueprint describes a unit
+
+    return jsonify(unit_answer(unit_id))

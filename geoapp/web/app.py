@@ -53,6 +53,7 @@ def build_app(settings: Settings | None = None) -> Flask:
         reports,
         review,
         security,
+        units,
         vendor,
     )
 
@@ -71,6 +72,7 @@ def build_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(addresses.bp)
     app.register_blueprint(leaders.bp)
     app.register_blueprint(review.bp)
+    app.register_blueprint(units.bp)
 
     @app.teardown_appcontext
     def _close_session(_exc):

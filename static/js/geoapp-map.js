@@ -14,6 +14,46 @@
     return sharedRenderer;
   }
 
+  /* Square and triangle markers for the unit layers: circle markers (same hit test, same
+   * canvas) whose outline is drawn as a square or a triangle, so that a layer is told
+   * apart by its shape, not only by its colour. */
+  L.Canvas.include({
+    _updateShape: function (layer) {
+      if (!this._drawing || layer._empty()) return;
+      var p = layer._point,
+        ctx = this._ctx,
+        r = Math.max(Math.round(layer._radius), 1);
+      ctx.beginPath();
+      if (layer.options.symbol === "triangle") {
+        var h = r * 1.25;
+        ctx.moveTo(p.x, p.y - h);
+        ctx.lineTo(p.x + h, p.y + r);
+        ctx.lineTo(p.x - h, p.y + r);
+      } else {
+        ctx.rect(p.x - r, p.y - r, r * 2, r * 2);
+      }
+      ctx.closePath();
+      this._fillStroke(ctx, layer);
+    },
+  });
+  var ShapeMarker = L.CircleMarker.extend({
+    /* Drawn beside its building's point (``offset`` in pixels, up and to the right), so
+     * that the house under it stays visible and clickable. */
+    _project: function () {
+      L.CircleMarker.prototype._project.call(this);
+      var o = this.options.offset;
+      if (o) {
+        this._point = this._point.add(L.point(o[0], o[1]));
+        this._updateBounds();
+      }
+    },
+    _updatePath: function () {
+      if (this._renderer._updateShape) this._renderer._updateShape(this);
+      else L.CircleMarker.prototype._updatePath.call(this);
+    },
+  });
+  geoapp.ShapeMarker = ShapeMarker;
+
   function el(tag, className, text) {
     var node = document.createElement(tag);
     if (className) node.className = className;
@@ -92,7 +132,15 @@
       var colour = opts.status.colours[feature.properties.s] || "#777";
       return { color: "#333", weight: 0.6, fillColor: colour, fillOpacity: 0.85 };
     },
+    // Unit layers (shops, factories): a symbol of their own, filled by the unit's status.
+    units: function (feature, opts) {
+      var colour = opts.status.colours[feature.properties.s] || "#777";
+      return { color: "#111", weight: 1.2, fillColor: colour, fillOpacity: 0.95, symbol: opts.symbol, radius: 6, offset: [9, -9] };
+    },
   };
+  function styleFor(opts) {
+    return styles[opts.kind] || (opts.popup === "unit" ? styles.units : styles.villages);
+  }
 
   function villagePopup(feature, text) {
     var p = feature.properties;
@@ -142,12 +190,71 @@
       });
   }
 
+  /* A popup wide enough to read on a phone (Leaflet would shrink it to its first words),
+   * never wider than the screen; filled once the record's details arrive. */
+  function detailPopup(map, sub, url, fill) {
+    var box = el("div", "geoapp-popup", "…");
+    var width = Math.min(300, map.getSize().x - 50);
+    L.popup({ maxWidth: width, minWidth: width })
+      .setLatLng(sub.getLatLng ? sub.getLatLng() : sub.getBounds().getCenter())
+      .setContent(box)
+      .openOn(map);
+    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) {
+        if (!r.ok) throw new Error("HTTP " + r.status);
+        return r.json();
+      })
+      .then(function (d) {
+        box.textContent = "";
+        fill(box, d);
+      })
+      .catch(function (err) {
+        box.textContent = String(err.message || err);
+      });
+    return box;
+  }
+
+  function unitPopup(map, sub, opts) {
+    detailPopup(map, sub, opts.detailUrl + sub.feature.id, function (box, d) {
+      box.classList.add("unit-popup");
+      box.appendChild(el("h3", null, d.name));
+      var table = el("table");
+      row(table, opts.text.uscc, d.uscc || opts.text.none);
+      row(table, opts.text.kind, d.kind_label || d.kind);
+      row(
+        table,
+        opts.text.staff,
+        opts.text.staffValue
+          .replace("{declared}", d.staff === null || d.staff === undefined ? "—" : d.staff)
+          .replace("{registered}", d.staff_registered)
+      );
+      row(table, opts.text.building, d.address || opts.text.none);
+      row(table, opts.text.status, d.status_label || opts.status.labels[d.status] || d.status);
+      box.appendChild(table);
+      var links = el("div", "links");
+      var record = el("a", "record", opts.text.record);
+      record.href = withParam(opts.recordUrl, "unit", d.id);
+      links.appendChild(record);
+      if (opts.historyUrl) {
+        var history = el("a", "history", opts.text.history);
+        history.href = opts.historyUrl + "?object_type=unit&object_id=" + encodeURIComponent(d.id);
+        links.appendChild(history);
+      }
+      box.appendChild(links);
+      (geoapp.unitPopupHooks || []).forEach(function (hook) {
+        hook(box, d, sub);
+      });
+    });
+  }
+  geoapp.unitPopup = unitPopup;
+
   /* Turn one GeoJSON feature into a canvas layer; styles are shared per value. */
   function featureLayer(feature, style) {
     var g = feature.geometry;
     var layer;
     if (g.type === "Point") {
-      layer = L.circleMarker([g.coordinates[1], g.coordinates[0]], style);
+      var at = [g.coordinates[1], g.coordinates[0]];
+      layer = style.symbol === "square" || style.symbol === "triangle" ? new ShapeMarker(at, style) : L.circleMarker(at, style);
     } else if (g.type === "Polygon" || g.type === "MultiPolygon") {
       layer = L.polygon(L.GeoJSON.coordsToLatLngs(g.coordinates, g.type === "Polygon" ? 1 : 2), style);
     } else if (g.type === "LineString" || g.type === "MultiLineString") {
@@ -184,6 +291,13 @@
         if (sub._map) sub.bringToBack();
       });
     });
+    // Unit symbols sit on their buildings: drawn last, so that they stay visible and take the clicks.
+    Object.keys(geoapp.layers).forEach(function (kind) {
+      var layer = geoapp.layers[kind];
+      if (layer && layer._unitLayer) layer.eachLayer(function (sub) {
+        if (sub._map) sub.bringToFront();
+      });
+    });
   }
 
   geoapp.remoteLayer = function (map, opts) {
@@ -191,9 +305,9 @@
     var styleCache = {};
     function styleOf(feature) {
       var p = feature.properties;
-      var key = opts.kind === "buildings" ? p.s : opts.kind === "streets" ? p.kind + (p.left > 0 ? "!" : "") : "";
+      var key = opts.kind === "buildings" || opts.popup === "unit" ? p.s : opts.kind === "streets" ? p.kind + (p.left > 0 ? "!" : "") : "";
       if (!styleCache[key]) {
-        styleCache[key] = L.extend(styles[opts.kind](feature, opts), { renderer: canvas(), radius: 4 });
+        styleCache[key] = L.extend({ radius: 4 }, styleFor(opts)(feature, opts), { renderer: canvas() });
       }
       return styleCache[key];
     }
@@ -208,7 +322,9 @@
     // One handler per layer, not per feature: popups and tooltips are built on demand.
     layer.on("click", function (e) {
       var sub = e.layer;
+      if (geoapp.clickHook && geoapp.clickHook(opts, sub, e)) return; // e.g. placing a unit
       if (opts.kind === "buildings") buildingPopup(map, sub, opts);
+      else if (opts.popup === "unit") unitPopup(map, sub, opts);
       else if (opts.kind === "villages")
         L.popup().setLatLng(e.latlng).setContent(villagePopup(sub.feature, opts.text)).openOn(map);
     });
@@ -216,7 +332,8 @@
       layer.on("mouseover", function (e) {
         var sub = e.layer;
         if (sub._leftLabel) return; // the permanent label already names it
-        if (!sub.getTooltip()) sub.bindTooltip(el("span", null, sub.feature.properties.name), { sticky: true });
+        var p = sub.feature.properties;
+        if (!sub.getTooltip()) sub.bindTooltip(el("span", null, p.name || p.n), { sticky: true });
         sub.openTooltip(e.latlng);
       });
     }
@@ -344,6 +461,8 @@
       focusFromHash(map, layer, opts);
     }
     if (opts.kind === "villages") focusVillageFromHash(map, layer, opts);
+    layer._unitLayer = opts.popup === "unit";
+    layer.options = L.extend(layer.options || {}, { geoapp: opts });
     geoapp.layers[opts.kind] = layer;
     return layer;
   };

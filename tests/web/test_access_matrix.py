@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import select
 
 from geoapp.domain.identifiers import make_resident_id
-from geoapp.store.models import ApiToken, Building
+from geoapp.store.models import ApiToken, Building, Unit
 from geoapp.web.access import policy_for
 from tests.web.plates_fixtures import numbering_body, plate_streets
 
@@ -70,6 +70,13 @@ EXPECTED: dict[str, Case] = {
         "POST", "/api/people/{person}/reveal", STAFF | {"collector"}, scoped=True, body="reveal"
     ),
     "api.unit": Case("GET", "/api/units/{unit}", ALL, scoped=True),
+    "units.layer": Case("GET", "/api/units.geojson?kind=shop&village={village}", ALL, scoped=True),
+    "units.page": Case("GET", "/units?village={village}", STAFF),
+    "units.export": Case("GET", "/units/export.csv?village={village}", STAFF),
+    "units.items": Case("GET", "/api/units?village={village}", STAFF),
+    "units.create": Case("POST", "/api/units", STAFF, body={"name": "矩阵新单位", "kind": "shop"}),
+    "units.update": Case("PATCH", "/api/units/{unit}", STAFF, scoped=True, body={"staff": 3}),
+    "units.place": Case("POST", "/api/units/{unit}/place", STAFF, scoped=True, body="place"),
     # Before the submissions below, which replace the people of these houses.
     "api.moves_list": Case("GET", "/api/moves", EDIT),
     "api.move_decision": Case("POST", "/api/moves/{move}/decision", DECIDE, scoped=True, body="decision"),
@@ -300,6 +307,8 @@ def test_access_matrix(clients, demo_db):
                     url = _fill(case, objects)
                 with demo_db.session() as s:
                     version = s.scalar(select(Building.version).where(Building.id == objects["building"]))
+                    if case.path.startswith("/api/units/"):  # a unit's edits carry the unit's version
+                        version = s.scalar(select(Unit.version).where(Unit.id == objects["unit"]))
                 form = form_body(case.body, next(_serial)) if endpoint in FORM_ENDPOINTS else None
                 if case.body == "submission":
                     body = submission(version, role, objects["unit"])
@@ -321,6 +330,8 @@ def test_access_matrix(clients, demo_db):
                     body = {"village": objects["village"], "size": 1, "seed": 1}
                 elif case.body == "revisit":
                     body = {"result": "confirmed", "version": 1}
+                elif case.body == "place":  # into the building it stands in: changes nothing
+                    body = {"version": version, "building": objects["building"]}
                 else:
                     body = dict(case.body) if isinstance(case.body, dict) else None
                 if case.method == "PATCH":

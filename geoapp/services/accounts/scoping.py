@@ -65,7 +65,9 @@ def visible_person(session: Session, scope: Scope, person_id: int) -> Person:
 
 
 def visible_unit(session: Session, scope: Scope, unit_id: int) -> Unit:
-    stmt = select(Unit).join(Building, Building.id == Unit.building_id).where(Unit.id == unit_id)
+    """A unit in the caller's scope; one not yet placed on the map (no building) only for
+    the town's roles."""
+    stmt = select(Unit).outerjoin(Building, Building.id == Unit.building_id).where(Unit.id == unit_id)
     if scope.role == Role.REPORTER:
         stmt = stmt.where(Unit.id == scope.unit_id)
     unit = session.scalar(scoped(stmt, scope))

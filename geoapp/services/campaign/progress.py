@@ -38,9 +38,9 @@ def progress(session: Session, scope: Scope) -> dict:
         task_houses, task_people = houses[0], None
     units = session.execute(
         scoped(
-            select(func.count(Unit.id), func.sum(case((Unit.status != "uncollected", 1), else_=0))).join(
+            select(func.count(Unit.id), func.sum(case((Unit.status != "uncollected", 1), else_=0))).outerjoin(
                 Building, Building.id == Unit.building_id
-            ),
+            ),  # the town's roles count units not yet placed on the map too
             scope,
         )
     ).one()

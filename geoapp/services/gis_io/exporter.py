@@ -16,37 +16,13 @@ import pandas as pd
 import shapely
 from sqlalchemy.orm import Session
 
+from geoapp.domain.layers import GIS_LAYERS, HEADERS, REGISTRY
 from geoapp.domain.spreadsheet import neutralise
-from geoapp.services.gis_io.frames import GIS_LAYERS, STATION_OFFICE, layer_frame
+from geoapp.services.gis_io.frames import STATION_OFFICE
+from geoapp.services.gis_io.registry import layer_frame
 
-# Column → Excel header (Chinese first; the GIS files keep the short English names).
-HEADERS: dict[str, str] = {
-    "id": "编号",
-    "code": "行政区划代码",
-    "name": "名称",
-    "task_people": "实有人口任务数",
-    "task_houses": "实有房屋任务数",
-    "task_units": "实有单位任务数",
-    "kind": "类别",
-    "village_code": "村代码",
-    "village": "所属村",
-    "street": "所在街路巷",
-    "door_no": "门牌号",
-    "address": "标准地址",
-    "use": "房屋用途",
-    "floors": "层数",
-    "structure": "结构",
-    "status": "采集状态",
-    "return_reason": "退回原因",
-    "building_id": "所在房屋编号",
-    "uscc": "统一社会信用代码",
-    "legal_rep": "法定代表人",
-    "phone": "联系电话",
-    "lon": "经度",
-    "lat": "纬度",
-    "geometry_type": "几何类型",
-}
-SHEETS = {"villages": "村", "streets": "街路巷", "buildings": "房屋", "units": "单位"}
+# Layer → sheet, from each layer's registry entry (headers: ``HEADERS``, from there too).
+SHEETS = {name: REGISTRY[name].sheet for name in GIS_LAYERS}
 
 
 def layer_frames(session: Session) -> dict[str, gpd.GeoDataFrame]:

@@ -1,4 +1,5 @@
-"""The town's layers read as one caller may see them: in their scope, sensitive fields
+"""The town's layers read as one caller may see them (one function per layer, named by
+its entry in ``registry.py``): in their scope, sensitive fields
 masked for every role but the administrator. Exports over the web and from the
 command line (which reads as the administrator) both start here."""
 
@@ -11,17 +12,17 @@ import shapely
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from geoapp.domain.layers import GIS_LAYERS, MASK_ID_NUMBER, MASK_PHONE, UNMASKED_ROLES, LayerSpec, spec
 from geoapp.domain.roles import Role, Scope, mask_id_number, mask_phone
 from geoapp.services.accounts.scoping import scoped, village_filter
 from geoapp.services.gis_io.layers import raw_geom
 from geoapp.store.models import Building, Person, Street, Unit, Village
 
 LONLAT = "EPSG:4326"
-# Roles that get full ID numbers and phone numbers in a file.
-UNMASKED_ROLES = frozenset({Role.ADMIN})
 # Reading as the station office does from the command line: the whole town, unmasked.
 STATION_OFFICE = Scope(None, "cli", Role.ADMIN)
-GIS_LAYERS = ("villages", "streets", "buildings", "units")
+MASKS = {MASK_PHONE: mask_phone, MASK_ID_NUMBER: mask_id_number}
+__all__ = ["GIS_LAYERS", "STATION_OFFICE", "UNMASKED_ROLES"]
 
 PERSON_HEADERS: dict[str, str] = {
     "id": "编号",
@@ -47,6 +48,18 @@ def _mask(frame: pd.DataFrame, column: str, mask) -> None:
     frame[column] = pd.Series([mask(v) for v in frame[column]], index=frame.index, dtype=object)
 
 
+def protect(frame: pd.DataFrame, layer: LayerSpec, scope: Scope) -> pd.DataFrame:
+    """The layer's fields as the reader's role may see them (its registry entry says which
+    columns name people and which are masked)."""
+    drop, masked = layer.fields_for(scope.role, scope.sees_people)
+    if drop:
+        frame = frame.drop(columns=[c for c in drop if c in frame.columns])
+    for column, mask in masked.items():
+        if column in frame.columns:
+            _mask(frame, column, MASKS[mask])
+    return frame
+
+
 def _geometries(wkb: list) -> np.ndarray:
     return shapely.from_wkb(np.asarray(wkb, dtype=object)) if wkb else np.array([], dtype=object)
 
@@ -58,7 +71,7 @@ def _geo_frame(session: Session, names: list[str], stmt) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(data, geometry=_geometries([r[-1] for r in rows]), crs=LONLAT)
 
 
-def _villages(session: Session, scope: Scope, village_id: int | None) -> gpd.GeoDataFrame:
+def villages_frame(session: Session, scope: Scope, village_id: int | None) -> gpd.GeoDataFrame:
     dialect = session.get_bind().dialect.name
     stmt = select(
         Village.id,
@@ -82,18 +95,19 @@ def _villages(session: Session, scope: Scope, village_id: int | None) -> gpd.Geo
     village_id = village_filter(session, scope, village_id)
     if village_id is not None:
         stmt = stmt.where(Village.id == village_id)
-    names = ["id", "code", "name", "task_people", "task_houses", "task_units"]
-    return _geo_frame(session, names, stmt.order_by(Village.id))
+    return _geo_frame(session, list(spec("villages").columns), stmt.order_by(Village.id))
 
 
-def _streets(session: Session) -> gpd.GeoDataFrame:
+def streets_frame(
+    session: Session, scope: Scope | None = None, village_id: int | None = None
+) -> gpd.GeoDataFrame:
     """Streets are the town's reference lines (every role sees them on the map)."""
     dialect = session.get_bind().dialect.name
     stmt = select(Street.id, Street.name, Street.kind, raw_geom(Street.geom, dialect)).order_by(Street.id)
-    return _geo_frame(session, ["id", "name", "kind"], stmt)
+    return _geo_frame(session, list(spec("streets").columns), stmt)
 
 
-def _buildings(session: Session, scope: Scope, village_id: int | None) -> gpd.GeoDataFrame:
+def buildings_frame(session: Session, scope: Scope, village_id: int | None) -> gpd.GeoDataFrame:
     dialect = session.get_bind().dialect.name
     stmt = scoped(
         select(
@@ -119,55 +133,37 @@ def _buildings(session: Session, scope: Scope, village_id: int | None) -> gpd.Ge
     village_id = village_filter(session, scope, village_id)
     if village_id is not None:
         stmt = stmt.where(Building.village_id == village_id)
-    names = ["id", "village_code", "village", "street", "door_no", "address", "use", "floors", "structure",
-             "status", "return_reason", "lon", "lat"]  # fmt: skip
-    return _geo_frame(session, names, stmt.order_by(Building.id))
+    return _geo_frame(session, list(spec("buildings").columns), stmt.order_by(Building.id))
 
 
-def _units(session: Session, scope: Scope, village_id: int | None) -> gpd.GeoDataFrame:
-    stmt = scoped(
-        select(
-            Unit.id,
-            Unit.name,
-            Unit.uscc,
-            Unit.kind,
-            Unit.legal_rep,
-            Unit.phone,
-            Unit.status,
-            Unit.building_id,
-            Building.address,
-            Building.lon,
-            Building.lat,
-        ).join(Building, Building.id == Unit.building_id),
-        scope,
-    )
+def units_frame(session: Session, scope: Scope, village_id: int | None) -> gpd.GeoDataFrame:
+    """Units at their building's point; a unit not yet placed on the map has no geometry
+    (the town roles see it; scoped roles only see units in their buildings)."""
+    names = list(spec("units").columns)
+    stmt = select(
+        Unit.id,
+        Unit.name,
+        Unit.uscc,
+        Unit.kind,
+        Unit.legal_rep,
+        Unit.phone,
+        Unit.status,
+        Unit.building_id,
+        Building.address,
+        Building.lon,
+        Building.lat,
+    ).outerjoin(Building, Building.id == Unit.building_id)
+    stmt = scoped(stmt, scope)
     if scope.role == Role.REPORTER:
         stmt = stmt.where(Unit.id == scope.unit_id)
     village_id = village_filter(session, scope, village_id)
     if village_id is not None:
         stmt = stmt.where(Building.village_id == village_id)
     rows = session.execute(stmt.order_by(Unit.id)).all()
-    names = [
-        "id",
-        "name",
-        "uscc",
-        "kind",
-        "legal_rep",
-        "phone",
-        "status",
-        "building_id",
-        "address",
-        "lon",
-        "lat",
-    ]
     data = {n: [r[i] for r in rows] for i, n in enumerate(names)}
-    geometry = shapely.points([(r[-2], r[-1]) for r in rows]) if rows else np.array([], dtype=object)
+    geometry = np.array([None if r[-2] is None else shapely.Point(r[-2], r[-1]) for r in rows], dtype=object)
     frame = gpd.GeoDataFrame(data, geometry=geometry, crs=LONLAT)
-    if not scope.sees_people:  # leaders: aggregates and statuses, no names of people
-        return frame.drop(columns=["legal_rep", "phone"])
-    if scope.role not in UNMASKED_ROLES:
-        _mask(frame, "phone", mask_phone)
-    return frame
+    return protect(frame, spec("units"), scope)
 
 
 def _people_query(session: Session, scope: Scope, village_id: int | None):
@@ -201,7 +197,7 @@ def count_people(session: Session, scope: Scope, village_id: int | None = None) 
     return int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
 
 
-def _people(session: Session, scope: Scope, village_id: int | None) -> pd.DataFrame:
+def people_frame(session: Session, scope: Scope, village_id: int | None) -> pd.DataFrame:
     rows = session.execute(_people_query(session, scope, village_id).order_by(Person.id)).all()
     records = []
     for r in rows:
@@ -209,22 +205,4 @@ def _people(session: Session, scope: Scope, village_id: int | None) -> pd.DataFr
         record["birth_date"] = r.birth_date.isoformat() if r.birth_date else None
         records.append(record)
     frame = pd.DataFrame.from_records(records, columns=list(PERSON_HEADERS))
-    if scope.role not in UNMASKED_ROLES:
-        _mask(frame, "id_number", mask_id_number)
-        _mask(frame, "phone", mask_phone)
-    return frame
-
-
-def layer_frame(
-    session: Session, scope: Scope, layer: str, village_id: int | None = None
-) -> pd.DataFrame | gpd.GeoDataFrame:
-    """One layer as the caller may see it, sensitive fields already masked."""
-    if layer == "villages":
-        return _villages(session, scope, village_id)
-    if layer == "streets":
-        return _streets(session)
-    if layer == "buildings":
-        return _buildings(session, scope, village_id)
-    if layer == "units":
-        return _units(session, scope, village_id)
-    return _people(session, scope, village_id)
+    return protect(frame, spec("people"), scope)

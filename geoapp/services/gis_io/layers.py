@@ -77,6 +77,49 @@ def buildings_geojson(
     )
 
 
+def units_geojson(
+    session: Session,
+    scope: Scope,
+    *,
+    kinds: Sequence[str] | None = None,
+    village_id: int | None = None,
+    bbox: BBox | None = None,
+) -> bytes:
+    """Units at their building's point with status, kind and name, scoped like houses
+    (a reporter: their own unit). Units not yet placed on the map are left out
+    (``count`` says how many were drawn, ``unplaced`` how many of the kind wait for a place)."""
+    stmt = scoped(
+        select(Unit.id, Unit.status, Unit.kind, Unit.name, Building.lon, Building.lat).join(
+            Building, Building.id == Unit.building_id
+        ),
+        scope,
+    )
+    if scope.role == Role.REPORTER:
+        stmt = stmt.where(Unit.id == scope.unit_id)
+    if kinds:
+        stmt = stmt.where(Unit.kind.in_(list(kinds)))
+    village_id = village_filter(session, scope, village_id)
+    if village_id is not None:
+        stmt = stmt.where(Building.village_id == village_id)
+    if bbox is not None:
+        minx, miny, maxx, maxy = bbox
+        stmt = stmt.where(Building.lon.between(minx, maxx), Building.lat.between(miny, maxy))
+    rows = session.connection().execute(stmt.order_by(Unit.id)).all()
+    unplaced = 0
+    if scope.whole_town:
+        loose = select(func.count()).select_from(Unit).where(Unit.building_id.is_(None))
+        if kinds:
+            loose = loose.where(Unit.kind.in_(list(kinds)))
+        unplaced = int(session.scalar(loose) or 0)
+    parts = [
+        b'{"type":"Feature","id":%d,"geometry":{"type":"Point","coordinates":[%s,%s]},"properties":%s}'
+        % (r[0], orjson.dumps(r[4]), orjson.dumps(r[5]), orjson.dumps({"s": r[1], "k": r[2], "n": r[3]}))
+        for r in rows
+    ]
+    head = b'{"type":"FeatureCollection",' + orjson.dumps({"count": len(rows), "unplaced": unplaced})[1:-1]
+    return head + b',"features":[' + b",".join(parts) + b"]}"
+
+
 def streets_geojson(session: Session, scope: Scope, *, bbox: BBox | None = None) -> bytes:
     """Streets with how many houses fronting them (in the caller's scope) are still
     uncollected: a street is uncollected while ``left`` > 0."""

@@ -23,17 +23,19 @@ import pyogrio
 from geoapp.config import Settings
 from geoapp.domain.errors import Forbidden, NotFound
 from geoapp.domain.i18n import N_
+from geoapp.domain.layers import GIS_LAYERS, REGISTRY
 from geoapp.domain.roles import Scope
 from geoapp.services.accounts import audit, budget
-from geoapp.services.gis_io.exporter import SHEETS, excel_frame, neutralise
-from geoapp.services.gis_io.frames import PERSON_HEADERS, count_people, layer_frame
+from geoapp.services.gis_io.exporter import excel_frame, neutralise
+from geoapp.services.gis_io.frames import PERSON_HEADERS, count_people
+from geoapp.services.gis_io.registry import layer_frame
 from geoapp.store.db import Database
 
-LAYERS = ("villages", "streets", "buildings", "units", "people")
+LAYERS = (*GIS_LAYERS, "people")
 FORMATS = ("xlsx", "csv", "geojson")
 # Layers without geometry of their own: tables only.
 TABLE_ONLY = frozenset({"people"})
-SHEET_NAMES: dict[str, str] = {**SHEETS, "people": "人口"}
+SHEET_NAMES: dict[str, str] = {name: REGISTRY[name].sheet for name in LAYERS}
 MIMETYPES: dict[str, str] = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "csv": "text/csv; charset=utf-8",
@@ -73,11 +75,15 @@ def spreadsheet_table(frame: pd.DataFrame | gpd.GeoDataFrame, layer: str) -> pd.
 def render(frame: pd.DataFrame | gpd.GeoDataFrame, layer: str, fmt: str) -> bytes:
     if fmt == "geojson":
         return _geojson(frame)
-    table = spreadsheet_table(frame, layer)
+    return table_file(spreadsheet_table(frame, layer), fmt, SHEET_NAMES[layer])
+
+
+def table_file(table: pd.DataFrame, fmt: str, sheet: str) -> bytes:
+    """A finished table (headers, neutralised cells) as CSV or one Excel sheet."""
     if fmt == "csv":
         # RFC 4180 line ends, so that a field holding a line break is quoted; the BOM tells Excel: UTF-8
         return ("\ufeff" + table.to_csv(index=False, lineterminator="\r\n")).encode("utf-8")
-    return _xlsx(table, SHEET_NAMES[layer])
+    return _xlsx(table, sheet)
 
 
 def _geojson(frame: gpd.GeoDataFrame) -> bytes:

@@ -1,0 +1,166 @@
+"""Importing buildings: points or footprints put into the village they lie in, their
+fronting street found, a standard address made where the file has none."""
+
+from __future__ import annotations
+
+import numpy as np
+import shapely
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from geoapp.domain.address import TOWN_NAME, standard_address
+from geoapp.domain.errors import InvalidInput
+from geoapp.domain.i18n import N_
+from geoapp.domain.identifiers import parse_village_code
+from geoapp.domain.uses import parse_use
+from geoapp.services.gis_io import topology
+from geoapp.services.gis_io.importer.job import (
+    Job,
+    bboxes,
+    insert_rows,
+    leave_out_stored,
+    text_values,
+    whole_numbers,
+)
+from geoapp.spatial.assign import anchor_points
+from geoapp.spatial.readers import format_rows
+from geoapp.store.models import Building, Street, Village
+
+STORED_BEFORE = N_(
+    "%(field)s rows %(rows)s (%(count)d buildings) are already in the database at the same positions: the file, or part of it, was imported before. Leave them out with --skip-existing, or remove them from the file."
+)
+
+
+def run(session: Session, job: Job) -> None:
+    anchors = anchor_points(job.geoms)
+    new_keys = zip(np.round(shapely.get_x(anchors), 7), np.round(shapely.get_y(anchors), 7), strict=True)
+    stored_keys = {(round(x, 7), round(y, 7)) for x, y in session.execute(select(Building.lon, Building.lat))}
+    leave_out_stored(job, np.array([k in stored_keys for k in new_keys], dtype=bool), STORED_BEFORE)
+    if len(job.frame) == 0:
+        return
+    village_ids, village_geoms = topology.village_index(session)
+    if len(village_ids) == 0:
+        raise job.refuse(
+            N_(
+                "%(field)s cannot be imported before the villages: import them first (geoapp import villages FILE)."
+            )
+        )
+    assigned = topology.villages_for(job.geoms, village_ids, village_geoms)
+    outside = assigned == 0
+    if outside.any():
+        outside_rows = job.frame.index[outside]
+        if job.options.outside_village:
+            village = _village_by_code(session, job, job.options.outside_village)
+            assigned[outside] = village.id
+            job.summary.notes.append(
+                (
+                    N_("Buildings outside every village put into %(village)s: %(count)d (rows %(rows)s)."),
+                    {"count": int(outside.sum()), "village": village.name, "rows": format_rows(outside_rows)},
+                )
+            )
+        elif job.options.skip_outside:
+            job.summary.skipped = [int(r) for r in outside_rows]
+            job.summary.notes.append(
+                (
+                    N_("Buildings outside every village left out: %(count)d (rows %(rows)s)."),
+                    {"count": int(outside.sum()), "rows": format_rows(outside_rows)},
+                )
+            )
+            job.frame = job.frame[~outside]
+            assigned = assigned[~outside]
+        else:
+            raise job.refuse(
+                N_(
+                    "%(field)s has buildings outside every village (%(count)d, rows %(rows)s): put them into a village with --outside-village CODE, leave them out with --skip-outside, or correct their positions."
+                ),
+                count=int(outside.sum()),
+                rows=format_rows(outside_rows),
+            )
+    if len(job.frame) == 0:
+        return
+    geoms = job.geoms
+    street_ids, street_geoms = topology.street_index(session)
+    fronting = topology.fronting_streets(geoms, street_ids, street_geoms, job.options.fronting_distance_m)
+    village_names = dict(session.execute(select(Village.id, Village.name)).all())
+    village_codes = dict(session.execute(select(Village.id, Village.code)).all())
+    street_names = dict(session.execute(select(Street.id, Street.name)).all())
+
+    addresses = text_values(job, "address", max_length=200)
+    doors = text_values(job, "door", max_length=40)
+    uses = text_values(job, "use")
+    structures = text_values(job, "structure", max_length=40)
+    owners = text_values(job, "owner", max_length=100)
+    floors = whole_numbers(job, "floors")
+    claimed = text_values(job, "village")
+
+    anchors = anchor_points(geoms)
+    lon, lat = shapely.get_x(anchors), shapely.get_y(anchors)
+    bounds = bboxes(geoms)
+    records = []
+    for i, geom in enumerate(geoms):
+        village_id = int(assigned[i])
+        street_id = fronting[i]
+        address = addresses[i] or standard_address(
+            TOWN_NAME, village_names[village_id], street_names.get(street_id), doors[i]
+        )
+        records.append(
+            {
+                "village_id": village_id,
+                "street_id": street_id,
+                "door_no": doors[i],
+                "address": address[:200],
+                "use": parse_use(uses[i]).value,
+                "floors": None if floors is None or np.isnan(floors[i]) else int(floors[i]),
+                "structure": structures[i],
+                "owner_name": owners[i],
+                "status": "uncollected",
+                "lon": float(lon[i]),
+                "lat": float(lat[i]),
+                "source": job.file[:200],
+                "version": 1,
+                "geom": geom,
+                "minx": float(bounds[i, 0]),
+                "miny": float(bounds[i, 1]),
+                "maxx": float(bounds[i, 2]),
+                "maxy": float(bounds[i, 3]),
+            }
+        )
+    insert_rows(session, job, Building.__table__, records)
+
+    with_street = sum(s is not None for s in fronting)
+    job.summary.notes.append(
+        (
+            N_("Fronting street found for %(count)d of %(total)d buildings (within %(distance)g m)."),
+            {"count": with_street, "total": len(records), "distance": job.options.fronting_distance_m},
+        )
+    )
+    disagree = [
+        int(job.frame.index[i])
+        for i, value in enumerate(claimed)
+        if value is not None and value not in (village_names[assigned[i]], village_codes[assigned[i]])
+    ]
+    if disagree:
+        job.summary.notes.append(
+            (
+                N_(
+                    "The village column disagrees with the position in rows %(rows)s; the position decided the village."
+                ),
+                {"rows": format_rows(disagree)},
+            )
+        )
+
+
+def _village_by_code(session: Session, job: Job, value: str) -> Village:
+    try:
+        code = parse_village_code(value, field="--outside-village")
+    except InvalidInput:
+        code = str(value)
+    village = session.scalar(select(Village).where(Village.code == code))
+    if village is None:
+        raise job.refuse(
+            N_(
+                "--outside-village %(code)s is not the code of a village in the database (importing %(field)s): give the 12-digit code of an existing village."
+            ),
+            code=value,
+        )
+    return village

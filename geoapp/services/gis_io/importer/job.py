@@ -1,0 +1,372 @@
+"""What every layer's import shares: options, the summary, the job being run, and the
+checks of geometries and attribute columns (all refusals raise ImportRefused)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+from geoapp.config import Settings
+from geoapp.domain.errors import ImportRefused, InvalidInput
+from geoapp.domain.i18n import N_
+from geoapp.domain.layers import POINT, TYPE_NAMES, LayerSpec
+from geoapp.services.accounts import audit
+from geoapp.spatial.crs import LONLAT
+from geoapp.spatial.readers import ImportLimits, find_column, format_rows
+from geoapp.spatial.repair import repair
+
+BATCH = 500
+
+Progress = Callable[[int, int], None]
+"""Called with (rows stored so far, rows to store)."""
+
+OPTIONS = {
+    "name": "--name-field",
+    "code": "--code-field",
+    "address": "--address-field",
+    "door": "--door-field",
+    "use": "--use-field",
+    "floors": "--floors-field",
+    "village": "--village-field",
+    "kind": "--kind-field",
+    "uscc": "--uscc-field",
+}
+
+
+@dataclass
+class ImportOptions:
+    crs: str | None = None  # overrides or supplies the file's CRS
+    layer: str | None = None  # layer inside a multi-layer GeoPackage
+    x_field: str | None = None  # CSV coordinate columns
+    y_field: str | None = None
+    fields: dict[str, str] = field(default_factory=dict)  # role (name, code, use…) -> column
+    outside_village: str | None = None  # buildings: village code for those outside every village
+    skip_outside: bool = False  # buildings: drop those outside every village
+    skip_existing: bool = False  # leave out features already stored (a retried import)
+    fronting_distance_m: float = 60.0
+    limits: ImportLimits = field(default_factory=ImportLimits)  # file size, features, vertices
+    actor: str = audit.SYSTEM_ACTOR
+    user_id: int | None = None
+
+
+def import_limits(settings: Settings) -> ImportLimits:
+    """The limits of one import, from the settings (``GEOAPP_IMPORT_MAX_*``)."""
+    return ImportLimits(
+        max_bytes=int(settings.import_max_mb * 1024 * 1024),
+        max_features=settings.import_max_features,
+        max_zip_members=settings.import_max_zip_members,
+        max_vertices=settings.import_max_vertices,
+        max_boundary_vertices=settings.import_max_boundary_vertices,
+    )
+
+
+@dataclass
+class ImportSummary:
+    layer: str
+    file: str
+    format: str
+    source_crs: str
+    read: int
+    crs_assumed: bool = False
+    coordinate_columns: tuple[str, str] | None = None
+    inserted: int = 0
+    updated: int = 0
+    repaired: dict[int, str] = field(default_factory=dict)  # row -> what was repaired
+    skipped: list[int] = field(default_factory=list)  # rows left out on request
+    notes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def messages(self) -> list[tuple[str, dict[str, Any]]]:
+        """(template, params) lines for the user, in order; templates are gettext msgids."""
+        out: list[tuple[str, dict[str, Any]]] = [
+            (
+                N_("%(file)s: read %(read)d features (%(format)s, %(crs)s)."),
+                {"file": self.file, "read": self.read, "format": self.format, "crs": self.source_crs},
+            )
+        ]
+        if self.crs_assumed and self.coordinate_columns:
+            x, y = self.coordinate_columns
+            out.append(
+                (
+                    N_(
+                        "Columns %(x)s/%(y)s were taken as EPSG:4326 longitude/latitude because of their names; give --crs if they are not."
+                    ),
+                    {"x": x, "y": y},
+                )
+            )
+        out.append(
+            (
+                N_("Stored %(inserted)d new and updated %(updated)d existing features."),
+                {"inserted": self.inserted, "updated": self.updated},
+            )
+        )
+        if self.repaired:
+            reasons = "; ".join(f"{r}: {why}" for r, why in list(self.repaired.items())[:10])
+            out.append(
+                (
+                    N_("Repaired %(count)d geometries (rows %(rows)s): %(reasons)s."),
+                    {"count": len(self.repaired), "rows": format_rows(self.repaired), "reasons": reasons},
+                )
+            )
+        out.extend(self.notes)
+        out.append(
+            (
+                N_("Refused: none (any refusal stops the whole import); skipped on request: %(skipped)d."),
+                {"skipped": len(self.skipped)},
+            )
+        )
+        return out
+
+    def audit_changes(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "format": self.format,
+            "crs": self.source_crs,
+            "crs_assumed": self.crs_assumed,
+            "read": self.read,
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "repaired_rows": list(self.repaired),
+            "skipped_rows": self.skipped,
+        }
+
+
+@dataclass
+class Job:
+    spec: LayerSpec
+    file: str
+    frame: gpd.GeoDataFrame
+    options: ImportOptions
+    summary: ImportSummary
+    progress: Progress | None
+
+    @property
+    def geoms(self) -> np.ndarray:
+        return np.asarray(self.frame.geometry.values, dtype=object)
+
+    def refuse(self, template: str, **params: Any) -> ImportRefused:
+        return ImportRefused(template, field=self.file, **params)
+
+    def report(self, done: int, total: int) -> None:
+        if self.progress is not None:
+            self.progress(done, total)
+
+    @property
+    def layer(self) -> str:
+        return self.spec.name
+
+
+# -- geometries and attributes -------------------------------------------------------------
+
+
+def check_geometries(job: Job, closed_rings: list[int]) -> None:
+    """Refuse wrong geometry types and unsafe repairs; store the repaired geometries."""
+    geoms = job.geoms
+    if job.spec.geometry == (POINT,):  # a MultiPoint of one point is a point
+        single = (shapely.get_type_id(geoms) == 4) & (shapely.get_num_geometries(geoms) == 1)
+        if single.any():
+            geoms[single] = shapely.get_geometry(geoms[single], 0)
+    types = shapely.get_type_id(geoms)
+    wrong = ~np.isin(types, job.spec.geometry)
+    if wrong.any():
+        raise job.refuse(
+            N_(
+                "%(field)s holds %(found)s geometries (rows %(rows)s), but a %(layer)s layer needs %(expected)s: export the right layer or convert the geometries."
+            ),
+            found="/".join(sorted({TYPE_NAMES.get(int(t), str(t)) for t in types[wrong]})),
+            rows=format_rows(job.frame.index[wrong]),
+            layer=job.layer,
+            expected=job.spec.geometry_label,
+        )
+    _refuse_huge_geometries(job, geoms)
+    result = repair(geoms)
+    rows = job.frame.index
+    if result.refused.any():
+        bad = np.flatnonzero(result.refused)
+        raise job.refuse(
+            N_(
+                "%(field)s rows %(rows)s have invalid geometries that cannot be repaired without changing their shape (%(reasons)s): fix them in a GIS (e.g. QGIS “Fix geometries”, then check the result) and import again."
+            ),
+            rows=format_rows(rows[bad]),
+            reasons="; ".join(f"{rows[i]}: {result.reasons[i]}" for i in bad[:5]),
+        )
+    repaired = {int(r): "Unclosed ring" for r in closed_rings}
+    for i in np.flatnonzero(result.repaired):
+        repaired[int(rows[i])] = "; ".join(filter(None, (repaired.get(int(rows[i])), result.reasons[i])))
+    job.summary.repaired = dict(sorted(repaired.items()))
+    job.frame = job.frame.set_geometry(gpd.GeoSeries(result.geoms, index=rows, crs=LONLAT))
+
+
+def _refuse_huge_geometries(job: Job, geoms: np.ndarray) -> None:
+    """Refuse features with absurd vertex counts: a footprint of a million vertices made its
+    village's layer 39.5 MB for every collector's phone. Villages get a boundary's allowance."""
+    limits = job.options.limits
+    boundary = job.layer == "villages"
+    limit = limits.max_boundary_vertices if boundary else limits.max_vertices
+    counts = shapely.get_num_coordinates(geoms)
+    over = counts > limit
+    if over.any():
+        raise job.refuse(
+            N_(
+                "%(field)s rows %(rows)s have geometries with more than %(limit)d vertices (the most: %(most)d) (%(setting)s): simplify them in a GIS (e.g. QGIS “Simplify” with a tolerance of 0.1 m) or correct them, and import again."
+            ),
+            rows=format_rows(job.frame.index[over]),
+            limit=limit,
+            most=int(counts.max()),
+            setting="GEOAPP_IMPORT_MAX_BOUNDARY_VERTICES" if boundary else "GEOAPP_IMPORT_MAX_VERTICES",
+        )
+
+
+def column_of(job: Job, role: str, *, required: bool = False) -> str | None:
+    columns = [c for c in job.frame.columns if c != job.frame.geometry.name]
+    given = job.options.fields.get(role)
+    option = OPTIONS.get(role, f"--field {role}=COLUMN")
+    if given:
+        hit = find_column(columns, [given])
+        if hit is None:
+            raise job.refuse(
+                N_(
+                    "%(field)s has no column %(column)s (given with %(option)s); its columns are %(columns)s."
+                ),
+                column=given,
+                option=option,
+                columns=", ".join(map(str, columns)) or "—",
+            )
+        return hit
+    hit = find_column(columns, job.spec.aliases.get(role, (role,)))
+    if hit is None and required:
+        raise job.refuse(
+            N_(
+                "%(field)s has no %(role)s column (looked for %(names)s; found %(columns)s): name it with %(option)s."
+            ),
+            role=role,
+            names=", ".join(job.spec.aliases.get(role, (role,))),
+            columns=", ".join(map(str, columns)) or "—",
+            option=option,
+        )
+    return hit
+
+
+def text_of(value: Any) -> str | None:
+    if value is None or (not isinstance(value, str | bytes) and pd.isna(value)):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value).strip()
+    return text or None
+
+
+def text_values(job: Job, role: str, *, required: bool = False, max_length: int | None = None) -> np.ndarray:
+    """Cleaned text per row (None where empty or no column); refuses empty required values."""
+    column = column_of(job, role, required=required)
+    if column is None:
+        return np.full(len(job.frame), None, dtype=object)
+    values = np.array([text_of(v) for v in job.frame[column]], dtype=object)
+    rows = job.frame.index
+    if required and (empty := pd.isna(values)).any():
+        raise job.refuse(
+            N_("%(field)s rows %(rows)s have no %(role)s (column %(column)s): fill it in."),
+            rows=format_rows(rows[empty]),
+            role=role,
+            column=column,
+        )
+    if max_length is not None:
+        too_long = np.array([v is not None and len(v) > max_length for v in values], dtype=bool)
+        if too_long.any():
+            raise job.refuse(
+                N_(
+                    "%(field)s rows %(rows)s have a %(role)s longer than %(limit)d characters (column %(column)s): shorten it."
+                ),
+                rows=format_rows(rows[too_long]),
+                role=role,
+                limit=max_length,
+                column=column,
+            )
+    return values
+
+
+def whole_numbers(job: Job, role: str) -> np.ndarray | None:
+    """Non-negative integers per row (NaN where empty); None without such a column."""
+    column = column_of(job, role)
+    if column is None:
+        return None
+    texts = text_values(job, role)
+    numbers = pd.to_numeric(pd.Series(texts, dtype=object), errors="coerce").to_numpy(dtype=float)
+    bad = ~pd.isna(texts) & ~((numbers >= 0) & (np.mod(numbers, 1) == 0))
+    if bad.any():
+        raise job.refuse(
+            N_("%(field)s rows %(rows)s have a %(role)s that is not a whole number ≥ 0 (column %(column)s)."),
+            rows=format_rows(job.frame.index[bad]),
+            role=role,
+            column=column,
+        )
+    return numbers
+
+
+def parsed(job: Job, values: np.ndarray, parse, *, skip_empty: bool = False):
+    """Each value through ``parse`` (a domain validator): (parsed values, [(row, value) refused])."""
+    rows = job.frame.index
+    out = np.full(len(values), None, dtype=object)
+    bad: list[tuple[int, str]] = []
+    for i, value in enumerate(values):
+        if value is None and skip_empty:
+            continue
+        try:
+            out[i] = parse(value)
+        except InvalidInput:
+            bad.append((rows[i], value or "—"))
+    return out, bad
+
+
+def duplicates(values: np.ndarray, rows) -> str:
+    """``value (rows 3, 9)`` for each value present more than once, or ''."""
+    series = pd.Series(values, index=rows).dropna()
+    dup = series[series.duplicated(keep=False)]
+    return "; ".join(f"{v} ({format_rows(g.index)})" for v, g in dup.groupby(dup, sort=True))
+
+
+def bboxes(geoms: np.ndarray) -> np.ndarray:
+    return shapely.bounds(geoms).astype(float)
+
+
+def geometry_keys(geoms: np.ndarray) -> np.ndarray:
+    """Geometries as comparable bytes: normalised, on a 1e-7 degree (about 1 cm) grid."""
+    if len(geoms) == 0:
+        return np.array([], dtype=object)
+    return shapely.to_wkb(shapely.normalize(shapely.set_precision(geoms, 1e-7)))
+
+
+def leave_out_stored(job: Job, stored: np.ndarray, message: str) -> None:
+    """Rows already in the database: refused, or left out with --skip-existing.
+
+    Importing a file twice must not store its features twice; with
+    --skip-existing a retried or extended import stores only what is new.
+    """
+    if not stored.any():
+        return
+    rows = job.frame.index[stored]
+    if not job.options.skip_existing:
+        raise job.refuse(message, rows=format_rows(rows), count=int(stored.sum()))
+    job.summary.skipped.extend(int(r) for r in rows)
+    job.summary.notes.append(
+        (
+            N_("Already in the database, left out: %(count)d (rows %(rows)s)."),
+            {"count": int(stored.sum()), "rows": format_rows(rows)},
+        )
+    )
+    job.frame = job.frame[~stored]
+
+
+def insert_rows(session: Session, job: Job, table, rows: list[dict[str, Any]]) -> None:
+    total = len(rows)
+    for start in range(0, total, BATCH):
+        session.execute(insert(table), rows[start : start + BATCH])
+        job.report(min(start + BATCH, total), total)
+    job.summary.inserted += total
