@@ -16,6 +16,9 @@ from geoapp.store.models import AuditEvent, Building, Person
 
 FULL_ID = re.compile(r"(?<![0-9*])\d{17}[\dX](?![0-9*])")
 FULL_MOBILE = re.compile(r"(?<![0-9*])1[3-9]\d{9}(?![0-9*])")
+# folium names each map element by a random uuid4 hex ("map_19915927548ab…"), which can hold
+# a run of digits shaped like a mobile number: those names are not data, so they are cut first.
+FOLIUM_NAME = re.compile(r"[a-z_]+_[0-9a-f]{32}(?![0-9a-f])")
 
 
 def _person(demo_db, person_id):
@@ -66,7 +69,7 @@ def test_no_response_carries_a_full_id_or_phone(clients, demo_db, who):
     for url in urls:
         r = client.get(url)
         assert r.status_code == 200, (url, r.status_code)
-        body = r.get_data(as_text=True)
+        body = FOLIUM_NAME.sub("", r.get_data(as_text=True))
         assert person.id_number not in body, url
         assert person.phone not in body, url
         assert not FULL_ID.search(body), (url, FULL_ID.search(body))
