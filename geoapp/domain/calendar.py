@@ -279,6 +279,19 @@ def campaign_with(base: Campaign, values: dict[str, object]) -> Campaign:
     return campaign
 
 
+def campaign_from_texts(texts: dict[str, str], base: Campaign | None = None) -> Campaign:
+    """The campaign from stored settings (key → text as written); a key a later version no
+    longer knows, or a value it no longer reads, is ignored so the reports never stop."""
+    base = base or Campaign()
+    values = {}
+    for key, text in texts.items():
+        try:
+            values[key] = parse_setting(key, text)
+        except InvalidInput:
+            continue
+    return campaign_with(base, values) if values else base
+
+
 def check_campaign(c: Campaign, changed: set[str] = frozenset()) -> None:
     """The calendar runs forwards and the targets grow; each error names the field to fix
     (the one just changed, when it is one of the two)."""

@@ -120,6 +120,11 @@ def day_end_utc(day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time()) - BEIJING
 
 
+def stage_deadlines_utc(campaign: Campaign) -> list[datetime]:
+    """The end of each collection stage's last day, as naive UTC times, in stage order."""
+    return [day_end_utc(stage.end) for stage in campaign.collection_stages]
+
+
 def beijing_date(moment: datetime) -> date:
     """The Beijing day of a naive UTC time (or of an aware one)."""
     if moment.tzinfo is not None:

@@ -360,4 +360,28 @@ class CampaignSetting(Base):
     updated_by: Mapped[str] = mapped_column(String(100), nullable=False)
 
 
+class VillageTally(Base):
+    """A village's houses in one state, with their people and households: kept by triggers
+    on ``building`` (``store/village_tally.py``); never written by the application."""
+
+    __tablename__ = "village_tally"
+    village_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(String(20), primary_key=True)
+    flagged: Mapped[int] = mapped_column(Integer, primary_key=True)
+    checked: Mapped[int] = mapped_column(Integer, primary_key=True)
+    passed: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
+    houses: Mapped[int] = mapped_column(Integer, nullable=False)
+    people: Mapped[int] = mapped_column(Integer, nullable=False)
+    households: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class TallyDeadline(Base):
+    """The stage deadlines ``village_tally`` groups the houses by (UTC end of each stage)."""
+
+    __tablename__ = "tally_deadline"
+    stage: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    ends_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+
+
 SPATIAL_TABLES = ("village", "street", "building", "block")

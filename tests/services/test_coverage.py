@@ -19,6 +19,8 @@ from geoapp.domain.calendar import Campaign, DeadlineRule
 from geoapp.domain.errors import Forbidden, InvalidInput, NotFound
 from geoapp.domain.metrics import KINDS
 from geoapp.domain.roles import Role, Scope
+from geoapp.services.campaign.settings import change_settings, load_campaign
+from geoapp.services.reports import tally
 from geoapp.services.reports.coverage import coverage, coverage_kinds, progress_series
 from geoapp.store.models import AuditEvent, Building, Household, Person, Unit, Village, Visit
 
@@ -329,3 +331,59 @@ def test_demo_town_progresses_over_the_collection_days(demo_db):
     assert values[date(2016, 4, 27)] > 0 and values[date(2016, 5, 25)] == may25
     assert values[date(2016, 6, 8)] == values[date(2016, 9, 25)] == now
     assert all(a <= b for (_, a), (_, b) in pairwise(series))
+
+
+# -- today from the villages' tallies ---------------------------------------------------------------
+
+
+COUNTED = ("verified", "returned", "flagged", "checked", "passed")
+
+
+def _by_grouping(monkeypatch, s, campaign, **kw):
+    """Coverage with the tally left aside: the houses grouped by the statement."""
+    with monkeypatch.context() as m:
+        m.setattr(tally, "current_figures", lambda *a, **k: None)
+        return coverage_kinds(s, LEADER, campaign, **kw)
+
+
+@pytest.mark.parametrize("as_of", [date(2016, 6, 8), date(2016, 6, 30), date(2016, 9, 25)])
+def test_today_from_the_tally_equals_grouping_the_houses(demo_db, monkeypatch, as_of):
+    """As of today (here: as_of, on or after the mid-campaign demo's last day: nothing
+    happened after it yet) the kept groups give every figure the houses give."""
+    with demo_db.session() as s:
+        used = tally.current_figures(s, LEADER, *_moments(as_of), COUNTED)
+        kept = coverage_kinds(s, LEADER, PLAN, as_of=as_of, today=as_of)
+        grouped = _by_grouping(monkeypatch, s, PLAN, as_of=as_of, today=as_of)
+    assert used, "the tally was not read"
+    assert kept == grouped
+    assert kept["houses"].total.collected > 0
+
+
+def _moments(as_of: date, campaign: Campaign = PLAN):
+    from geoapp.services.reports.coverage import _Cutoffs
+
+    cut = _Cutoffs.of(campaign, as_of, as_of)
+    return cut.moments, cut.deadline_index
+
+
+def test_a_moved_deadline_regroups_the_tally(db, town, monkeypatch):
+    """An administrator moves stage 1's deadline: the tally is regrouped in the same
+    transaction; read with the old deadlines it is not used, and the figures stay right."""
+    day = date(2016, 7, 10)
+    admin = Scope(9, "admin", Role.ADMIN)
+    with db.write() as s:
+        change_settings(s, {"stage1_end": "2016-05-12"}, admin)
+    with db.session() as s:
+        moved = load_campaign(s)
+        assert tally.current_figures(s, LEADER, *_moments(day, moved), COUNTED)
+        assert tally.current_figures(s, LEADER, *_moments(day, PLAN), COUNTED) is None  # grouped by other deadlines
+        now = coverage_kinds(s, LEADER, moved, as_of=day, today=day)
+        assert now == _by_grouping(monkeypatch, s, moved, as_of=day, today=day)
+        assert now == coverage_kinds(s, LEADER, moved, as_of=day, today=PAST)  # and the history agrees
+        old = coverage_kinds(s, LEADER, PLAN, as_of=day, today=day)
+        assert old == coverage_kinds(s, LEADER, PLAN, as_of=day, today=PAST)
+    # B's houses were submitted 05-01/02 (on time either way); A's first, 05-10, only for 05-12.
+    assert (
+        rows(now["houses"])["D村"].timeliness_rate == 0
+        and rows(old["houses"])["D村"].timeliness_rate == 3 / 5
+    )

@@ -17,17 +17,19 @@ from sqlalchemy.orm import Session
 from geoapp.domain.calendar import (
     SETTINGS,
     Campaign,
+    campaign_from_texts,
     campaign_values,
     campaign_with,
     parse_setting,
     setting_spec,
     setting_text,
 )
-from geoapp.domain.errors import InvalidInput
+from geoapp.domain.metrics import stage_deadlines_utc
 from geoapp.domain.roles import Scope
 from geoapp.domain.validators import Collector
 from geoapp.services.accounts import audit
 from geoapp.services.accounts.audit import utcnow
+from geoapp.store import village_tally
 from geoapp.store.models import CampaignSetting
 
 DEFAULTS = Campaign()
@@ -53,13 +55,7 @@ def load_campaign(session: Session) -> Campaign:
     """The campaign as configured (defaults for the keys nobody changed).
 
     Stored values were checked when written; a key a later version no longer knows is ignored."""
-    values = {}
-    for key, row in _stored(session).items():
-        try:
-            values[key] = parse_setting(key, row.value)
-        except InvalidInput:  # a key a later version dropped must not stop the reports
-            continue
-    return campaign_with(DEFAULTS, values) if values else DEFAULTS
+    return campaign_from_texts({key: row.value for key, row in _stored(session).items()}, DEFAULTS)
 
 
 def settings_rows(session: Session) -> list[SettingRow]:
@@ -111,6 +107,8 @@ def change_settings(session: Session, texts: dict[str, str], actor: Scope) -> di
         row.value, row.updated_at, row.updated_by = value, now, actor.username
         session.add(row)
     session.flush()
+    # Coverage as of today reads the houses grouped by stage deadline: regroup them if one moved.
+    village_tally.set_deadlines(session.connection(), stage_deadlines_utc(after))
     audit.record_by(
         session, actor, "campaign.set", object_type="campaign", object_id="settings", changes=changes
     )

@@ -92,7 +92,9 @@ From that status:
 Speed: one SQL statement groups the houses by village and by their state at the end
 of as_of (a few rows per village), counting houses and summing their people,
 households and units; the kinds' figures, rates, stages and funding are computed
-from those rows in Python. As of today that is one pass over the houses; as of a past
+from those rows in Python. As of today the database keeps those groups up to date
+itself (``store/village_tally.py``: triggers on every write of a house), so a county
+reads a few thousand rows (``tally.py``); as of a past
 day each house's state comes from sub-selects the database evaluates once per house
 first submitted by then. Units take one more statement.
 """
@@ -140,6 +142,7 @@ from geoapp.domain.metrics import (
     timeliness,
 )
 from geoapp.domain.roles import Role, Scope
+from geoapp.services.reports import tally
 from geoapp.store.models import AuditEvent, Building, Household, Person, Unit, Village, Visit
 
 TOTAL_NAME = N_("Total")
@@ -480,10 +483,59 @@ def _aggregate(session: Session, scope: Scope, kinds: Iterable[str], cut: _Cutof
     counted and first submitted before each deadline, verified, returned, flagged,
     checked, passed), counting houses and summing their people, households and units in
     each group: a few rows per village, folded here into every kind's figures. As of
-    today the state is the houses' columns and their people and households are counted on
-    each house by the database; as of a past day it is rebuilt from the history and the
-    people and households registered by then are counted per house."""
+    today the database keeps those groups itself (``tally``, ``store/village_tally.py``)
+    and they are read instead, unless they were grouped by other deadlines; as of a past
+    day the state is rebuilt from the history and the people and households registered by
+    then are counted per house."""
     kinds = list(kinds)
+    result = None
+    if cut.current:
+        result = tally.current_figures(session, scope, cut.moments, cut.deadline_index, _COUNTS)
+    if result is not None:  # the database keeps today's groups: a few rows per village
+        if "units" in kinds:  # the units in flagged houses
+            flagged = tally.flagged_units(session, scope, cut.moments[0])
+            for village_id, per_kind in result.items():
+                per_kind["units"] = {"flagged": flagged.pop(village_id, 0)}
+            for village_id, count in flagged.items():
+                result.setdefault(village_id, {})["units"] = {"flagged": count}
+    else:
+        stmt, names = _grouping(scope, kinds, cut)
+        result = _fold(session.connection().execute(stmt), names, cut)
+    if "units" in kinds:
+        for village_id, figures in _units(session, scope, cut.moments).items():
+            result.setdefault(village_id, {}).setdefault("units", {}).update(figures)
+    return result
+
+
+def _fold(rows, names: list[str], cut: _Cutoffs) -> dict[int, dict[str, dict]]:
+    """The grouping statement's rows (houses, then the weights ``names``) folded into every
+    kind's figures per village."""
+    n = len(cut.moments)
+    width = n + len(_FLAGS)  # in0, submitted before each passed deadline, the flags
+    result: dict[int, dict[str, dict]] = {}
+    for row in rows:
+        per_kind = result.setdefault(row[0], {})
+        state = [int(v or 0) for v in row[1 : 1 + width]]
+        inside, by_deadline, flags = state[0], state[1:n], dict(zip(_FLAGS, state[n:], strict=True))
+        counted = dict(zip(["houses", *names], (int(v or 0) for v in row[1 + width :]), strict=True))
+        for kind, weight in counted.items():
+            if kind == "units":  # only the units in flagged houses, from here
+                per_kind.setdefault("units", {}).setdefault("flagged", 0)
+                per_kind["units"]["flagged"] += flags["flag"] * weight
+                continue
+            figures = per_kind.setdefault(kind, {"collected": [0] * n, **dict.fromkeys(_COUNTS, 0)})
+            if inside:
+                figures["collected"][0] += weight
+                for i, by in enumerate(by_deadline, start=1):
+                    figures["collected"][i] += by * weight
+            for key, flag in zip(_COUNTS, _FLAGS, strict=True):
+                figures[key] += flags[flag] * weight
+    return result
+
+
+def _grouping(scope: Scope, kinds: list[str], cut: _Cutoffs):
+    """The statement grouping the houses by village and state at as_of's end (``_aggregate``),
+    and the names of the weights it sums after the houses."""
     moments = cut.moments
     b = Building.__table__
     t0 = moments[0]
@@ -513,29 +565,7 @@ def _aggregate(session: Session, scope: Scope, kinds: Iterable[str], cut: _Cutof
     names = [name for name in ("people", "households", "units") if name in weights]
     values = [func.count(), *(func.sum(weights[name]) for name in names)]
     stmt = select(village, *keys, *values).select_from(source).where(*where).group_by(village, *keys)
-    n = len(moments)
-    result: dict[int, dict[str, dict]] = {}
-    for row in session.connection().execute(stmt):
-        per_kind = result.setdefault(row[0], {})
-        state = [int(v or 0) for v in row[1 : 1 + len(keys)]]
-        inside, by_deadline, flags = state[0], state[1:n], dict(zip(_FLAGS, state[n:], strict=True))
-        counted = dict(zip(["houses", *names], (int(v or 0) for v in row[1 + len(keys) :]), strict=True))
-        for kind, weight in counted.items():
-            if kind == "units":  # only the units in flagged houses, from here
-                per_kind.setdefault("units", {}).setdefault("flagged", 0)
-                per_kind["units"]["flagged"] += flags["flag"] * weight
-                continue
-            figures = per_kind.setdefault(kind, {"collected": [0] * n, **dict.fromkeys(_COUNTS, 0)})
-            if inside:
-                figures["collected"][0] += weight
-                for i, by in enumerate(by_deadline, start=1):
-                    figures["collected"][i] += by * weight
-            for key, flag in zip(_COUNTS, _FLAGS, strict=True):
-                figures[key] += flags[flag] * weight
-    if "units" in kinds:
-        for village_id, figures in _units(session, scope, moments).items():
-            result.setdefault(village_id, {}).setdefault("units", {}).update(figures)
-    return result
+    return stmt, names
 
 
 # -- rows ---------------------------------------------------------------------------------------
