@@ -155,17 +155,15 @@ def normalise_address(text: str | None, town: str = TOWN_NAME) -> str:
     """An address written as people write it, brought to the form of a standard address
     without the town: full-width digits and letters to ASCII, 〇/○ to 0, spaces and dots
     dropped, 12之1 and 12－1 to 12-1, a final 12号楼 / 12栋 / 12幢 / 12弄 / 12 to 12号, and
-    the town (余坪镇 or 余坪) left off the front. ``""`` for an empty address."""
+    the town (余坪镇) left off the front. ``""`` for an empty address."""
     if not text:
         return ""
     s = unicodedata.normalize("NFKC", str(text)).translate(_ZERO)
     s = _SPACES.sub("", s)
     s = _DASH.sub("-", s)
     s = s.replace("(", "（").replace(")", "）")
-    for prefix in (town, town.removesuffix("镇")):
-        if prefix and s.startswith(prefix):
-            s = s[len(prefix) :]
-            break
+    if town and s.startswith(town):
+        s = s[len(town) :]
     door = _DOOR_WORD.search(s)
     if door:
         s = s[: door.start()] + door.group(1) + "号"
@@ -215,6 +213,8 @@ class AddressIndex:
             self.exact.setdefault(p.address.strip(), []).append(p.building_id)
             key = normalise_address(p.address, self.town)
             self.normal.setdefault(key, []).append(p.building_id)
+            # 余坪上新村… (the town without 镇; not cut off the address: 余坪村 is a village)
+            self.normal.setdefault(self.town.removesuffix("镇") + key, []).append(p.building_id)
             short = village_short(p.village)
             if short != p.village and key.startswith(p.village):
                 self.normal.setdefault(short + key[len(p.village) :], []).append(p.building_id)

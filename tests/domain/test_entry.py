@@ -32,7 +32,8 @@ from geoapp.domain.entry import (
         ("余坪镇上新村上新一巷12栋", "上新村上新一巷12号"),
         ("余坪镇上新村上新一巷12弄", "上新村上新一巷12号"),
         ("余坪镇上新村上新一巷12", "上新村上新一巷12号"),  # no 号
-        ("余坪上新村上新一巷12号", "上新村上新一巷12号"),  # 余坪 without 镇
+        ("余坪上新村上新一巷12号", "余坪上新村上新一巷12号"),  # 余坪 without 镇: matched below
+        ("余坪村新街12号", "余坪村新街12号"),  # the village 余坪村 keeps its name
         ("上新村上新一巷12号", "上新村上新一巷12号"),  # no town
         ("余坪镇上新村上新一巷1〇号", "上新村上新一巷10号"),  # 〇 for 0
         ("余坪镇上新村上新一巷3之1号", "上新村上新一巷3-1号"),
@@ -63,7 +64,9 @@ PLACES = [
         ("余坪镇上新村上新一巷12号", MATCHED, EXACT, (1,)),
         (" 余坪镇上新村上新一巷12号 ", MATCHED, EXACT, (1,)),
         ("上新村上新一巷１２号楼", MATCHED, NORMALISED, (1,)),
-        ("余坪上新一巷14", MATCHED, NORMALISED, (2,)),  # the village left off
+        ("上新一巷14", MATCHED, NORMALISED, (2,)),  # the village left off
+        ("余坪上新村上新一巷14号", MATCHED, NORMALISED, (2,)),  # the town without 镇
+        ("余坪村新街１２号", MATCHED, NORMALISED, (4,)),
         ("上新上新一巷14号", MATCHED, NORMALISED, (2,)),  # 村 left off
         ("下湾村新街12号", MATCHED, NORMALISED, (3,)),
         ("新街12号", AMBIGUOUS, None, (3, 4)),  # which village?
