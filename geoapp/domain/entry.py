@@ -21,6 +21,8 @@ from geoapp.domain.layers import REGISTRY
 
 ALIASES: dict[str, tuple[str, ...]] = REGISTRY["people"].aliases
 REQUIRED = ("name", "id_number", "address")
+# Columns with no form field of their own (the others are named by ``domain/fields.py``).
+COLUMN_LABELS = {"address": N_("Standard address"), "household": N_("Household number")}
 
 # Row outcomes, in the order the review screen lists them.
 MATCHED, AMBIGUOUS, UNMATCHED, INVALID, REGISTERED, REPEATED = (
