@@ -38,7 +38,7 @@ def test_upload_review_and_confirm(clients, demo_db, role):
     html = r.get_data(as_text=True)
     assert 'data-outcome="matched">已匹配到房屋 <strong>2</strong>' in html
     assert 'data-outcome="ambiguous">多处房屋符合 <strong>1</strong>' in html
-    assert "余坪镇余坪村不存在路99号" in html and f"已登记在 {t['registered_at']}" in html
+    assert "余坪镇余坪村不存在路99号" in html and f"已登记在{t['registered_at']}" in html
     assert 'data-field="id_number"' in html and "GB 11643" in html and 'data-field="phone"' in html
     assert "证件号码与第 2 行相同" in html
     assert t["registered"] not in html  # ID numbers masked on the review screen
