@@ -16,6 +16,7 @@ from geoapp.domain import entry
 from geoapp.domain.errors import Forbidden, ImportRefused, InvalidInput
 from geoapp.domain.identifiers import make_resident_id
 from geoapp.domain.roles import Role, Scope
+from geoapp.services.campaign import review
 from geoapp.services.gis_io.importer import people
 from geoapp.store.models import AuditEvent, Building, Household, Person, Village
 
@@ -126,6 +127,10 @@ def test_confirm_stores_matched_rows_audited_and_twice_stores_nothing(demo_db):
         assert wang.building_id == t["twins"][1]
         actions = s.scalars(select(AuditEvent.action).where(AuditEvent.action.like("%.import"))).all()
         assert sorted(actions) == ["house.import"] * 2 + ["people.import"] + ["person.import"] * 3
+    with demo_db.session() as s:  # the officer verifying the house sees who was entered
+        since = review.changes_since_check(s, OFFICER, t["free"])
+    assert sorted(p["name"] for p in since["added"]) == ["张一", "李二"] and since["submissions"] == 1
+    assert all("*" in p["id_number"] for p in since["added"])
     again_people, _ = counts(demo_db)
     with demo_db.write() as s:
         again = people.confirm_entry(s, OFFICER, SETTINGS, data, "旧档案.csv", choices={}, today=TODAY)

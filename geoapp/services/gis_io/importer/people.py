@@ -22,12 +22,13 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from geoapp.config import Settings
 from geoapp.domain import entry
 from geoapp.domain.errors import Forbidden, ImportRefused, InvalidInput
+from geoapp.domain.house_changes import IMPORT
 from geoapp.domain.i18n import N_
 from geoapp.domain.roles import REVIEW_ROLES, Scope, mask_id_number, mask_phone
 from geoapp.domain.status import Status, check_transition
@@ -279,8 +280,16 @@ def confirm_entry(
             select(Household).where(Household.building_id.in_(houses), Household.number.is_not(None))
         )
     }
+    counts_before = dict(
+        session.execute(
+            select(Person.building_id, func.count(Person.id))
+            .where(Person.building_id.in_(houses))
+            .group_by(Person.building_id)
+        ).all()
+    )
     households: dict[tuple, Household] = {}
     created = 0
+    added: dict[int, list[dict]] = {b: [] for b in houses}
     for r, key in zip(matched, keys, strict=True):
         household = households.get(key)
         if household is None:
@@ -311,6 +320,9 @@ def confirm_entry(
         )
         session.add(person)
         session.flush()
+        added[r.building_id].append(
+            {"id": person.id, "name": p.name, "id_number": mask_id_number(p.id_number)}
+        )
         audit.record_by(session, scope, "person.import", object_type="person", object_id=person.id,
                         changes={"file": plan.file, "row": r.row, "building": r.building_id,
                                  "address": r.building_address, "match": r.how, "name": p.name,
@@ -325,9 +337,11 @@ def confirm_entry(
         house.verified_at = None
         house.submitted_by = scope.user_id
         house.visit_flag = house.visit_distance_m = None
-        audit.record_by(session, scope, "house.import", object_type="building", object_id=house.id,
+        before_people = counts_before.get(house.id, 0)
+        audit.record_by(session, scope, IMPORT, object_type="building", object_id=house.id,
                         changes={"status": [before, house.status], "file": plan.file,
-                                 "people": sum(1 for r in matched if r.building_id == house.id)})  # fmt: skip
+                                 "people": [before_people, before_people + len(added[house.id])],
+                                 "created": added[house.id]})  # fmt: skip
     session.flush()
     plan.stored, plan.households, plan.houses = len(matched), created, len(houses)
     audit.record_by(session, scope, "people.import", object_type="people",
