@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from geoapp.config import Settings
@@ -288,60 +288,53 @@ def confirm_entry(
         ).all()
     )
     households: dict[tuple, Household] = {}
-    created = 0
-    added: dict[int, list[dict]] = {b: [] for b in houses}
     for r, key in zip(matched, keys, strict=True):
-        household = households.get(key)
-        if household is None:
-            household = existing.get((r.building_id, r.household)) if key[1] == "number" else None
-            if household is None:
-                household = Household(
-                    building_id=r.building_id, number=r.household if key[1] == "number" else None
-                )
-                session.add(household)
-                session.flush()
-                created += 1
-            households[key] = household
+        if key not in households:
+            found = existing.get((r.building_id, r.household)) if key[1] == "number" else None
+            households[key] = found or Household(
+                building_id=r.building_id, number=r.household if key[1] == "number" else None
+            )
+    new_households = [h for h in households.values() if h.id is None]
+    session.add_all(new_households)
+    session.flush()  # one round of inserts for the households, one for the people
+    created = len(new_households)
+    stored = []
+    for r, key in zip(matched, keys, strict=True):
         p = r.person
-        person = Person(
-            building_id=r.building_id,
-            household_id=household.id,
-            name=p.name,
-            id_type=p.id_type,
-            id_number=p.id_number,
-            sex=p.sex,
-            birth_date=p.birth_date,
-            ethnicity=p.ethnicity,
-            phone=p.phone,
-            hukou_address=p.hukou_address,
-            residence_type=p.residence_type,
-            separated=p.separated,
-            relation=p.relation,
-        )
-        session.add(person)
-        session.flush()
-        added[r.building_id].append(
-            {"id": person.id, "name": p.name, "id_number": mask_id_number(p.id_number)}
-        )
+        stored.append(Person(building_id=r.building_id, household_id=households[key].id, name=p.name,
+                             id_type=p.id_type, id_number=p.id_number, sex=p.sex, birth_date=p.birth_date,
+                             ethnicity=p.ethnicity, phone=p.phone, hukou_address=p.hukou_address,
+                             residence_type=p.residence_type, separated=p.separated, relation=p.relation))  # fmt: skip
+    session.add_all(stored)
+    session.flush()
+    added: dict[int, list[dict]] = {b: [] for b in houses}
+    for r, person in zip(matched, stored, strict=True):
+        masked = mask_id_number(person.id_number)
+        added[r.building_id].append({"id": person.id, "name": person.name, "id_number": masked})
         audit.record_by(session, scope, "person.import", object_type="person", object_id=person.id,
                         changes={"file": plan.file, "row": r.row, "building": r.building_id,
-                                 "address": r.building_address, "match": r.how, "name": p.name,
-                                 "id_number": mask_id_number(p.id_number), "household": household.id})  # fmt: skip
+                                 "address": r.building_address, "match": r.how, "name": person.name,
+                                 "id_number": masked, "household": person.household_id})  # fmt: skip
     now = utcnow()
     for house in houses.values():
-        before = house.status
-        house.status = Status.COLLECTED.value
-        house.return_reason = None
-        house.collected_at = house.updated_at = now
-        house.first_collected_at = house.first_collected_at or now
-        house.verified_at = None
-        house.submitted_by = scope.user_id
-        house.visit_flag = house.visit_distance_m = None
         before_people = counts_before.get(house.id, 0)
         audit.record_by(session, scope, IMPORT, object_type="building", object_id=house.id,
-                        changes={"status": [before, house.status], "file": plan.file,
+                        changes={"status": [house.status, Status.COLLECTED.value], "file": plan.file,
                                  "people": [before_people, before_people + len(added[house.id])],
                                  "created": added[house.id]})  # fmt: skip
+    ids = sorted(houses)
+    for start in range(0, len(ids), CHUNK):  # one statement per chunk, not one per house
+        session.execute(
+            update(Building)
+            .where(Building.id.in_(ids[start : start + CHUNK]))
+            .values(status=Status.COLLECTED.value, return_reason=None, collected_at=now, updated_at=now,
+                    first_collected_at=func.coalesce(Building.first_collected_at, now), verified_at=None,
+                    submitted_by=scope.user_id, visit_flag=None, visit_distance_m=None,
+                    version=Building.version + 1)
+            .execution_options(synchronize_session=False)
+        )  # fmt: skip
+    for house in houses.values():
+        session.expire(house)
     session.flush()
     plan.stored, plan.households, plan.houses = len(matched), created, len(houses)
     audit.record_by(session, scope, "people.import", object_type="people",
