@@ -163,11 +163,15 @@ def test_excel_with_english_headers(demo_db):
     sheet = book.active
     sheet.append(["Name", "ID number", "Address", "Phone", "Relation", "Birth date"])
     sheet.append(["Zhang", a, t["address"], 13812345678, "户主", date(1980, 1, 1)])
+    wrong = "1" if a[17] == "0" else "0"  # the last digit lost
+    sheet.append(["Li", int(a[:17] + wrong), t["address"], None, "配偶", None])  # an ID typed as a number
     out = io.BytesIO()
     book.save(out)
     with demo_db.write() as s:
         plan = people.plan_entry(s, OFFICER, SETTINGS, out.getvalue(), "old.xlsx", today=TODAY)
-    assert [(r.row, r.outcome, r.errors) for r in plan.rows] == [(2, entry.MATCHED, [])]
+    assert [(r.row, r.outcome, r.errors) for r in plan.rows[:1]] == [(2, entry.MATCHED, [])]
+    assert plan.rows[1].outcome == entry.INVALID
+    assert [f for f, _ in plan.rows[1].errors] == ["id_number"] and "15" in plan.rows[1].errors[0][1].render()
 
 
 def test_refusals(demo_db):

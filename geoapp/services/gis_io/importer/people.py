@@ -41,6 +41,7 @@ from geoapp.store.models import Building, Household, Person, Village
 EXCEL = (".xlsx", ".xlsm")
 CSV = (".csv", ".txt")
 CHUNK = 500
+NUMERIC_ID = "_numeric_id"
 
 
 @dataclass
@@ -143,6 +144,8 @@ def read_register(data: bytes, filename: str, settings: Settings) -> list[tuple[
     for index, record in enumerate(frame.to_dict("records")):
         values = {role: _cell(record.get(column)) for role, column in columns.items()}
         if any(values.values()):
+            if isinstance(record.get(columns["id_number"]), int | float):
+                values[NUMERIC_ID] = "1"  # Excel kept it as a number: past 15 digits they are lost
             rows.append((index + 2, values))
     return rows
 
@@ -202,6 +205,12 @@ def plan_entry(
     for number, values in raw_rows:
         errors = Collector()
         person = validate_person(entry.person_data(values), today=today, errors=errors, path="row")
+        numeric = values.get(NUMERIC_ID) and len(values.get("id_number") or "") > 15
+        if numeric and any(path == "row.id_number" for path, _ in errors.errors):
+            errors.errors = [e for e in errors.errors if e[0] != "row.id_number"] + [("row.id_number", InvalidInput(
+                N_("%(field)s was saved as a number in Excel, which keeps only 15 digits: format the column as text, type the numbers again and upload the file again."),
+                field="id_number"))]  # fmt: skip
+            person = None
         rows.append(
             EntryRow(
                 row=number,
