@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from geoapp.config import Settings
 from geoapp.domain import entry
-from geoapp.domain.errors import Forbidden, ImportRefused, InvalidInput
+from geoapp.domain.errors import Conflict, Forbidden, ImportRefused, InvalidInput
 from geoapp.domain.identifiers import make_resident_id
 from geoapp.domain.roles import Role, Scope
 from geoapp.services.campaign import review
@@ -214,3 +214,13 @@ def test_staged_uploads_belong_to_their_uploader(tmp_path):
     people.drop_upload(7, token, tmp_path)
     with pytest.raises(InvalidInput):
         people.staged_upload(7, token, tmp_path)
+
+
+def test_registered_meanwhile_stores_nothing(demo_db, monkeypatch):
+    """Two officers storing the same people at once: the second meets the unique document."""
+    t = town(demo_db)
+    monkeypatch.setattr(people, "_registered", lambda session, numbers: {})  # as if sorted before the first
+    before = counts(demo_db)[0]
+    with pytest.raises(Conflict), demo_db.write() as s:
+        people.confirm_entry(s, OFFICER, SETTINGS, register(t), "a.csv", today=TODAY)
+    assert counts(demo_db)[0] == before

@@ -23,11 +23,12 @@ from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from geoapp.config import Settings
 from geoapp.domain import entry
-from geoapp.domain.errors import Forbidden, ImportRefused, InvalidInput
+from geoapp.domain.errors import Conflict, Forbidden, ImportRefused, InvalidInput
 from geoapp.domain.house_changes import IMPORT
 from geoapp.domain.i18n import N_
 from geoapp.domain.roles import REVIEW_ROLES, Scope, mask_id_number, mask_phone
@@ -315,7 +316,10 @@ def confirm_entry(
                              ethnicity=p.ethnicity, phone=p.phone, hukou_address=p.hukou_address,
                              residence_type=p.residence_type, separated=p.separated, relation=p.relation))  # fmt: skip
     session.add_all(stored)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:  # registered by someone else since the rows were sorted (uq_person_document)
+        raise Conflict(N_("Someone registered some of these people while the file was being stored; nothing was stored: read the file again to see them.")) from None  # fmt: skip
     added: dict[int, list[dict]] = {b: [] for b in houses}
     for r, person in zip(matched, stored, strict=True):
         masked = mask_id_number(person.id_number)
