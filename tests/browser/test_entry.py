@@ -35,8 +35,10 @@ def test_upload_review_confirm(browser, live_server, demo_db, tmp_path, size):
         log_in(page, live_server.url, "entry_officer")
         page.goto(live_server.url + "/entry")  # the menu link is checked in tests/web/test_entry.py
         assert page.locator("h1").inner_text() == "录入旧档案"
+        assert page.locator("#entry-upload .file-name").inner_text() == "未选择文件"
         page.screenshot(path=str(ARTIFACTS / f"entry-upload-{size}.png"), full_page=True)
         page.set_input_files("#entry-upload input[type=file]", str(path))
+        assert page.locator("#entry-upload .file-name").inner_text() == "旧档案.csv"
         page.click("#entry-upload button[type=submit]")
         page.wait_for_selector("#entry-counts")
         counts = {
