@@ -1,4 +1,5 @@
-"""``geoapp import villages|buildings|streets|units FILE``: import a GIS layer, all or nothing."""
+"""``geoapp import villages|buildings|streets|units FILE``: import a GIS layer, all or nothing;
+``geoapp import people FILE.xlsx|FILE.csv``: enter old records (录入), see ``--dry-run``."""
 
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ class _Bar:
         "Coordinates are reprojected to EPSG:4326; the whole file is stored or nothing is."
     ),
 )
-@click.argument("layer", type=click.Choice(["villages", "buildings", "streets", "units"]))
+@click.argument("layer", type=click.Choice(["villages", "buildings", "streets", "units", "people"]))
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--crs", help="CRS of the coordinates when the file has none or a wrong one, e.g. EPSG:4547.")
 @click.option("--layer", "layer_name", help="Layer to read from a GeoPackage holding several.")
@@ -80,9 +81,16 @@ class _Bar:
     is_flag=True,
     help="Leave out features already in the database (a retried or extended import stores only what is new).",
 )
+@click.option("--dry-run", is_flag=True, help="people: show how each row matches a house; store nothing.")
+@click.option("--choose", multiple=True, metavar="ROW=HOUSE", help="people: the house of a row several fit.")
 @with_app
 def import_cmd(app, layer: str, path: Path, **opts) -> None:
     from geoapp.i18n import translate
+
+    dry_run, choose = opts.pop("dry_run"), opts.pop("choose")
+    if layer == "people":
+        _import_people(app, path, dry_run, choose)
+        return
     from geoapp.services.gis_io.importer import ImportOptions, import_layer, import_limits
 
     fields = _field_pairs(opts.pop("extra_fields"))
@@ -110,3 +118,27 @@ def import_cmd(app, layer: str, path: Path, **opts) -> None:
         bar.close()
     for template, params in summary.messages():
         click.echo(translate(template) % params)
+
+
+def _import_people(app, path: Path, dry_run: bool, choose: tuple[str, ...]) -> None:
+    from geoapp.domain.roles import Role, Scope
+    from geoapp.i18n import translate
+    from geoapp.services.gis_io.importer import people
+
+    choices = {}
+    for value in choose:
+        row, sep, house = value.partition("=")
+        if not sep or not row.strip().isdigit() or not house.strip().isdigit():
+            raise click.BadParameter(f"{value!r}: write ROW=HOUSE, e.g. 12=4031", param_hint="--choose")
+        choices[int(row)] = int(house)
+    if not path.is_file():
+        raise click.BadParameter(f"{path} does not exist", param_hint="PATH")
+    data, settings = path.read_bytes(), app.extensions["geoapp.settings"]
+    scope = Scope(None, "cli", Role.ADMIN)
+    with app.extensions["geoapp.db"].write() as session:
+        if dry_run:
+            plan = people.plan_entry(session, scope, settings, data, path.name, choices=choices)
+        else:
+            plan = people.confirm_entry(session, scope, settings, data, path.name, choices=choices)
+    for line in people.report(plan, translate, dry_run=dry_run):
+        click.echo(line)

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 SUBMIT, UPDATE = "house.submit", "building.update"
+IMPORT = "house.import"  # people entered from an old register (录入): folded like a submission
 CHECKS = ("house.verify", "house.return")
-CHANGE_ACTIONS = (SUBMIT, UPDATE)
+CHANGE_ACTIONS = (SUBMIT, UPDATE, IMPORT)
 
 
 @dataclass
@@ -94,7 +95,7 @@ def summarise(events: Iterable[tuple[str, Mapping[str, Any] | None]]) -> ChangeS
             out.edits += 1
             _merge_pairs(out.house, _pairs(changes, skip=("status",)))
             continue
-        if action != SUBMIT:
+        if action not in (SUBMIT, IMPORT):
             continue
         out.submissions += 1
         count = changes.get("people")

@@ -266,6 +266,29 @@ FACTORIES = LayerSpec(
 PEOPLE = LayerSpec(
     name="people",
     label=N_("People"),
+    # Entering old records (``geoapp import people``, /entry): the columns a register may use.
+    aliases={
+        "name": ("姓名", "name", "名字"),
+        "id_number": (
+            "身份证号",
+            "身份证号码",
+            "公民身份号码",
+            "证件号码",
+            "证件号",
+            "id_number",
+            "id number",
+        ),
+        "address": ("标准地址", "地址", "现住址", "居住地址", "address", "standard_address"),
+        "phone": ("电话", "联系电话", "手机", "手机号码", "phone", "telephone"),
+        "relation": ("与户主关系", "关系", "relation"),
+        "household": ("户号", "household", "household_no"),
+        "id_type": ("证件类型", "证件种类", "id_type"),
+        "ethnicity": ("民族", "ethnicity"),
+        "hukou_address": ("户籍地", "户籍地址", "户籍地详址", "hukou_address"),
+        "residence_type": ("居住类型", "人口类型", "residence_type"),
+        "sex": ("性别", "sex"),
+        "birth_date": ("出生日期", "birth_date"),
+    },
     sheet="人口",
     masked={"id_number": MASK_ID_NUMBER, "phone": MASK_PHONE},
 )

@@ -181,6 +181,7 @@ NAV: list[tuple[str, str]] = [
     ("pages.review", N_("Verification")),
     ("addresses.page", N_("Door plates")),
     ("units.page", N_("Units")),
+    ("entry.page", N_("Enter records")),
     ("audit.page", N_("Audit log")),
     ("admin.users", N_("Users")),
     ("admin.campaign", N_("Campaign")),

@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import select
 
 from geoapp.domain.identifiers import make_resident_id
+from geoapp.services.gis_io.importer.people import stage_upload
 from geoapp.store.models import ApiToken, Building, Unit
 from geoapp.web.access import policy_for
 from tests.web.plates_fixtures import numbering_body, plate_streets
@@ -127,6 +128,9 @@ EXPECTED: dict[str, Case] = {
         "GET", "/api/coverage/progress?kind=houses&village={village}", TOWN | {"collector"}, scoped=True
     ),
     "leaders.heat_api": Case("GET", "/api/heat?status=uncollected", TOWN | {"collector"}),
+    "entry.page": Case("GET", "/entry", STAFF),
+    "entry.upload": Case("POST", "/entry", STAFF, body="entry_csv"),  # one invalid row: stores nothing
+    "entry.confirm": Case("POST", "/entry/confirm", STAFF, body="entry_token"),
 }
 
 FORM_ENDPOINTS = {
@@ -137,6 +141,8 @@ FORM_ENDPOINTS = {
     "admin.reset_password",
     "admin.update_campaign",
     "addresses.confirm_numbering",
+    "entry.upload",
+    "entry.confirm",
 }
 
 
@@ -149,6 +155,10 @@ def form_body(kind, serial: int):
         return {"file": (io.BytesIO(csv), "users.csv")}
     if kind == "numbering":
         return {}  # filled per call: the street's preview
+    if kind == "entry_csv":
+        return {"file": (io.BytesIO("姓名,身份证号,地址\n矩阵,1,无此地址\n".encode()), "entry.csv")}
+    if kind == "entry_token":
+        return {}  # filled per call: an upload of the caller's
     return dict(kind)
 
 
@@ -310,6 +320,12 @@ def test_access_matrix(clients, demo_db):
                     if case.path.startswith("/api/units/"):  # a unit's edits carry the unit's version
                         version = s.scalar(select(Unit.version).where(Unit.id == objects["unit"]))
                 form = form_body(case.body, next(_serial)) if endpoint in FORM_ENDPOINTS else None
+                if case.body == "entry_token":  # an upload of the caller's (no rows) awaiting confirmation
+                    form = {
+                        "token": stage_upload(
+                            clients.users.get(role, 0), "m.csv", "姓名,身份证号,地址\n".encode()
+                        )
+                    }
                 if case.body == "submission":
                     body = submission(version, role, objects["unit"])
                 elif case.body == "reveal":
