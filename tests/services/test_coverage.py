@@ -376,7 +376,9 @@ def test_a_moved_deadline_regroups_the_tally(db, town, monkeypatch):
     with db.session() as s:
         moved = load_campaign(s)
         assert tally.current_figures(s, LEADER, *_moments(day, moved), COUNTED)
-        assert tally.current_figures(s, LEADER, *_moments(day, PLAN), COUNTED) is None  # grouped by other deadlines
+        assert (
+            tally.current_figures(s, LEADER, *_moments(day, PLAN), COUNTED) is None
+        )  # grouped by other deadlines
         now = coverage_kinds(s, LEADER, moved, as_of=day, today=day)
         assert now == _by_grouping(monkeypatch, s, moved, as_of=day, today=day)
         assert now == coverage_kinds(s, LEADER, moved, as_of=day, today=PAST)  # and the history agrees
