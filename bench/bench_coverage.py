@@ -407,6 +407,8 @@ def main() -> None:
     print(table)
     if args.write:
         stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+        old = args.write.read_text(encoding="utf-8") if args.write.exists() else ""
+        kept = old[old.index(LEADERS_SECTION) :] if LEADERS_SECTION in old else ""  # bench_leaders.py's
         args.write.write_text(
             f"# Coverage benchmarks\n\nMeasured {stamp} by `python bench/bench_coverage.py"
             f"{' --postgis' if args.postgis else ''}` on this 2-core machine (shared and noisy: medians, and "
@@ -414,19 +416,25 @@ def main() -> None:
             f"{load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end).\n\n"
             + table
             + "\n\n"
-            + NOTES,
+            + NOTES
+            + ("\n" + kept if kept else ""),
             encoding="utf-8",
         )
+
+
+LEADERS_SECTION = "<!-- bench_leaders: begin -->"
 
 
 NOTES = """\
 What is measured:
 - "as of today": the campaign's last day (2016-09-25) is taken as today, so the
-  houses' own columns are exact and `coverage()` reads each house once (its people
-  and households are counted on the house by database triggers); the houses are
-  grouped by village and state, a few rows per village, folded into the figures in
-  Python. After the stage 2 deadline this includes people (funding judges people
-  and houses) and households.
+  houses' own columns are exact. The database keeps each village's houses grouped by
+  state (`village_tally`, triggers on every write of a house, with their people and
+  households counted on the house by triggers too): `coverage()` sums those groups,
+  a few rows per village, into one row of figures per village. "Without the
+  villages' tallies" is the previous path, measured in the same run: one statement
+  grouping every house. After the stage 2 deadline this includes people (funding
+  judges people and houses) and households.
 - "history": a past day, each house first submitted by then rebuilt from its latest
   status event before the day's end (visits, audit events, the houses' columns), and
   its people and households registered by then counted.
