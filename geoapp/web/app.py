@@ -48,6 +48,7 @@ def build_app(settings: Settings | None = None) -> Flask:
         errors,
         exports,
         leaders,
+        ogc,
         pages,
         parsing,
         reports,
@@ -73,6 +74,7 @@ def build_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(leaders.bp)
     app.register_blueprint(review.bp)
     app.register_blueprint(units.bp)
+    app.register_blueprint(ogc.bp)
 
     @app.teardown_appcontext
     def _close_session(_exc):

@@ -127,6 +127,13 @@ EXPECTED: dict[str, Case] = {
         "GET", "/api/coverage/progress?kind=houses&village={village}", TOWN | {"collector"}, scoped=True
     ),
     "leaders.heat_api": Case("GET", "/api/heat?status=uncollected", TOWN | {"collector"}),
+    # OGC API – Features (tests/web/test_ogc.py): scoped like the map's layers.
+    "ogc.landing": Case("GET", "/ogc?f=json", ALL),
+    "ogc.conformance": Case("GET", "/ogc/conformance?f=html", ALL),
+    "ogc.collections": Case("GET", "/ogc/collections", ALL),
+    "ogc.collection": Case("GET", "/ogc/collections/buildings", ALL),
+    "ogc.items": Case("GET", "/ogc/collections/buildings/items?limit=5&f=html", ALL),
+    "ogc.item": Case("GET", "/ogc/collections/buildings/items/{building}", ALL, scoped=True),
 }
 
 FORM_ENDPOINTS = {
