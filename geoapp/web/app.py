@@ -49,6 +49,7 @@ def build_app(settings: Settings | None = None) -> Flask:
         exports,
         leaders,
         ogc,
+        openapi,
         pages,
         parsing,
         reports,
@@ -75,6 +76,7 @@ def build_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(review.bp)
     app.register_blueprint(units.bp)
     app.register_blueprint(ogc.bp)
+    app.register_blueprint(openapi.bp)
 
     @app.teardown_appcontext
     def _close_session(_exc):

@@ -134,6 +134,7 @@ EXPECTED: dict[str, Case] = {
     "ogc.collection": Case("GET", "/ogc/collections/buildings", ALL),
     "ogc.items": Case("GET", "/ogc/collections/buildings/items?limit=5&f=html", ALL),
     "ogc.item": Case("GET", "/ogc/collections/buildings/items/{building}", ALL, scoped=True),
+    "openapi.document": Case("GET", "/api/openapi.json", ALL),
 }
 
 FORM_ENDPOINTS = {
