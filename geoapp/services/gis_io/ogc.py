@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -178,18 +179,23 @@ def _encode(rows: list, crs: str) -> tuple[list[str], list[str], list[dict[str, 
         return [], [], []
     keys = list(rows[0]._mapping.keys())
     if "geom" in keys:
-        geoms = shapely.from_wkb(np.asarray([r.geom for r in rows], dtype=object))
-        props_at = [k for k in keys if k not in ("id", "geom")]
-    else:
-        geoms = shapely.points(
-            np.asarray([r.lon for r in rows], dtype=float), np.asarray([r.lat for r in rows], dtype=float)
-        )
-        props_at = [k for k in keys if k not in ("id", "lon", "lat")]
+        geoms = shapely.from_wkb(np.asarray([r[1] for r in rows], dtype=object))
+        first = 2
+    else:  # a point from lon, lat
+        xy = np.asarray([(r[1], r[2]) for r in rows], dtype=float)
+        geoms = shapely.points(xy)
+        first = 3
     if crs in LAT_LON:
         geoms = shapely.transform(geoms, lambda xy: xy[:, ::-1])
     text = shapely.to_geojson(geoms)
     types = shapely.get_type_id(geoms)
-    props = [{k: _plain(r._mapping[k]) for k in props_at} for r in rows]
+    props_at = keys[first:]
+    props = [dict(zip(props_at, r[first:], strict=True)) for r in rows]
+    for k in props_at:  # ratios: rounded floats (PostgreSQL's arithmetic gives Decimals)
+        sample = next((p[k] for p in props if p[k] is not None), None)  # a column holds one type
+        if isinstance(sample, (float, Decimal)):
+            for p in props:
+                p[k] = None if p[k] is None else round(float(p[k]), 4)
     names = {
         0: "Point",
         1: "LineString",
@@ -199,14 +205,6 @@ def _encode(rows: list, crs: str) -> tuple[list[str], list[str], list[dict[str, 
         6: "MultiPolygon",
     }
     return [str(t) if t is not None else "null" for t in text], [names.get(int(t), "") for t in types], props
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, float):
-        return round(value, 4)
-    if value is not None and not isinstance(value, (int, str, bool)):
-        return float(value)  # a Decimal from PostgreSQL's arithmetic
-    return value
 
 
 def _now() -> str:
