@@ -65,6 +65,9 @@ def test_items_page_through_the_whole_layer(officer, demo_db):
         seen += [f["id"] for f in page["features"]]
         url = next((local(link["href"]) for link in page["links"] if link["rel"] == "next"), None)
     assert len(seen) == total == len(set(seen)) and seen == sorted(seen)
+    beyond = client.get("/ogc/collections/buildings/items?offset=1000000", headers=bearer).get_json()
+    assert beyond["numberMatched"] == total and beyond["features"] == []
+    assert "next" not in {link["rel"] for link in beyond["links"]}
     # limit above the maximum is reduced to it; below 1 refused
     big = client.get("/ogc/collections/villages/items?limit=99999", headers=bearer).get_json()
     assert big["numberReturned"] == big["numberMatched"]
