@@ -78,8 +78,13 @@ def require_scope() -> Scope:
     return scope
 
 
+JSON_TYPES = ("application/json", "application/geo+json")
+
+
 def wants_json() -> bool:
-    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+    if request.path.startswith("/ogc") and request.args.get("f") in ("json", "html"):
+        return request.args["f"] == "json"  # OGC API clients say which they want
+    return request.path.startswith("/api/") or request.accept_mimetypes.best in JSON_TYPES
 
 
 def _identify() -> None:

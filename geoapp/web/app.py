@@ -49,6 +49,8 @@ def build_app(settings: Settings | None = None) -> Flask:
         errors,
         exports,
         leaders,
+        ogc,
+        openapi,
         pages,
         parsing,
         reports,
@@ -75,6 +77,8 @@ def build_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(review.bp)
     app.register_blueprint(units.bp)
     app.register_blueprint(entry.bp)
+    app.register_blueprint(ogc.bp)
+    app.register_blueprint(openapi.bp)
 
     @app.teardown_appcontext
     def _close_session(_exc):

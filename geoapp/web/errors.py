@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -10,11 +10,8 @@ from geoapp.domain.errors import GeoappError, InvalidInput, TooManyRequests
 from geoapp.domain.i18n import N_
 from geoapp.domain.validators import FormErrors
 from geoapp.i18n import translate
+from geoapp.web.access import wants_json as _wants_json
 from geoapp.web.parsing import InvalidPath
-
-
-def _wants_json() -> bool:
-    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
 def _extra(err: GeoappError) -> dict:

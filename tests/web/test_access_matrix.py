@@ -131,6 +131,14 @@ EXPECTED: dict[str, Case] = {
     "entry.page": Case("GET", "/entry", STAFF),
     "entry.upload": Case("POST", "/entry", STAFF, body="entry_csv"),  # one invalid row: stores nothing
     "entry.confirm": Case("POST", "/entry/confirm", STAFF, body="entry_token"),
+    # OGC API – Features (tests/web/test_ogc.py): scoped like the map's layers.
+    "ogc.landing": Case("GET", "/ogc?f=json", ALL),
+    "ogc.conformance": Case("GET", "/ogc/conformance?f=html", ALL),
+    "ogc.collections": Case("GET", "/ogc/collections", ALL),
+    "ogc.collection": Case("GET", "/ogc/collections/buildings", ALL),
+    "ogc.items": Case("GET", "/ogc/collections/buildings/items?limit=5&f=html", ALL),
+    "ogc.item": Case("GET", "/ogc/collections/buildings/items/{building}", ALL, scoped=True),
+    "openapi.document": Case("GET", "/api/openapi.json", ALL),
 }
 
 FORM_ENDPOINTS = {

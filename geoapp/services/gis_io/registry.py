@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from geoapp.domain.layers import REGISTRY, LayerSpec
 from geoapp.domain.roles import Scope
-from geoapp.services.gis_io import frames, layers
+from geoapp.services.gis_io import features, frames, layers
 from geoapp.services.gis_io.importer import buildings as import_buildings
 from geoapp.services.gis_io.importer import streets as import_streets
 from geoapp.services.gis_io.importer import units as import_units
@@ -36,10 +36,15 @@ class LayerSource:
     frame: Frame | None = None  # the rows a reader may see, masked (exports)
     store: Callable[[Session, Any], None] | None = None  # an import job's rows into the database
     geojson: Callable[..., bytes] | None = None  # the map's GeoJSON
+    features: Callable[..., Any] | None = None  # its OGC API collection (``features.py``)
 
 
 def _unit_layer(session: Session, scope: Scope, **kwargs) -> bytes:
     return layers.units_geojson(session, scope, **kwargs)
+
+
+def _unit_features(kinds: tuple[str, ...]) -> Callable[..., Any]:
+    return lambda session, scope, **kw: features.units(session, scope, kinds=kinds, **kw)
 
 
 SOURCES: dict[str, LayerSource] = {
@@ -51,9 +56,15 @@ SOURCES: dict[str, LayerSource] = {
             frames.villages_frame,
             import_villages.run,
             lambda session, scope, **_: layers.villages_geojson(session),
+            features.villages,
         ),
         LayerSource(
-            REGISTRY["streets"], Street, frames.streets_frame, import_streets.run, layers.streets_geojson
+            REGISTRY["streets"],
+            Street,
+            frames.streets_frame,
+            import_streets.run,
+            layers.streets_geojson,
+            features.streets,
         ),
         LayerSource(
             REGISTRY["buildings"],
@@ -61,10 +72,23 @@ SOURCES: dict[str, LayerSource] = {
             frames.buildings_frame,
             import_buildings.run,
             layers.buildings_geojson,
+            features.buildings,
         ),
-        LayerSource(REGISTRY["units"], Unit, frames.units_frame, import_units.run, _unit_layer),
-        LayerSource(REGISTRY["shops"], Unit, geojson=_unit_layer),
-        LayerSource(REGISTRY["factories"], Unit, geojson=_unit_layer),
+        LayerSource(
+            REGISTRY["units"], Unit, frames.units_frame, import_units.run, _unit_layer, _unit_features(())
+        ),
+        LayerSource(
+            REGISTRY["shops"],
+            Unit,
+            geojson=_unit_layer,
+            features=_unit_features(REGISTRY["shops"].unit_kinds),
+        ),
+        LayerSource(
+            REGISTRY["factories"],
+            Unit,
+            geojson=_unit_layer,
+            features=_unit_features(REGISTRY["factories"].unit_kinds),
+        ),
         LayerSource(REGISTRY["people"], Person, frames.people_frame),
     )
 }
