@@ -48,6 +48,7 @@ def build_app(settings: Settings | None = None) -> Flask:
         errors,
         exports,
         leaders,
+        offline,
         pages,
         parsing,
         reports,
@@ -73,6 +74,7 @@ def build_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(leaders.bp)
     app.register_blueprint(review.bp)
     app.register_blueprint(units.bp)
+    app.register_blueprint(offline.bp)
 
     @app.teardown_appcontext
     def _close_session(_exc):
