@@ -251,6 +251,7 @@
       panel.appendChild(actions);
     }
     badge.addEventListener("click", function () {
+      toast.classList.remove("open");
       if (panel.classList.toggle("open")) drawPanel();
     });
 

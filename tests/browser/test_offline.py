@@ -218,6 +218,9 @@ def test_an_officers_change_made_meanwhile_is_a_conflict_not_overwritten(browser
         assert row.locator("td.mine").inner_text() == mine
         assert row.locator("td.theirs").inner_text() == str(theirs)
         page.screenshot(path=artifact("offline-conflict-390.png"))
+        page.set_viewport_size({"width": 1440, "height": 900})
+        page.screenshot(path=artifact("offline-conflict-1440.png"))
+        page.set_viewport_size(PHONE)
 
         item.locator("button.keep-mine").click()  # the collector decides: theirs is replaced by mine
         page.wait_for_function("() => document.querySelector('.geoapp-offline-badge').dataset.count === '0'")
