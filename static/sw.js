@@ -1,7 +1,7 @@
 /* The service worker (served as /sw.js by geoapp/web/offline.py, which writes the cache's
  * version in): the collector's page works with no signal.
  *
- *  - pages (the map), the village's layers (GeoJSON), the counts and the houses the
+ *  - the map page, the village's layers (GeoJSON), the counts and the houses the
  *    collector opened: from the network when it answers, kept in the cache for later;
  *    from the cache when there is no network;
  *  - the app's own files (/static/, /vendor/): from the cache, fetched once;
@@ -57,11 +57,11 @@ function isData(url) {
 }
 
 function isPage(request, url) {
-  return request.mode === "navigate" && (url.pathname === "/" || url.pathname === "/people");
+  return request.mode === "navigate" && url.pathname === "/"; // the map only: no lists of people
 }
 
 function keep(request, response) {
-  if (response && response.ok && response.type === "basic") {
+  if (response && response.ok && response.type === "basic" && !response.redirected) {
     var copy = response.clone();
     caches.open(CACHE).then(function (cache) {
       cache.put(request, copy);

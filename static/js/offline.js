@@ -582,8 +582,13 @@
       var i = 0;
       function worker() {
         if (i >= ids.length || !navigator.onLine) return Promise.resolve();
-        var id = ids[i++];
-        return fetch(opts.urls.building + id, { credentials: "same-origin" })
+        var url = new URL(opts.urls.building + ids[i++], location.href).href;
+        return caches
+          .match(url)
+          .then(function (hit) {
+            // Kept already: a stale copy is fine (the server merges or reports a conflict).
+            return hit || fetch(url, { credentials: "same-origin" });
+          })
           .catch(function () {
             return null;
           })

@@ -6,6 +6,7 @@ the same part of a house is shown as a conflict, side by side, not overwritten."
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import date
 
@@ -97,7 +98,7 @@ def _visits(demo_db, ids) -> dict[int, int]:
         return {i: 0 for i in ids} | dict(rows.all())
 
 
-def test_three_houses_registered_offline_are_stored_once(browser, live_server, demo_db):
+def test_three_houses_registered_offline_are_stored_once(browser, live_server, demo_db, tmp_path):
     houses = _houses(demo_db, 3)
     ids = [h.id for h in houses]
     add_user(demo_db, "olga", "collector", village_id=houses[0].village_id)
@@ -129,6 +130,16 @@ def test_three_houses_registered_offline_are_stored_once(browser, live_server, d
         panel = page.locator(".geoapp-offline-panel.open")
         assert panel.locator(".queued").count() == 3 and "网络：无" in panel.inner_text()
         page.screenshot(path=artifact("offline-panel-390.png"))
+        with page.expect_download() as download:  # the collector keeps a copy outside the browser
+            panel.locator("button.save-file").click()
+        saved = tmp_path / "queue.json"
+        download.value.save_as(saved)
+        assert download.value.suggested_filename.startswith("未上传记录-")
+        items = json.loads(saved.read_text(encoding="utf-8"))["items"]
+        assert [i["building_id"] for i in items] == ids
+        for item in items:  # what the server needs: client id, base version, parts changed, visit proof
+            assert item["payload"]["client_id"] == item["client_id"] and item["payload"]["version"] >= 1
+            assert "households" in item["payload"]["changed"] and item["payload"]["visit"]["accuracy"] == 8
         panel.locator("button.close").click()
 
         # Back online, the first submission reaches the server but its answer never comes
@@ -162,6 +173,14 @@ def test_three_houses_registered_offline_are_stored_once(browser, live_server, d
             assert {s.get(Building, i).status for i in ids} == {"collected"}
         assert [_colour(page, i) for i in ids] == [COLLECTED] * 3
         page.screenshot(path=artifact("offline-synced-390.png"))
+
+        # The saved file loaded back: the same submissions again, answered from the server's
+        # record of them (replayed client ids), still stored once.
+        page.locator(".geoapp-offline-badge").click()
+        page.locator(".geoapp-offline-panel.open input.file-picker").set_input_files(saved)
+        page.locator(".geoapp-offline-panel.open .message", has_text="已从文件载入 3 条记录").wait_for()
+        page.wait_for_function("() => document.querySelector('.geoapp-offline-badge').dataset.count === '0'")
+        assert _visits(demo_db, ids) == {i: 1 for i in ids}
     finally:
         context.close()
     guard.check()
