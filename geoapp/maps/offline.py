@@ -4,7 +4,7 @@ panel, the service worker's registration (``static/js/offline.js``, ``static/sw.
 from __future__ import annotations
 
 import folium
-from flask import url_for
+from flask import g, url_for
 from flask_babel import gettext
 
 from geoapp.domain.fields import FIELD_LABELS
@@ -17,10 +17,14 @@ PREFETCH_LIMIT = 500  # uncollected houses' details kept for offline forms
 
 def offline_options() -> dict:
     _ = gettext
+    scope = g.get("scope")
     return {
+        # Queued records are sent by the account that made them only (a shared phone).
+        "user": scope.user_id if scope is not None else None,
         "urls": {
             "worker": url_for("offline.service_worker"),
             "building": url_for("api.building", building_id=0)[:-1],
+            "logout": url_for("auth.logout"),
         },
         "precache": [url_for("api.progress"), url_for("api.returned")],  # asked later, or not yet
         "prefetchLimit": PREFETCH_LIMIT,

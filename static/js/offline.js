@@ -56,11 +56,16 @@
       });
     });
   }
+  var owner = null; // the logged-in account: only its own records are shown and sent
   function all() {
     return tx("readonly", function (store, done) {
       var request = store.index("seq").getAll();
       request.onsuccess = function () {
-        done(request.result || []);
+        done(
+          (request.result || []).filter(function (item) {
+            return item.user === undefined || item.user === null || item.user === owner;
+          })
+        );
       };
     });
   }
@@ -114,6 +119,7 @@
 
   geoapp.offline = function (map, opts) {
     var T = opts.text;
+    owner = opts.user;
     var state = { items: [], sending: false, persisted: null, message: "" };
     var api = {};
     geoapp.offline.api = api;
@@ -464,6 +470,7 @@
         client_id: payload.client_id,
         seq: Date.now() + Math.random(),
         building_id: detail.id,
+        user: opts.user,
         address: detail.address,
         url: opts.urls.building + detail.id + "/submission",
         payload: payload,
@@ -550,6 +557,7 @@
                   client_id: i.client_id,
                   seq: Number(i.seq) || Date.now(),
                   building_id: Number(i.building_id),
+                  user: opts.user,
                   address: String(i.address || ""),
                   url: opts.urls.building + Number(i.building_id) + "/submission",
                   payload: i.payload,
@@ -639,6 +647,32 @@
         if (panel.classList.contains("open")) drawPanel();
       });
     }
+
+    /* Logging out forgets the offline copies (houses' details); the unsent records stay. */
+    document.addEventListener("submit", function (event) {
+      var form = event.target;
+      if (!form.action || form.action.indexOf(opts.urls.logout) < 0 || form.dataset.cleared) return;
+      event.preventDefault();
+      var done = function () {
+        form.dataset.cleared = "1";
+        form.submit();
+      };
+      if (!window.caches) return done();
+      caches
+        .keys()
+        .then(function (keys) {
+          return Promise.all(
+            keys
+              .filter(function (k) {
+                return k.indexOf("geoapp-") === 0;
+              })
+              .map(function (k) {
+                return caches.delete(k);
+              })
+          );
+        })
+        .then(done, done);
+    });
 
     window.addEventListener("online", function () {
       drawBadge();

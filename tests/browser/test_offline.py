@@ -247,6 +247,15 @@ def test_an_officers_change_made_meanwhile_is_a_conflict_not_overwritten(browser
             assert s.get(Building, house.id).floors == int(mine)
             visits = s.scalar(select(func.count()).select_from(Visit).where(Visit.building_id == house.id))
         assert visits == 2
+
+        # Logging out forgets the offline copies of the houses (the queue is empty anyway).
+        kept = """async () => { const urls = [];
+            for (const k of await caches.keys()) for (const r of await (await caches.open(k)).keys()) urls.push(r.url);
+            return urls.filter(u => !/\\/(static|vendor)\\//.test(u)); }"""
+        assert any("/api/buildings/" in u for u in page.evaluate(kept))
+        page.locator("form.inline-form button").click()
+        page.wait_for_url("**/login**")
+        assert page.evaluate(kept) == []  # only the app's own files may stay
     finally:
         context.close()
     guard.check()
