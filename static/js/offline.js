@@ -490,7 +490,7 @@
           return sendOne(item).then(function (result) {
             if (result === null || result.done) return null;
             var status = result.response.status;
-            if (status >= 500 || status === 429) return null; // kept: sent again later
+            if (status >= 500 || status === 429 || status === 401) return null; // kept: sent later (after a login)
             // Answered: acknowledged, or refused for the form to show (the form is still open).
             return remove(item.client_id).then(function () {
               return new Response(JSON.stringify(result.body), {
