@@ -113,7 +113,7 @@ self.addEventListener("fetch", function (event) {
   } else if (isData(url)) {
     event.respondWith(networkFirst(request, /\.geojson$/.test(url.pathname)));
   } else if (isPage(request, url)) {
-    event.respondWith(networkFirst(request, false));
+    event.respondWith(networkFirst(request, true)); // "/?lang=…" offline: the kept map page
   }
 });
 
