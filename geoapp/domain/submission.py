@@ -16,6 +16,7 @@ from pydantic import Field
 
 from geoapp.domain.errors import InvalidInput
 from geoapp.domain.i18n import N_
+from geoapp.domain.parallel import Part
 from geoapp.domain.schema import Count, Id, RequestModel, form_int
 from geoapp.domain.validators import (
     Collector,
@@ -91,6 +92,12 @@ class SubmissionIn(RequestModel):
         list[Annotated[str, Field(max_length=40)]], Field(max_length=MAX_MOVES, default_factory=list)
     ]
     visit: VisitIn | None = None
+    # The parts of the house the collector changed since ``version`` (the phone sends
+    # them): a house that moved on meanwhile in other parts takes only those as a parallel
+    # update (``domain/parallel.py``); on the current version the whole form applies.
+    changed: Annotated[list[Part] | None, Field(max_length=10)] = None
+    # "Keep mine" after a conflict: the parts both sides changed take the collector's values.
+    keep_mine: bool = False
 
     @property
     def sends_units(self) -> bool:

@@ -13,6 +13,7 @@ from geoapp.domain.fields import FIELD_LABELS
 from geoapp.domain.uses import UNIT_KIND_LABELS, USE_LABELS
 from geoapp.domain.validators import ID_TYPES, RELATIONS
 from geoapp.maps import assets
+from geoapp.maps.offline import add_offline_tools
 from geoapp.maps.tools import ScriptTool
 
 ID_TYPE_LABELS = {
@@ -113,3 +114,4 @@ def add_collector_tools(m: folium.Map, role: str | None = None, unit_id: int | N
     assets.localise(locate, assets.locate_js(), assets.locate_css())
     locate.add_to(m)
     ScriptTool("collector", "collect.js", collector_options(role, unit_id)).add_to(m)
+    add_offline_tools(m)  # the queue of unsent submissions, the service worker (issue 11)

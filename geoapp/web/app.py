@@ -49,6 +49,7 @@ def build_app(settings: Settings | None = None) -> Flask:
         errors,
         exports,
         leaders,
+        offline,
         ogc,
         openapi,
         pages,
@@ -79,6 +80,7 @@ def build_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(entry.bp)
     app.register_blueprint(ogc.bp)
     app.register_blueprint(openapi.bp)
+    app.register_blueprint(offline.bp)
 
     @app.teardown_appcontext
     def _close_session(_exc):

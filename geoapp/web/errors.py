@@ -28,6 +28,8 @@ def init_errors(app: Flask) -> None:
             body = {"error": type(exc).__name__, "message": message}
             if isinstance(exc, InvalidInput) and exc.field:
                 body["field"] = exc.field
+            if getattr(exc, "conflict", None):  # a parallel update's clash: the phone shows both sides
+                body["conflict"] = exc.conflict
             if isinstance(exc, FormErrors):
                 body["errors"] = [
                     {"field": path, "message": err.render(translate), **_extra(err)}

@@ -452,6 +452,8 @@
               var payload = payloadFrom(form, detail);
               payload.visit = visit;
               submit.textContent = T.sending;
+              // Offline capture (issue 11, offline.js): queued on the phone first, then sent.
+              if (geoapp.offline && geoapp.offline.submit) return geoapp.offline.submit(detail, payload, form);
               return fetch(opts.urls.building + detail.id + "/submission", {
                 method: "POST",
                 credentials: "same-origin",

@@ -49,6 +49,8 @@ class Case:
 EXPECTED: dict[str, Case] = {
     "static": Case("GET", "/static/css/geoapp.css", PUBLIC),
     "vendor.asset": Case("GET", "/vendor/leaflet/dist/leaflet.css", PUBLIC),
+    "offline.service_worker": Case("GET", "/sw.js", PUBLIC),
+    "offline.manifest": Case("GET", "/manifest.webmanifest", PUBLIC),
     "auth.login": Case("GET", "/login", PUBLIC),
     "auth.logout": Case("POST", "/logout", ALL),
     "auth.password": Case("GET", "/account/password", ALL),

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from geoapp.domain.errors import Conflict, Forbidden, InvalidInput
 from geoapp.domain.i18n import N_
+from geoapp.domain.parallel import revision
 from geoapp.domain.requests import BuildingPatchIn
 from geoapp.domain.roles import Role, Scope
 from geoapp.domain.status import Status, check_transition
@@ -47,6 +48,7 @@ def update_building(
         raise Forbidden(N_("Your role may not edit houses."))
     building = visible_building(session, scope, building_id)
     check_version(building, patch.version, label="house")
+    base_version = building.version
     changes = {}
     for field in sorted(patch.model_fields_set - {"version"}):
         new = _clean(field, getattr(patch, field))
@@ -77,7 +79,7 @@ def update_building(
         "building.update",
         object_type="building",
         object_id=building.id,
-        changes=changes,
+        changes={**changes, "revision": revision(base_version, building.version, changes)},
         remote_addr=remote_addr,
     )
     return {

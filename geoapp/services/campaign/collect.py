@@ -12,6 +12,7 @@ submitted before needs the version the collector saw, and an old one is a confli
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import orjson
@@ -19,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from geoapp.config import Settings
+from geoapp.domain import parallel
 from geoapp.domain.errors import Conflict, InvalidInput, TooManyRequests
 from geoapp.domain.i18n import N_
 from geoapp.domain.roles import Role, Scope, mask_id_number, mask_phone
@@ -33,7 +35,7 @@ from geoapp.services.campaign.house_units import store_units
 from geoapp.services.campaign.households import RegisteredElsewhere, registered_elsewhere, store_households
 from geoapp.spatial.distance import metres_between
 from geoapp.store.db import Database
-from geoapp.store.models import Building, Person, Unit, Visit
+from geoapp.store.models import AuditEvent, Building, Person, Unit, Visit
 from geoapp.store.versioning import check_version
 
 
@@ -97,9 +99,18 @@ def submit_house(
             N_("%(field)s is required: this house was submitted before; send the version you saw, so that nobody's changes are overwritten."),
             field="version",
         )  # fmt: skip
-    check_version(building, sub.version, label="house")
+    merge = _parallel_update(session, building, sub)
+    base_version = building.version
     _unmask_kept_values(session, building.id, sub)
     checked = check_submission(sub, today or datetime.now(UTC).date())
+    # On a house that moved on since the form was opened (a parallel update), only the parts
+    # the collector changed apply: the others are what the form was opened with, someone
+    # else's since. On the current version the whole form applies, as the collector sees it:
+    # a part the phone failed to mark as changed is never dropped.
+    parts = parallel.expand(sub.changed) if merge is not None else set(parallel.PARTS)
+    whole = checked  # the whole form says who lives here, even when only some parts apply
+    if "households" not in parts:
+        checked = replace(checked, households=[], documents=set())
     reporter = scope.role == Role.REPORTER
     if reporter:
         _check_reporter_owns(sub, building, checked)
@@ -113,16 +124,22 @@ def submit_house(
         except TooManyRequests as exc:
             raise ProbesOverBudget(exc, elsewhere.probes) from None
     elsewhere.raise_if_refused()
-    require_content(checked, pending_moves=len(elsewhere.request))
+    require_content(whole, pending_moves=len(elsewhere.request))
 
     before = {"status": building.status, "people": _people_count(session, building.id)}
     if reporter:
-        changes = {"units": store_units(session, building, checked.units, replace=False, only_unit_id=scope.unit_id)}  # fmt: skip
+        changes = {}
+        if "units" in parts:
+            changes["units"] = store_units(session, building, checked.units, replace=False, only_unit_id=scope.unit_id)  # fmt: skip
         becomes_collected = building.status != Status.UNCOLLECTED.value  # the households are the village's
     else:
-        changes = store_households(session, scope, building, checked.households, elsewhere)
-        changes["units"] = store_units(session, building, checked.units, replace=sub.sends_units)
+        changes = {}
+        if "households" in parts:
+            changes = store_households(session, scope, building, checked.households, elsewhere)
+        if "units" in parts:
+            changes["units"] = store_units(session, building, checked.units, replace=sub.sends_units)
         attributes = {**checked.building, **({"use": "empty"} if checked.empty else {})}
+        attributes = {k: v for k, v in attributes.items() if k in parts}
         house_changes = {
             k: [getattr(building, k), v] for k, v in attributes.items() if getattr(building, k) != v
         }
@@ -150,7 +167,10 @@ def submit_house(
         building.visit_flag = flag.value if flag else None
         building.visit_distance_m = round(distance, 1) if distance is not None else None
     session.flush()
-    people = sum(len(h.members) for h in checked.households)
+    if "households" in parts:
+        people = sum(len(h.members) for h in checked.households)
+    else:
+        people = _people_count(session, building.id)
     answer = {
         "building_id": building.id,
         "status": building.status,
@@ -193,9 +213,58 @@ def submit_house(
             "visit_flag": answer["visit_flag"],
             "distance_m": answer["distance_m"],
             **changes,
+            "revision": parallel.revision(
+                base_version,
+                building.version,
+                parallel.submission_fields(changes, status_changed=before["status"] != building.status),
+            ),
+            **({"parallel": merge} if merge is not None else {}),
         },
     )
     return answer
+
+
+REVISED = ("house.submit", "building.update", "house.verify", "house.return")
+
+
+def revisions(session: Session, building_id: int) -> list[dict]:
+    """The recorded revisions of a house (``domain/parallel.py``), oldest first."""
+    rows = session.scalars(
+        select(AuditEvent.changes)
+        .where(
+            AuditEvent.object_type == "building",
+            AuditEvent.object_id == str(building_id),
+            AuditEvent.action.in_(REVISED),
+        )
+        .order_by(AuditEvent.id)
+    )
+    out = []
+    for raw in rows:
+        data = orjson.loads(raw) if raw else None
+        if isinstance(data, dict) and isinstance(data.get("revision"), dict):
+            out.append(data["revision"])
+    return out
+
+
+def _parallel_update(session: Session, building: Building, sub: SubmissionIn) -> dict | None:
+    """None when the submission is based on the current version (or on none); the
+    parallel update's record when the house moved on only in parts the collector did
+    not change; a ParallelConflict naming the parts both changed otherwise."""
+    if sub.version is None or sub.version == building.version:
+        return None
+    if sub.changed is None or sub.version > building.version:
+        check_version(building, sub.version, label="house")  # a whole form on an old version: refused
+    theirs = parallel.changed_since(revisions(session, building.id), sub.version, building.version)
+    clash = parallel.clashes(sub.changed, theirs)
+    if clash and not sub.keep_mine:
+        raise parallel.ParallelConflict(clash, building.version, sub.version)
+    return {
+        "base_version": sub.version,
+        "version": building.version,
+        "mine": sorted(parallel.expand(sub.changed)),
+        "theirs": sorted(theirs),
+        **({"kept_mine": clash} if clash else {}),
+    }
 
 
 def _check_reporter_owns(sub: SubmissionIn, building: Building, checked: CheckedSubmission) -> None:

@@ -24,6 +24,7 @@ from geoapp.domain.clock import utc_iso
 from geoapp.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from geoapp.domain.house_changes import CHANGE_ACTIONS, CHECKS, summarise
 from geoapp.domain.i18n import N_
+from geoapp.domain.parallel import revision
 from geoapp.domain.requests import BulkVerifyIn, ReviewIn
 from geoapp.domain.reviewing import MAX_REASON, RETURN_REASONS, compose_reason
 from geoapp.domain.roles import REVIEW_ROLES, Scope
@@ -73,6 +74,7 @@ def apply_check(
         "status": building.status,
         "return_reason": building.return_reason,
         "visit_flag": building.visit_flag,
+        "version": building.version,
     }
     now = utcnow()
     building.status = target.value
@@ -102,6 +104,7 @@ def apply_check(
             "return_reason": [before["return_reason"], building.return_reason],
             "visit_flag": [before["visit_flag"], building.visit_flag],
             **(note or {}),
+            "revision": revision(before["version"], building.version, ("status", "return_reason")),
         },
     )
     return {

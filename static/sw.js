@@ -1,0 +1,147 @@
+/* The service worker (served as /sw.js by geoapp/web/offline.py, which writes the cache's
+ * version in): the collector's page works with no signal.
+ *
+ *  - the map page, the village's layers (GeoJSON), the counts and the houses the
+ *    collector opened: from the network when it answers, kept in the cache for later;
+ *    from the cache when there is no network;
+ *  - the app's own files (/static/, /vendor/): from the cache, fetched once;
+ *  - everything else (logins, submissions, exports): the network only. Submissions made
+ *    offline wait in the page's queue (static/js/offline.js), never here.
+ * The page sends the list of what it loaded ("cache" message) so that the first visit
+ * already fills the cache. A new version deletes the older caches. */
+"use strict";
+
+var CACHE = "geoapp-__CACHE_VERSION__";
+var PREFIX = "geoapp-";
+
+self.addEventListener("install", function () {
+  self.skipWaiting();
+});
+
+self.addEventListener("activate", function (event) {
+  event.waitUntil(
+    caches
+      .keys()
+      .then(function (keys) {
+        return Promise.all(
+          keys
+            .filter(function (k) {
+              return k.indexOf(PREFIX) === 0 && k !== CACHE;
+            })
+            .map(function (k) {
+              return caches.delete(k);
+            })
+        );
+      })
+      .then(function () {
+        return self.clients.claim();
+      })
+  );
+});
+
+function sameOrigin(url) {
+  return url.origin === self.location.origin;
+}
+
+function isAsset(url) {
+  return /^\/(static|vendor)\//.test(url.pathname);
+}
+
+function isData(url) {
+  return (
+    /^\/api\/(villages|streets|buildings|units)\.geojson$/.test(url.pathname) ||
+    /^\/api\/buildings\/\d+$/.test(url.pathname) ||
+    url.pathname === "/api/progress" ||
+    url.pathname === "/api/returned"
+  );
+}
+
+function isPage(request, url) {
+  return request.mode === "navigate" && url.pathname === "/"; // the map only: no lists of people
+}
+
+function keep(request, response) {
+  if (response && response.ok && response.type === "basic" && !response.redirected) {
+    var copy = response.clone();
+    caches.open(CACHE).then(function (cache) {
+      cache.put(request, copy);
+    });
+  }
+  return response;
+}
+
+function fromCache(request, ignoreSearch) {
+  return caches.open(CACHE).then(function (cache) {
+    return cache.match(request, { ignoreVary: true }).then(function (hit) {
+      if (hit || !ignoreSearch) return hit;
+      return cache.match(request, { ignoreSearch: true, ignoreVary: true }); // a layer asked by another view
+    });
+  });
+}
+
+function networkFirst(request, ignoreSearch) {
+  return fetch(request)
+    .then(function (response) {
+      return keep(request, response);
+    })
+    .catch(function (err) {
+      return fromCache(request, ignoreSearch).then(function (hit) {
+        if (hit) return hit;
+        throw err;
+      });
+    });
+}
+
+function cacheFirst(request) {
+  return fromCache(request, false).then(function (hit) {
+    return (
+      hit ||
+      fetch(request).then(function (response) {
+        return keep(request, response);
+      })
+    );
+  });
+}
+
+self.addEventListener("fetch", function (event) {
+  var request = event.request;
+  if (request.method !== "GET") return;
+  var url = new URL(request.url);
+  if (!sameOrigin(url)) return;
+  if (isAsset(url)) {
+    event.respondWith(cacheFirst(request));
+  } else if (isData(url)) {
+    event.respondWith(networkFirst(request, /\.geojson$/.test(url.pathname)));
+  } else if (isPage(request, url)) {
+    event.respondWith(networkFirst(request, true)); // "/?lang=…" offline: the kept map page
+  }
+});
+
+/* The page lists what it loaded before this worker controlled it: keep those too. */
+self.addEventListener("message", function (event) {
+  var data = event.data || {};
+  if (data.type !== "cache" || !Array.isArray(data.urls)) return;
+  event.waitUntil(
+    caches.open(CACHE).then(function (cache) {
+      return Promise.all(
+        data.urls.map(function (href) {
+          var url = new URL(href, self.location.origin);
+          if (!sameOrigin(url) || !(isAsset(url) || isData(url) || url.pathname === "/")) return null;
+          return cache.match(url.href).then(function (hit) {
+            if (hit) return null;
+            return fetch(url.href, { credentials: "same-origin" })
+              .then(function (response) {
+                if (response.ok && !response.redirected) return cache.put(url.href, response);
+                return null;
+              })
+              .catch(function () {
+                return null;
+              });
+          });
+        })
+      ).then(function () {
+        if (event.source) event.source.postMessage({ type: "cached", count: data.urls.length });
+      });
+    })
+  );
+});
