@@ -10,22 +10,23 @@ from folium.plugins import LocateControl
 from folium.template import Template
 
 from geoapp.domain.fields import FIELD_LABELS
+from geoapp.domain.i18n import N_
 from geoapp.domain.uses import UNIT_KIND_LABELS, USE_LABELS
 from geoapp.domain.validators import ID_TYPES, RELATIONS
 from geoapp.maps import assets
 from geoapp.maps.tools import ScriptTool
 
 ID_TYPE_LABELS = {
-    "resident_id": "Resident ID card",
-    "passport": "Passport",
-    "hk_macao_taiwan": "Hong Kong, Macao or Taiwan permit",
-    "foreign_permit": "Foreign resident permit",
-    "other": "Other document",
+    "resident_id": N_("Resident ID card"),
+    "passport": N_("Passport"),
+    "hk_macao_taiwan": N_("Hong Kong, Macao or Taiwan permit"),
+    "foreign_permit": N_("Foreign resident permit"),
+    "other": N_("Other document"),
 }
 RESIDENCE_LABELS = {
-    "registered": "Registered resident",
-    "floating": "Floating population",
-    "foreign": "Foreign national",
+    "registered": N_("Registered resident"),
+    "floating": N_("Floating population"),
+    "foreign": N_("Foreign national"),
 }
 
 
