@@ -474,7 +474,7 @@
     }
     function saveDraft(form, detail) {
       var s = store();
-      if (!s || geoapp.form !== form || !overlay.classList.contains("open")) return;
+      if (!s || geoapp.form !== form || form.dataset.discarded || !overlay.classList.contains("open")) return;
       var draft = payloadFrom(form, detail);
       draft.moves = form.moves || [];
       try {
@@ -571,6 +571,7 @@
           var restored = el("p", "draft-restored", T.draftRestored + " ");
           var discard = geoapp.button("discard-draft", T.discardDraft);
           discard.addEventListener("click", function () {
+            form.dataset.discarded = "1";
             dropDraft(server.id);
             openForm(server.id);
           });
