@@ -76,4 +76,11 @@ CHANGE_FIELD_LABELS: dict[str, str] = {
     "units": N_("Units"),
     "building": N_("House"),
     "return_reason": N_("Reason"),
+    "state": N_("Stage"),
+    "villages": N_("Villages"),
+    "streets": N_("Streets"),
+    "houses": N_("Houses"),
+    "footprints": N_("Footprints"),
+    "households": N_("Households"),
+    "seconds": N_("Seconds"),
 }

@@ -463,6 +463,8 @@ def test_the_log_reads_in_chinese_returns_submissions_and_statuses(clients, demo
     assert "collected →" not in html
     options = clients("officer").get("/audit").get_data(as_text=True)
     assert '<option value="house.return">退回修改</option>' in options
+    demo = clients("officer").get("/audit?action=demo.build").get_data(as_text=True)
+    assert '<strong title="houses">房屋</strong>' in demo and ">生成演示数据<br>" in demo
 
 
 def test_every_recorded_action_has_a_label():
