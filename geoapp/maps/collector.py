@@ -10,23 +10,25 @@ from folium.plugins import LocateControl
 from folium.template import Template
 
 from geoapp.domain.fields import FIELD_LABELS
+from geoapp.domain.i18n import N_
 from geoapp.domain.uses import UNIT_KIND_LABELS, USE_LABELS
 from geoapp.domain.validators import ID_TYPES, RELATIONS
+from geoapp.domain.visits import FLAG_LABELS
 from geoapp.maps import assets
 from geoapp.maps.offline import add_offline_tools
 from geoapp.maps.tools import ScriptTool
 
 ID_TYPE_LABELS = {
-    "resident_id": "Resident ID card",
-    "passport": "Passport",
-    "hk_macao_taiwan": "Hong Kong, Macao or Taiwan permit",
-    "foreign_permit": "Foreign resident permit",
-    "other": "Other document",
+    "resident_id": N_("Resident ID card"),
+    "passport": N_("Passport"),
+    "hk_macao_taiwan": N_("Hong Kong, Macao or Taiwan permit"),
+    "foreign_permit": N_("Foreign resident permit"),
+    "other": N_("Other document"),
 }
 RESIDENCE_LABELS = {
-    "registered": "Registered resident",
-    "floating": "Floating population",
-    "foreign": "Foreign national",
+    "registered": N_("Registered resident"),
+    "floating": N_("Floating population"),
+    "foreign": N_("Foreign national"),
 }
 
 
@@ -46,6 +48,7 @@ def collector_options(role: str | None = None, unit_id: int | None = None) -> di
         "idTypes": [[k, _(ID_TYPE_LABELS[k])] for k in ID_TYPES],
         "residenceTypes": [[k, _(v)] for k, v in RESIDENCE_LABELS.items()],
         "uses": [[u.value, _(label)] for u, label in USE_LABELS.items()],
+        "flags": {f.value: _(label) for f, label in FLAG_LABELS.items()},
         "unitKinds": [[k.value, _(label)] for k, label in UNIT_KIND_LABELS.items()],
         "text": {
             "houses": _("Houses"),
@@ -79,6 +82,31 @@ def collector_options(role: str | None = None, unit_id: int | None = None) -> di
                 "The move will be asked for when you submit; the station or their village confirms it."
             ),
             "showFullId": _("Show the full number"),
+            "close": _("Close"),
+            "none": _("None left here."),
+            "walking": _("Walk"),
+            "straightLine": _("Straight line"),
+            "straightWhy": {
+                "near": _("(close by: straight across)"),
+                "off_network": _("(not on the street network)"),
+            },
+            "saved": _("Saved: {address}"),
+            "stored": _("{households} household(s), {people} person(s), {units} unit(s) stored."),
+            "storedEmpty": _("Stored as an empty house (nobody lives here)."),
+            "pendingMoves": _("{n} move(s) wait for confirmation."),
+            "replayed": _("(This was already stored: nothing was stored twice.)"),
+            "visitProven": _("Visit proven: submitted {m} m from the house."),
+            "visitFlagged": _("The visit is flagged: {why}."),
+            "flagHelp": {
+                "no_position": _(
+                    "The phone gave no position (turn location on and allow this site to use it); "
+                    "an officer will check the visit."
+                ),
+                "far": _("You were {m} m from the house when submitting; an officer will check the visit."),
+                "vague": _("The phone's position was too imprecise; an officer will check the visit."),
+            },
+            "draftRestored": _("What you typed before was kept."),
+            "discardDraft": _("Start again"),
             "f": {key: _(label) for key, label in FIELD_LABELS.items()},
         },
     }

@@ -9,6 +9,7 @@ from geoapp.domain.roles import Role
 from geoapp.services.accounts import audit_log
 from geoapp.web.access import access, require_scope
 from geoapp.web.context import read_session
+from geoapp.web.labels import audit_labels
 from geoapp.web.parsing import parse_int
 
 bp = Blueprint("audit", __name__)
@@ -31,6 +32,7 @@ def page():
         result=result,
         filters=audit_log.filter_args(request.args),
         title=gettext("Audit log"),
+        **audit_labels(),
     )
 
 

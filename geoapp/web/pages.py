@@ -17,6 +17,7 @@ from geoapp.maps.town import town_map
 from geoapp.services.accounts import budget
 from geoapp.services.campaign import moves as moves_service
 from geoapp.services.campaign import people as people_service
+from geoapp.services.campaign import progress as progress_service
 from geoapp.services.campaign import review as review_service
 from geoapp.services.campaign import revisits as revisit_service
 from geoapp.services.gis_io.layers import map_bounds
@@ -51,6 +52,8 @@ def town():
         decide_moves=scope.role in (Role.COLLECTOR, Role.OFFICER, Role.ADMIN),
     )
     title = gettext("Village map") if scope.role == Role.COLLECTOR else gettext("Town map")
+    if scope.role == Role.COLLECTOR and (name := progress_service.village_name(read_session(), scope)):
+        title = name
     return render_template("map.html", parts=render_map(m, csp_nonce()), title=title)
 
 

@@ -39,7 +39,7 @@
   geoapp.collector = function (map, opts) {
     var T = opts.text;
     var container = map.getContainer();
-    var state = { position: null };
+    var state = { position: null, addresses: {} };
 
     /* -- counts at the top ------------------------------------------------------ */
     var counts = el("div", "geoapp-progress");
@@ -65,28 +65,68 @@
 
     /* -- bottom sheet: next houses, returned records ----------------------------- */
     var sheet = el("div", "geoapp-sheet");
+    var sheetHead = el("div", "sheet-head");
     var sheetTitle = el("div", "sheet-title");
+    var closeButton = geoapp.button("sheet-close", "×");
+    closeButton.title = T.close;
+    closeButton.setAttribute("aria-label", T.close);
+    sheetHead.appendChild(sheetTitle);
+    sheetHead.appendChild(closeButton);
     var sheetBody = el("ol", "sheet-list");
     var buttons = el("div", "sheet-buttons");
     var returnedButton = geoapp.button("returned", T.returned);
     buttons.appendChild(returnedButton);
     sheet.appendChild(buttons);
-    sheet.appendChild(sheetTitle);
+    sheet.appendChild(sheetHead);
     sheet.appendChild(sheetBody);
     container.appendChild(sheet);
     L.DomEvent.disableClickPropagation(sheet);
     L.DomEvent.disableScrollPropagation(sheet);
 
-    function showList(title, items, describe) {
+    /* The visiting order on the map: a line from where the collector stands through the
+     * houses, each stop numbered as in the list (the list's only numbers). */
+    var route = L.layerGroup().addTo(map);
+    function drawRoute(from, items) {
+      route.clearLayers();
+      if (!items.length) return;
+      var line = [[from.lat, from.lng]].concat(items.map(function (item) { return [item.lat, item.lon]; }));
+      L.polyline(line, { color: "#136aec", weight: 4, opacity: 0.8, dashArray: "2 8", interactive: false }).addTo(route);
+      items.forEach(function (item, i) {
+        L.circleMarker([item.lat, item.lon], { radius: 11, color: "#fff", weight: 2, fillColor: "#136aec", fillOpacity: 1 })
+          .bindTooltip(String(i + 1), { permanent: true, direction: "center", className: "route-number" })
+          .on("click", function () { openForm(item.id); })
+          .addTo(route);
+      });
+      // the whole route in view, above the list
+      map.fitBounds(L.latLngBounds(line), {
+        paddingTopLeft: [30, 70],
+        paddingBottomRight: [30, (sheet.offsetHeight || 0) + 20],
+        maxZoom: 19,
+        animate: false,
+      });
+    }
+    geoapp.route = route;
+
+    function closeSheet() {
+      sheet.classList.remove("open");
+      sheet.dataset.list = "";
+      route.clearLayers();
+    }
+    closeButton.addEventListener("click", closeSheet);
+
+    function showList(kind, title, items, describe, action) {
       sheetTitle.textContent = title;
       sheetBody.textContent = "";
+      sheet.dataset.list = kind;
       items.forEach(function (item, index) {
         var li = el("li", "sheet-item");
         li.dataset.building = item.id;
-        var text = el("span", "address", item.address);
+        li.appendChild(el("span", "num", String(index + 1)));
+        var text = el("span", "text");
+        text.appendChild(el("span", "address", item.address));
+        text.appendChild(el("span", "detail", describe(item, index)));
         li.appendChild(text);
-        li.appendChild(el("span", "detail", describe(item, index)));
-        var open = geoapp.button("open", T.register);
+        var open = geoapp.button("open", action);
         open.addEventListener("click", function () {
           map.setView([item.lat, item.lon], Math.max(map.getZoom(), 18), { animate: false });
           openForm(item.id);
@@ -94,7 +134,16 @@
         li.appendChild(open);
         sheetBody.appendChild(li);
       });
+      if (!items.length) sheetBody.appendChild(el("li", "sheet-empty", T.none));
       sheet.classList.add("open");
+    }
+
+    function metres(m) {
+      return m >= 1000 ? (m / 1000).toFixed(1) + " km" : Math.round(m) + " m";
+    }
+    function distanceText(item) {
+      if (item.along_streets) return T.walking + " " + metres(item.distance_m);
+      return T.straightLine + " " + metres(item.distance_m) + " " + (T.straightWhy[item.straight_reason] || T.straight);
     }
 
     function loadNext(latlng) {
@@ -106,21 +155,35 @@
           return order.indexOf(a.id) - order.indexOf(b.id);
         });
         geoapp.next = answer;
-        showList(T.nearest, items, function (item, i) {
-          return (i + 1) + " · " + Math.round(item.distance_m) + " m" + (item.along_streets ? "" : " " + T.straight);
-        });
+        showList("next", T.nearest, items, distanceText, T.register);
+        drawRoute(latlng, items);
       });
     }
     map.on("locationfound", function (e) {
       loadNext(e.latlng);
     });
-    returnedButton.addEventListener("click", function () {
-      getJSON(opts.urls.returned).then(function (answer) {
-        showList(T.returnedTitle, answer.items, function (item) {
-          return T.reason + ": " + (item.reason || "—");
+
+    /* Straight-line metres between two points (for sorting the returned houses). */
+    function straightMetres(a, b) {
+      var rad = Math.PI / 180;
+      var x = (b.lng - a.lng) * rad * Math.cos(((a.lat + b.lat) / 2) * rad);
+      var y = (b.lat - a.lat) * rad;
+      return Math.sqrt(x * x + y * y) * 6371000;
+    }
+    function showReturned() {
+      return getJSON(opts.urls.returned).then(function (answer) {
+        var here = state.position || map.getCenter();
+        var items = answer.items.map(function (item) {
+          return Object.assign({ distance_m: straightMetres(here, L.latLng(item.lat, item.lon)) }, item);
         });
+        items.sort(function (a, b) { return a.distance_m - b.distance_m; });
+        route.clearLayers();
+        showList("returned", T.returnedTitle, items, function (item) {
+          return metres(item.distance_m) + " · " + T.reason + ": " + (item.reason || "—");
+        }, T.edit);
       });
-    });
+    }
+    returnedButton.addEventListener("click", showReturned);
 
     /* -- popups get a "register" button --------------------------------------------- */
     geoapp.popupHooks = geoapp.popupHooks || [];
@@ -385,25 +448,136 @@
       geoapp.setHouseStatus(answer.building_id, answer.status);
       if (geoapp.layers.streets) geoapp.layers.streets.reload();
       refreshProgress();
-      var item = sheetBody.querySelector('[data-building="' + answer.building_id + '"]');
-      if (item) item.remove();
+      // The list and the route are asked for again, so their numbers agree.
+      if (sheet.dataset.list === "next" && state.position) loadNext(state.position);
+      else if (sheet.dataset.list === "returned") showReturned();
       document.dispatchEvent(new CustomEvent("geoapp:submitted", { detail: answer }));
     }
 
+    /* -- drafts: what was typed survives the phone locking or the page reloading ------ */
+    var DRAFT = "geoapp-draft:";
+    var OPEN = "geoapp-open-form";
+    function store() {
+      try {
+        return window.sessionStorage;
+      } catch (e) {
+        return null; // storage switched off: the form still works, without drafts
+      }
+    }
+    function loadDraft(id) {
+      var s = store();
+      try {
+        return s ? JSON.parse(s.getItem(DRAFT + id) || "null") : null;
+      } catch (e) {
+        return null;
+      }
+    }
+    function saveDraft(form, detail) {
+      var s = store();
+      if (!s || geoapp.form !== form || form.dataset.discarded || !overlay.classList.contains("open")) return;
+      var draft = payloadFrom(form, detail);
+      draft.moves = form.moves || [];
+      try {
+        s.setItem(DRAFT + detail.id, JSON.stringify(draft));
+      } catch (e) {
+        /* full: keep going without a draft */
+      }
+    }
+    function dropDraft(id) {
+      var s = store();
+      if (s) s.removeItem(DRAFT + id);
+    }
+    function rememberOpen(id) {
+      var s = store();
+      if (!s) return;
+      if (id) s.setItem(OPEN, String(id));
+      else s.removeItem(OPEN);
+    }
+    /* The house as the draft left it (same version only: a house changed meanwhile starts afresh). */
+    function withDraft(detail, draft) {
+      var merged = Object.assign({}, detail);
+      if (draft.building) Object.assign(merged, draft.building);
+      if (draft.households) {
+        merged.households = draft.households.map(function (h) {
+          return { id: h.id, number: h.number, people: h.members || [] };
+        });
+      }
+      if (draft.units) merged.unit_details = draft.units;
+      merged.draftEmpty = !!draft.empty;
+      return merged;
+    }
+
+    /* -- what was stored, and whether the visit was flagged ------------------------- */
+    var confirmBox = el("div", "geoapp-confirm");
+    confirmBox.setAttribute("role", "status");
+    confirmBox.hidden = true;
+    container.appendChild(confirmBox);
+    L.DomEvent.disableClickPropagation(confirmBox);
+    function confirmSubmission(answer) {
+      confirmBox.textContent = "";
+      confirmBox.className = "geoapp-confirm" + (answer.visit_flag ? " flagged" : "");
+      var head = el("div", "confirm-head");
+      head.appendChild(el("strong", null, T.saved.replace("{address}", state.addresses[answer.building_id] || "")));
+      var close = geoapp.button("confirm-close", "×");
+      close.title = T.close;
+      close.setAttribute("aria-label", T.close);
+      close.addEventListener("click", function () { confirmBox.hidden = true; });
+      head.appendChild(close);
+      confirmBox.appendChild(head);
+      var what = answer.empty
+        ? T.storedEmpty
+        : T.stored.replace("{households}", answer.households).replace("{people}", answer.people).replace("{units}", answer.units);
+      if (answer.pending_moves) what += " " + T.pendingMoves.replace("{n}", answer.pending_moves);
+      if (answer.replayed) what += " " + T.replayed;
+      confirmBox.appendChild(el("p", "stored", what));
+      var visit;
+      if (!answer.visit_flag) visit = T.visitProven.replace("{m}", Math.round(answer.distance_m || 0));
+      else
+        visit = T.visitFlagged.replace("{why}", opts.flags[answer.visit_flag] || answer.visit_flag) + " " +
+          (T.flagHelp[answer.visit_flag] || "").replace("{m}", Math.round(answer.distance_m || 0));
+      confirmBox.appendChild(el("p", "visit", visit));
+      confirmBox.hidden = false;
+    }
+    document.addEventListener("geoapp:submitted", function (event) {
+      dropDraft(event.detail.building_id);
+      rememberOpen(null);
+      confirmSubmission(event.detail);
+    });
+
     function openForm(buildingId) {
       getJSON(opts.urls.building + buildingId).then(function (detail) {
-        state.units = detail.unit_details || []; // people may work for a unit in their own house
+        state.addresses[detail.id] = detail.address;
+        var draft = loadDraft(detail.id);
+        if (draft && draft.version !== detail.version) {
+          dropDraft(detail.id);
+          draft = null;
+        }
+        var server = detail;
+        if (draft) detail = withDraft(detail, draft);
+        state.units = server.unit_details || []; // people may work for a unit in their own house
         state.mayRevealIds = !!detail.may_reveal_ids;
         var reporter = opts.role === "reporter";
         overlay.textContent = "";
         var form = el("form", "house-form");
         form.noValidate = true;
-        form.dataset.clientId = newId();
+        form.dataset.clientId = (draft && draft.client_id) || newId();
+        if (draft && draft.moves) form.moves = draft.moves;
         form.dataset.building = detail.id;
         var head = el("header");
         head.appendChild(el("h2", null, detail.address));
         head.appendChild(el("p", "status", geoapp.status.labels[detail.status] || detail.status));
         if (detail.return_reason) head.appendChild(el("p", "reason", T.reason + ": " + detail.return_reason));
+        if (draft) {
+          var restored = el("p", "draft-restored", T.draftRestored + " ");
+          var discard = geoapp.button("discard-draft", T.discardDraft);
+          discard.addEventListener("click", function () {
+            form.dataset.discarded = "1";
+            dropDraft(server.id);
+            openForm(server.id);
+          });
+          restored.appendChild(discard);
+          head.appendChild(restored);
+        }
         form.appendChild(head);
         form.appendChild(el("div", "form-errors"));
         var house = el("div", "house-fields");
@@ -412,7 +586,9 @@
           field(house, T.f.floors, "floors", detail.floors, { type: "number", inputmode: "numeric" });
           field(house, T.f.structure, "structure", detail.structure);
           field(house, T.f.owner_name, "owner_name", detail.owner_name);
-          field(house, T.f.empty, "empty", detail.use === "empty" && detail.status !== "uncollected", { checkbox: true });
+          field(house, T.f.empty, "empty", draft ? detail.draftEmpty : detail.use === "empty" && detail.status !== "uncollected", {
+            checkbox: true,
+          });
         }
         form.appendChild(house);
         if (!reporter) {
@@ -439,7 +615,10 @@
         var submit = el("button", "submit", T.submit);
         submit.type = "submit";
         var cancel = geoapp.button("cancel", T.cancel);
-        cancel.addEventListener("click", function () { overlay.classList.remove("open"); });
+        cancel.addEventListener("click", function () {
+          overlay.classList.remove("open");
+          rememberOpen(null); // what was typed stays as a draft for this house
+        });
         actions.appendChild(submit);
         actions.appendChild(cancel);
         form.appendChild(actions);
@@ -485,11 +664,21 @@
         overlay.classList.add("open");
         overlay.scrollTop = 0;
         geoapp.form = form;
+        rememberOpen(server.id);
+        var save = function () { saveDraft(form, server); };
+        form.addEventListener("input", save);
+        form.addEventListener("change", save);
+        form.addEventListener("click", function (event) {
+          if (event.target.closest("button")) setTimeout(save, 0); // a person or unit added or removed
+        });
+        document.addEventListener("visibilitychange", save);
       });
     }
     geoapp.openForm = openForm;
     document.addEventListener("geoapp:reviewed", refreshProgress);
     refreshProgress();
+    var reopen = store() && store().getItem(OPEN);
+    if (reopen) openForm(Number(reopen)); // the page reloaded with a form open: back to it, as typed
     return { refresh: refreshProgress, loadNext: loadNext };
   };
 })();

@@ -75,9 +75,14 @@ def test_the_page_lists_events_newest_first_with_their_changes(clients, seeded):
     client = clients("officer")
     assert listed(client, YEAR) == newest_first(seeded)
     html = client.get(f"/audit?{YEAR}").get_data(as_text=True)
-    assert "<strong>use</strong>: dwelling → shop" in html
-    assert "<strong>door_no</strong>: — → 3号" in html
-    assert "<strong>value</strong>: 138****5678" in html
+    # fields, actions and coded values in Chinese (issue 11), the codes beside them for whoever needs them
+    assert '<strong title="use">用途</strong>: 住宅 → 沿街铺面' in html
+    assert '<strong title="door_no">门牌号</strong>: — → 3号' in html
+    assert '<strong title="value">值</strong>: 138****5678' in html
+    assert (
+        "查看完整号码" in html and "导出图层" in html and "修改房屋" in html and ">building.update<" in html
+    )
+    assert "dwelling →" not in html
     assert "2020-01-03 07:59:59" in html and "10.0.0.9" in html  # stored UTC, shown in Beijing time (+8 h)
     assert "时间（北京时间）" in html and "2020-01-02 23:59:59" not in html
     assert 'href="/audit?object_type=building&amp;object_id=5"' in html  # the record's history
@@ -437,3 +442,36 @@ def test_no_route_can_change_the_trail(demo_app):
     endpoints = {rule.endpoint: rule.rule for rule in demo_app.url_map.iter_rules()}
     assert endpoints["audit.page"] == "/audit"
     assert endpoints["audit.history"] == "/api/audit/history"
+
+
+def test_the_log_reads_in_chinese_returns_submissions_and_statuses(clients, demo_db):
+    """``house.return`` → 退回修改; a status change reads 已采集，待核对 → 已退回修改, never the codes."""
+    with demo_db.write() as s:
+        s.add(
+            AuditEvent(
+                at=datetime(2020, 2, 1, 8, 0),
+                actor="olga",
+                action="house.return",
+                object_type="building",
+                object_id="9",
+                changes=orjson.dumps({"status": ["collected", "returned"], "visit_flag": "far"}).decode(),
+            )
+        )
+    html = clients("officer").get("/audit?since=2020-02-01&until=2020-02-01").get_data(as_text=True)
+    assert ">退回修改<br>" in html and "房屋 9" in html
+    assert "已采集，待核对 → 已退回修改" in html and "在远离房屋处提交" in html
+    assert "collected →" not in html
+    options = clients("officer").get("/audit").get_data(as_text=True)
+    assert '<option value="house.return">退回修改</option>' in options
+    demo = clients("officer").get("/audit?action=demo.build").get_data(as_text=True)
+    assert '<strong title="houses">房屋</strong>' in demo and ">生成演示数据<br>" in demo
+
+
+def test_every_recorded_action_has_a_label():
+    from geoapp.domain.audit_labels import ACTION_LABELS
+
+    recorded = set()
+    for path in SOURCE.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        recorded |= set(re.findall(r'(?:record|record_by)\(\s*\w+,\s*(?:\w+,\s*)?"([a-z_.]+)"', text))
+    assert recorded and recorded <= set(ACTION_LABELS), recorded - set(ACTION_LABELS)

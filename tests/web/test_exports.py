@@ -415,3 +415,29 @@ def test_an_empty_scope_still_gives_a_file_with_headers(roomy, demo_db):
         header, rows, sheet = read_file(fmt, body)
         assert header == PERSON_HEADERS and rows == []
         assert sheet in (None, "人口")
+
+
+def test_statuses_uses_and_kinds_are_chinese_in_exports_with_their_codes_beside(clients):
+    """Issue 11: no raw codes ("collected", "shop") in a spreadsheet; the codes stay in a second column."""
+    import io
+
+    import pandas as pd
+
+    status, _, body = download(clients("officer"), "/export/buildings.csv")
+    assert status == 200
+    houses = pd.read_csv(io.BytesIO(body), encoding="utf-8-sig", dtype=str)
+    columns = list(houses.columns)
+    assert columns.index("采集状态代码") == columns.index("采集状态") + 1
+    assert columns.index("房屋用途代码") == columns.index("房屋用途") + 1
+    assert set(houses["采集状态"]) <= {"未采集", "已采集，待核对", "已核对", "已退回修改"}
+    assert {"collected", "uncollected"} <= set(houses["采集状态代码"])
+    assert "住宅" in set(houses["房屋用途"]) and "dwelling" not in set(houses["房屋用途"])
+    pairs = set(zip(houses["房屋用途代码"], houses["房屋用途"], strict=True))
+    assert ("dwelling", "住宅") in pairs and ("shop", "沿街铺面") in pairs
+
+    status, _, body = download(clients("officer"), "/export/units.xlsx")
+    assert status == 200
+    units = pd.read_excel(io.BytesIO(body), dtype=str)
+    assert "shop" not in set(units["类别"]) and "沿街铺面" in set(units["类别"])
+    assert "shop" in set(units["类别代码"])
+    assert not set(units["采集状态"]) & {"collected", "uncollected", "verified", "returned"}

@@ -15,7 +15,7 @@ from geoapp.domain.roles import Scope
 from geoapp.domain.status import Status
 from geoapp.services.accounts.scoping import scoped
 from geoapp.spatial.crs import LONLAT, utm_crs
-from geoapp.spatial.network import StreetGraph, walking_distances, walking_matrix
+from geoapp.spatial.network import DIRECT_M, StreetGraph, walking_distances, walking_matrix
 from geoapp.spatial.tour import plan_tour
 from geoapp.store.models import Building, Street
 from geoapp.store.spatial_index import bbox_filter
@@ -101,6 +101,9 @@ def next_houses(
             "street_id": rows[i].street_id,
             "distance_m": round(float(walk[i]), 1),
             "along_streets": bool(via[i]),
+            # why a distance is a straight line: "near" (under DIRECT_M: one walks straight
+            # across) or "off_network" (the house or the collector is not on the street network)
+            "straight_reason": None if via[i] else ("near" if walk[i] < DIRECT_M else "off_network"),
         }
         for i in nearest[:limit]
     ]

@@ -69,3 +69,10 @@ def returned_houses(session: Session, scope: Scope, limit: int = 200) -> list[di
         {"id": r.id, "address": r.address, "reason": r.return_reason, "lon": r.lon, "lat": r.lat}
         for r in rows
     ]
+
+
+def village_name(session: Session, scope: Scope) -> str | None:
+    """The name of the scope's own village (a collector's), shown at the top of their map."""
+    if scope.village_id is None:
+        return None
+    return session.scalar(select(Village.name).where(Village.id == scope.village_id))

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from geoapp.domain.layers import GIS_LAYERS, HEADERS, REGISTRY
 from geoapp.domain.spreadsheet import neutralise
+from geoapp.services.gis_io.code_labels import label_codes
 from geoapp.services.gis_io.frames import STATION_OFFICE
 from geoapp.services.gis_io.registry import layer_frame
 
@@ -85,7 +86,7 @@ def excel_frame(frame: gpd.GeoDataFrame) -> pd.DataFrame:
         table["lon"] = shapely.get_x(points) if len(frame) else []
         table["lat"] = shapely.get_y(points) if len(frame) else []
     table["geometry_type"] = frame.geom_type.values
-    table = table.map(neutralise)
+    table = label_codes(table, HEADERS).map(neutralise)
     return table.rename(columns=HEADERS)
 
 

@@ -26,6 +26,7 @@ from geoapp.domain.i18n import N_
 from geoapp.domain.layers import GIS_LAYERS, REGISTRY
 from geoapp.domain.roles import Scope
 from geoapp.services.accounts import audit, budget
+from geoapp.services.gis_io.code_labels import label_codes
 from geoapp.services.gis_io.exporter import excel_frame, neutralise
 from geoapp.services.gis_io.frames import PERSON_HEADERS, count_people
 from geoapp.services.gis_io.registry import layer_frame
@@ -68,7 +69,7 @@ def check_request(scope: Scope, layer: str, fmt: str) -> None:
 def spreadsheet_table(frame: pd.DataFrame | gpd.GeoDataFrame, layer: str) -> pd.DataFrame:
     """The rows as a spreadsheet sees them: Chinese headers, no cell starting a formula."""
     if layer in TABLE_ONLY:
-        return frame.map(neutralise).rename(columns=PERSON_HEADERS)
+        return label_codes(frame, PERSON_HEADERS).map(neutralise).rename(columns=PERSON_HEADERS)
     return excel_frame(frame)
 
 
