@@ -253,6 +253,7 @@ def test_an_officers_change_made_meanwhile_is_a_conflict_not_overwritten(browser
             for (const k of await caches.keys()) for (const r of await (await caches.open(k)).keys()) urls.push(r.url);
             return urls.filter(u => !/\\/(static|vendor)\\//.test(u)); }"""
         assert any("/api/buildings/" in u for u in page.evaluate(kept))
+        page.click(".topbar .menu-toggle")  # on a phone, 退出 is in the menu drawer
         page.locator("form.inline-form button").click()
         page.wait_for_url("**/login**")
         assert page.evaluate(kept) == []  # only the app's own files may stay
