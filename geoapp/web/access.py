@@ -181,6 +181,8 @@ NAV: list[tuple[str, str]] = [
     ("pages.review", N_("Verification")),
     ("addresses.page", N_("Door plates")),
     ("units.page", N_("Units")),
+    ("blocks.mine", N_("My blocks")),
+    ("blocks.page", N_("Blocks")),
     ("audit.page", N_("Audit log")),
     ("admin.users", N_("Users")),
     ("admin.campaign", N_("Campaign")),

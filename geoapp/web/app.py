@@ -45,6 +45,7 @@ def build_app(settings: Settings | None = None) -> Flask:
         api,
         audit,
         auth,
+        blocks,
         errors,
         exports,
         leaders,
@@ -73,6 +74,7 @@ def build_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(leaders.bp)
     app.register_blueprint(review.bp)
     app.register_blueprint(units.bp)
+    app.register_blueprint(blocks.bp)
 
     @app.teardown_appcontext
     def _close_session(_exc):

@@ -190,7 +190,8 @@ def generate_blocks(
 
 PROBLEMS = {
     "invalid": N_(
-        "The block's outline is not a valid polygon (%(detail)s): redraw it without crossing lines."
+        "The block's outline is not a valid polygon (its edges cross, or it has too few points): "
+        "redraw it without crossing lines."
     ),
     "overlaps": N_("The block overlaps block %(detail)s: draw it so that it does not cover another block."),
     "no_building": N_("The block holds no building: draw it around at least one house."),
@@ -546,3 +547,46 @@ def officers(session: Session) -> list[tuple[str, str]]:
         .order_by(User.username)
     ).all()  # fmt: skip
     return [(u, n) for u, n in rows]
+
+
+def block_list(session: Session, ids: list[int], progress: dict[int, dict]) -> list[dict]:
+    """The blocks list: name, street, buildings, progress, assignee and days left, in ``ids`` order."""
+    rows = session.execute(
+        select(Block.id, Block.name, Block.due, Street.name, User.username, User.name)
+        .outerjoin(Street, Street.id == Block.street_id)
+        .outerjoin(User, User.id == Block.officer_id)
+        .where(Block.id.in_(ids))
+    ).all()
+    by_id = {r[0]: r for r in rows}
+    today = beijing_today()
+    out = []
+    for bid in ids:
+        r = by_id[bid]
+        p = progress.get(bid, {})
+        total = p.get("houses", 0) + p.get("units", 0)
+        collected = p.get("houses_collected", 0) + p.get("units_collected", 0)
+        left = days_left(r[2], today)
+        out.append({
+            "id": bid, "name": r[1], "due": r[2], "street": r[3], "officer": r[4], "officer_name": r[5],
+            "progress": p, "total": total, "collected": collected,
+            "verified": p.get("houses_verified", 0) + p.get("units_verified", 0),
+            "days_left": left, "overdue": left is not None and left < 0 and collected < total,
+        })  # fmt: skip
+    return out
+
+
+def street_choices(session: Session) -> list[tuple[int, str, bool]]:
+    """(id, name, a market street) of every street, market streets first."""
+    rows = session.execute(select(Street.id, Street.name, Street.kind).order_by(Street.name, Street.id)).all()
+    out = [(i, n, k in MARKET_KINDS) for i, n, k in rows]
+    return sorted(out, key=lambda r: not r[2])
+
+
+def blocks_bounds(session: Session, officer_id: int | None) -> tuple[float, float, float, float] | None:
+    """The lon/lat box around an officer's blocks (None: they have none)."""
+    row = session.execute(
+        select(func.min(Block.minx), func.min(Block.miny), func.max(Block.maxx), func.max(Block.maxy)).where(
+            Block.officer_id == officer_id
+        )
+    ).one()
+    return None if row[0] is None else (row[0], row[1], row[2], row[3])
