@@ -31,14 +31,18 @@ def _day(value: Any) -> date | None:
 def _geometry(kinds: tuple[str, ...]):
     def parse(value: Any):
         if not isinstance(value, dict) or value.get("type") not in kinds:
-            raise InvalidInput(N_("%(field)s must be a GeoJSON %(kind)s."), field="geometry", kind="/".join(kinds))
+            raise InvalidInput(
+                N_("%(field)s must be a GeoJSON %(kind)s."), field="geometry", kind="/".join(kinds)
+            )
         try:
             geom = shapely.from_geojson(_dumps(value))
-        except Exception:  # noqa: BLE001 (GEOS reports several kinds of error)
+        except Exception:  # GEOS reports several kinds of error
             raise InvalidInput(N_("%(field)s must be a GeoJSON %(kind)s."), field="geometry",
                                kind="/".join(kinds)) from None  # fmt: skip
         if shapely.get_num_coordinates(geom) > MAX_VERTICES:
-            raise InvalidInput(N_("%(field)s has more than %(max)d points."), field="geometry", max=MAX_VERTICES)
+            raise InvalidInput(
+                N_("%(field)s has more than %(max)d points."), field="geometry", max=MAX_VERTICES
+            )
         return geom
 
     return parse
@@ -61,7 +65,7 @@ class AssignIn(RequestModel):
 
     officer: Username
     due: Day = None
-    blocks: Annotated[list[Id], Field(max_length=MAX_BLOCKS_AT_ONCE)] = []
+    blocks: Annotated[list[Id], Field(max_length=MAX_BLOCKS_AT_ONCE, default_factory=list)]
 
 
 class VillageAssignIn(RequestModel):
@@ -74,7 +78,7 @@ class VillageAssignIn(RequestModel):
 class GenerateIn(RequestModel):
     """``POST /api/blocks/generate``: streets (default: the market town's) and sizes."""
 
-    streets: Annotated[list[Id], Field(max_length=1000)] = []
+    streets: Annotated[list[Id], Field(max_length=1000, default_factory=list)]
     max_buildings: Annotated[int | None, Field(ge=1, le=1000)] = None
     max_metres: Annotated[int | None, Field(ge=1, le=10_000)] = None
 

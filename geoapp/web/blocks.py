@@ -172,7 +172,9 @@ def assign_form():
              "blocks": _form_ids("block")}
         )  # fmt: skip
         with database().write() as s:
-            answer = blocks_service.assign_blocks(s, require_scope(), list(data.blocks), data.officer, data.due)
+            answer = blocks_service.assign_blocks(
+                s, require_scope(), list(data.blocks), data.officer, data.due
+            )
     except GeoappError as exc:
         return _blocks_page(exc.http_status, error=exc.render(translate))
     except ValueError as exc:  # pydantic
@@ -219,4 +221,3 @@ def mine():
         parts=render_map(m, csp_nonce()),
         title=gettext("My blocks"),
     )
-

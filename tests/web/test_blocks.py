@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from geoapp.store.models import AuditEvent, Block, BlockAssignment, User
 from tests.conftest import add_user
-from tests.web.blocks_fixtures import fresh_block, fresh_pair, generated, geojson, members
+from tests.web.blocks_fixtures import fresh_pair, generated, geojson, members
 
 LATER = (date.today() + timedelta(days=30)).isoformat()
 
@@ -115,7 +115,9 @@ def test_admin_page_generates_and_assigns_in_bulk(clients, demo_db, who):
         ids = list(s.scalars(select(Block.id).order_by(Block.id).limit(3)))
     done = client.post("/blocks/assign", data={"officer": "officer", "due": LATER, "block": ids}, headers=h)
     assert done.status_code == 200 and "3" in done.get_data(as_text=True)
-    late = client.post("/blocks/assign", data={"officer": "officer", "due": "2001-01-01", "block": ids}, headers=h)
+    late = client.post(
+        "/blocks/assign", data={"officer": "officer", "due": "2001-01-01", "block": ids}, headers=h
+    )
     assert late.status_code == 400
     with demo_db.session() as s:
         assert s.scalar(select(func.count()).select_from(BlockAssignment)) == 3
@@ -126,7 +128,9 @@ def test_village_assignment_history(clients, demo_db):
     r = admin.post(f"/api/villages/{clients.village_b}/assignment", json={"collector": "collector_a", "due": LATER},
                    headers=h)  # fmt: skip
     assert r.status_code == 200, r.get_json()
-    refused = admin.post(f"/api/villages/{clients.village_b}/assignment", json={"collector": "officer"}, headers=h)
+    refused = admin.post(
+        f"/api/villages/{clients.village_b}/assignment", json={"collector": "officer"}, headers=h
+    )
     assert refused.status_code == 400
     with demo_db.session() as s:
         assert s.get(User, clients.users["collector"]).village_id == clients.village_b

@@ -35,7 +35,9 @@ def blocks_geojson(
     units: dict[int, list[int]] = {}
     if rows:
         every = officer_id is None and bbox is None
-        member_q = select(BlockBuilding.block_id, BlockBuilding.building_id).order_by(BlockBuilding.building_id)
+        member_q = select(BlockBuilding.block_id, BlockBuilding.building_id).order_by(
+            BlockBuilding.building_id
+        )
         unit_q = (
             select(BlockBuilding.block_id, Unit.id)
             .join(Unit, Unit.building_id == BlockBuilding.building_id)
@@ -56,18 +58,17 @@ def blocks_geojson(
         total = p.get("houses", 0) + p.get("units", 0)
         collected = p.get("houses_collected", 0) + p.get("units_collected", 0)
         left = days_left(due, today)
-        props.append(
-            orjson.dumps({
-                "name": name, "street": street, "drawn": bool(drawn),
-                "buildings": members.get(bid, []), "units": units.get(bid, []),
-                "houses": p.get("houses", 0), "houses_collected": p.get("houses_collected", 0),
-                "houses_verified": p.get("houses_verified", 0), "units_total": p.get("units", 0),
-                "units_collected": p.get("units_collected", 0), "units_verified": p.get("units_verified", 0),
-                "total": total, "collected": collected,
-                "verified": p.get("houses_verified", 0) + p.get("units_verified", 0),
-                "officer": username, "officer_name": officer_name,
-                "due": due.isoformat() if due else None, "days_left": left,
-                "overdue": left is not None and left < 0 and collected < total,
-            })  # fmt: skip
-        )
+        item = {
+            "name": name, "street": street, "drawn": bool(drawn),
+            "buildings": members.get(bid, []), "units": units.get(bid, []),
+            "houses": p.get("houses", 0), "houses_collected": p.get("houses_collected", 0),
+            "houses_verified": p.get("houses_verified", 0), "units_total": p.get("units", 0),
+            "units_collected": p.get("units_collected", 0), "units_verified": p.get("units_verified", 0),
+            "total": total, "collected": collected,
+            "verified": p.get("houses_verified", 0) + p.get("units_verified", 0),
+            "officer": username, "officer_name": officer_name,
+            "due": due.isoformat() if due else None, "days_left": left,
+            "overdue": left is not None and left < 0 and collected < total,
+        }  # fmt: skip
+        props.append(orjson.dumps(item))
     return feature_collection(ids, [r[7] for r in rows], props, {"count": len(rows)})
