@@ -29,6 +29,7 @@ MARGIN_M = 3.0  # a block reaches this far around its buildings
 KEEP_CLEAR_M = 0.5  # and stays this far from any building not its own
 REACH_M = 60.0  # how far from the street a block may reach beyond its farthest building
 AREA_TOLERANCE_M2 = 0.01  # overlaps smaller than this are rounding, not overlaps
+QUAD_SEGS = 2  # corners of the widened buildings: few vertices keep the layer small
 
 
 @dataclass(frozen=True)
@@ -82,8 +83,8 @@ def block_shapes(
     avoid = np.asarray(avoid if avoid is not None else [], dtype=object)
     if not groups:
         return []
-    wide = shapely.buffer(geoms, MARGIN_M)
-    clear = shapely.buffer(geoms, KEEP_CLEAR_M)
+    wide = shapely.buffer(geoms, MARGIN_M, quad_segs=QUAD_SEGS)
+    clear = shapely.buffer(geoms, KEEP_CLEAR_M, quad_segs=QUAD_SEGS)
     label = np.full(len(geoms), -1, dtype=np.int64)
     for g, members in enumerate(groups):
         label[members] = g

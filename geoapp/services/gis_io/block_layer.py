@@ -3,15 +3,22 @@
 
 from __future__ import annotations
 
+import numpy as np
 import orjson
+import shapely
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from geoapp.domain.roles import Scope
-from geoapp.services.campaign.blocks import beijing_today, block_progress, days_left
+from geoapp.domain.status import Status
+from geoapp.services.campaign.blocks import beijing_today, days_left
 from geoapp.services.gis_io.layers import feature_collection, raw_geom
-from geoapp.store.models import Block, BlockBuilding, Street, Unit, User
+from geoapp.store.models import Block, BlockBuilding, Building, Street, Unit, User
 from geoapp.store.spatial_index import BBox, bbox_filter
+
+DONE = frozenset({Status.COLLECTED.value, Status.VERIFIED.value})
+VERIFIED = Status.VERIFIED.value
+PRECISION_DEG = 1e-7
 
 
 def blocks_geojson(
@@ -31,44 +38,52 @@ def blocks_geojson(
         stmt = stmt.where(bbox_filter(Block, bbox, dialect))
     rows = session.connection().execute(stmt).all()
     ids = [r[0] for r in rows]
+    # Two queries: each block's houses and each block's units, with their statuses.
+    member_q = (
+        select(BlockBuilding.block_id, BlockBuilding.building_id, Building.status)
+        .join(Building, Building.id == BlockBuilding.building_id)
+        .order_by(BlockBuilding.building_id)
+    )
+    unit_q = (
+        select(BlockBuilding.block_id, Unit.id, Unit.status)
+        .join(Unit, Unit.building_id == BlockBuilding.building_id)
+        .order_by(Unit.id)
+    )
+    if officer_id is not None or bbox is not None:
+        member_q = member_q.where(BlockBuilding.block_id.in_(ids))
+        unit_q = unit_q.where(BlockBuilding.block_id.in_(ids))
     members: dict[int, list[int]] = {}
     units: dict[int, list[int]] = {}
+    counts: dict[int, list[int]] = {}  # houses collected, verified; units collected, verified
     if rows:
-        every = officer_id is None and bbox is None
-        member_q = select(BlockBuilding.block_id, BlockBuilding.building_id).order_by(
-            BlockBuilding.building_id
-        )
-        unit_q = (
-            select(BlockBuilding.block_id, Unit.id)
-            .join(Unit, Unit.building_id == BlockBuilding.building_id)
-            .order_by(Unit.id)
-        )
-        if not every:
-            member_q = member_q.where(BlockBuilding.block_id.in_(ids))
-            unit_q = unit_q.where(BlockBuilding.block_id.in_(ids))
-        for b, h in session.connection().execute(member_q):
+        for b, h, status in session.connection().execute(member_q):
             members.setdefault(b, []).append(h)
-        for b, u in session.connection().execute(unit_q):
+            c = counts.setdefault(b, [0, 0, 0, 0])
+            c[0] += status in DONE
+            c[1] += status == VERIFIED
+        for b, u, status in session.connection().execute(unit_q):
             units.setdefault(b, []).append(u)
-    progress = block_progress(session, None if officer_id is None and bbox is None else ids)
+            c = counts.setdefault(b, [0, 0, 0, 0])
+            c[2] += status in DONE
+            c[3] += status == VERIFIED
     today = beijing_today()
     props = []
     for bid, name, due, drawn, street, username, officer_name, _geom in rows:
-        p = progress.get(bid, {})
-        total = p.get("houses", 0) + p.get("units", 0)
-        collected = p.get("houses_collected", 0) + p.get("units_collected", 0)
+        hc, hv, uc, uv = counts.get(bid, (0, 0, 0, 0))
+        houses, unit_ids = members.get(bid, []), units.get(bid, [])
+        total, collected = len(houses) + len(unit_ids), hc + uc
         left = days_left(due, today)
         item = {
-            "name": name, "street": street, "drawn": bool(drawn),
-            "buildings": members.get(bid, []), "units": units.get(bid, []),
-            "houses": p.get("houses", 0), "houses_collected": p.get("houses_collected", 0),
-            "houses_verified": p.get("houses_verified", 0), "units_total": p.get("units", 0),
-            "units_collected": p.get("units_collected", 0), "units_verified": p.get("units_verified", 0),
-            "total": total, "collected": collected,
-            "verified": p.get("houses_verified", 0) + p.get("units_verified", 0),
+            "name": name, "street": street, "drawn": bool(drawn), "buildings": houses, "units": unit_ids,
+            "houses": len(houses), "houses_collected": hc, "houses_verified": hv,
+            "units_total": len(unit_ids), "units_collected": uc, "units_verified": uv,
+            "total": total, "collected": collected, "verified": hv + uv,
             "officer": username, "officer_name": officer_name,
             "due": due.isoformat() if due else None, "days_left": left,
             "overdue": left is not None and left < 0 and collected < total,
         }  # fmt: skip
         props.append(orjson.dumps(item))
-    return feature_collection(ids, [r[7] for r in rows], props, {"count": len(rows)})
+    # Coordinates to about a centimetre (drawing only; the stored blocks keep theirs): a third smaller.
+    geoms = shapely.set_precision(shapely.from_wkb(np.asarray([r[7] for r in rows], dtype=object)),
+                                  PRECISION_DEG, mode="pointwise")  # fmt: skip
+    return feature_collection(ids, list(shapely.to_wkb(geoms)) if rows else [], props, {"count": len(rows)})

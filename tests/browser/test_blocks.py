@@ -1,0 +1,137 @@
+"""The officer's day in a real browser: open "我的街区", see a block's progress, open a shop
+of that block from the shop layer, verify the house's submission in the side panel, see the
+block's progress change. No request leaves the app (the guard). Screenshots at a phone's
+and a desk's size go to test-artifacts/."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from geoapp.domain.roles import Role, Scope
+from geoapp.domain.schema import parse
+from geoapp.domain.submission import SubmissionIn
+from geoapp.services.campaign import blocks as blocks_service
+from geoapp.services.campaign.collect import submit_house
+from geoapp.store.models import BlockBuilding, Building, Unit
+from tests.browser.conftest import log_in, open_house_popup, open_page
+from tests.conftest import add_user, make_settings
+from tests.web.test_collect import _member, _payload
+
+pytestmark = pytest.mark.browser
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+SIZES = {"phone": {"width": 390, "height": 844}, "desk": {"width": 1440, "height": 900}}
+ADMIN = Scope(None, "admin", Role.ADMIN)
+
+
+def shot(page, name: str, *, full_page: bool = False) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / name), full_page=full_page)
+
+
+def _a_block_with_a_submitted_shop(demo_db) -> tuple[int, int, int]:
+    """Blocks generated; an uncollected shop's house in one of them submitted by its village's
+    collector; that block (and two more) assigned to the officer. (block, house, unit)."""
+    add_user(demo_db, "officer", "officer")
+    with demo_db.write() as s:
+        blocks_service.generate_blocks(s, ADMIN)
+    with demo_db.session() as s:
+        block, house, unit = s.execute(
+            select(BlockBuilding.block_id, Building.id, Unit.id)
+            .join(Building, Building.id == BlockBuilding.building_id)
+            .join(Unit, Unit.building_id == Building.id)
+            .where(Building.status == "uncollected", Unit.kind == "shop")
+            .order_by(BlockBuilding.block_id, Building.id)
+            .limit(1)
+        ).one()
+        others = list(s.scalars(select(BlockBuilding.block_id).where(BlockBuilding.block_id != block).distinct()
+                                .order_by(BlockBuilding.block_id).limit(2)))  # fmt: skip
+        building = s.get(Building, house)
+    user = add_user(demo_db, "collector_a", "collector", village_id=building.village_id)
+    scope = Scope(user, "collector_a", Role.COLLECTOR, building.village_id)
+    with demo_db.write() as s:
+        submit_house(
+            s,
+            scope,
+            make_settings("sqlite://"),
+            house,
+            parse(SubmissionIn, _payload(building, [_member(1, "户主")])),
+        )
+    with demo_db.write() as s:
+        blocks_service.assign_blocks(s, ADMIN, [block], "officer", date.today() + timedelta(days=5))
+        blocks_service.assign_blocks(s, ADMIN, others, "officer", date.today() + timedelta(days=12))
+    return block, house, unit
+
+
+def _figures(page, block: int) -> tuple[int, int, int]:
+    text = page.locator(f"#my-block-{block} .figures").inner_text()
+    total, collected, verified = (int(n) for n in re.findall(r"\d+", text))
+    return total, collected, verified
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_the_officers_day(browser, live_server, demo_db, size):
+    block, house, unit = _a_block_with_a_submitted_shop(demo_db)
+    extra = {"is_mobile": True, "has_touch": True} if size == "phone" else {}
+    context, page, guard = open_page(browser, live_server.url, viewport=SIZES[size], **extra)
+    try:
+        log_in(page, live_server.url, "officer")
+        page.goto(live_server.url + "/")
+        page.locator("nav.menu a", has_text="我的街区").click()
+        page.wait_for_load_state()
+        assert page.url.endswith("/my-blocks")
+        cards = page.locator("article.block-card")
+        assert cards.count() == 3
+        assert cards.first.get_attribute("data-block") == str(block)  # due first
+        total, collected, verified = _figures(page, block)
+        assert total > 0 and collected >= 1 and "剩余 5 天" in cards.first.inner_text()
+        page.wait_for_function(
+            "() => window.geoapp && geoapp.stats.blocks && geoapp.stats.shops", timeout=30_000
+        )
+        assert page.evaluate("() => geoapp.layers.blocks.getLayers().length") == 3
+        shot(page, f"my-blocks-{size}.png")
+        shot(page, f"my-blocks-full-{size}.png", full_page=True)
+
+        # The shop of that block, from the shop layer.
+        page.evaluate(
+            """(id) => {
+                const group = geoapp.layers.shops;
+                const sub = group.getLayers().find(l => l.feature.id === id);
+                group._map.closePopup();
+                group._map.setView(sub.getLatLng(), 18, {animate: false});
+                sub.fire("click", {latlng: sub.getLatLng(), originalEvent: {}}, true);
+            }""",
+            unit,
+        )
+        page.locator(".leaflet-popup-content .unit-popup h3").wait_for(timeout=10_000)
+        page.wait_for_timeout(300)
+        shot(page, f"my-blocks-shop-{size}.png")
+
+        # Its house's submission, verified in the side panel.
+        open_house_popup(page, house, "button.open-review")
+        page.locator(".leaflet-popup-content button.open-review").click()
+        page.wait_for_function(
+            """(id) => { const p = document.querySelector(".review-panel");
+                         return p && !p.hidden && p.dataset.building === String(id) && p.dataset.ready; }""",
+            arg=house,
+            timeout=15_000,
+        )
+        panel = page.locator(".review-panel")
+        assert panel.locator(".status-badge").inner_text() == "已采集，待核对"
+        shot(page, f"my-blocks-panel-{size}.png")
+        panel.locator("button.verify").click()
+        panel.locator(".review-done").wait_for()
+        with demo_db.session() as s:
+            assert s.get(Building, house).status == "verified"
+
+        # The block's progress, changed.
+        page.goto(live_server.url + "/my-blocks")
+        assert _figures(page, block) == (total, collected, verified + 1)
+        shot(page, f"my-blocks-after-{size}.png")
+    finally:
+        context.close()
+    guard.check()
