@@ -132,15 +132,17 @@ def assign_village(village_id: int):
 
 
 def _blocks_page(status: int = 200, **extra):
-    s = read_session()
-    rows = s.execute(select(Block.id).order_by(Block.street_id, Block.side, Block.at_m, Block.id)).all()
-    progress = blocks_service.block_progress(s)
-    listing = blocks_service.block_list(s, [r[0] for r in rows], progress)
+    with database().session() as s:  # a fresh read: after a change made in this request
+        rows = s.execute(select(Block.id).order_by(Block.street_id, Block.side, Block.at_m, Block.id)).all()
+        progress = blocks_service.block_progress(s)
+        listing = blocks_service.block_list(s, [r[0] for r in rows], progress)
+        officers = blocks_service.officers(s)
+        streets = blocks_service.street_choices(s)
     return render_template(
         "blocks.html",
         blocks=listing,
-        officers=blocks_service.officers(s),
-        streets=blocks_service.street_choices(s),
+        officers=officers,
+        streets=streets,
         today=blocks_service.beijing_today(),
         title=gettext("Street-front blocks"),
         **extra,

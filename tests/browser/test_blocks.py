@@ -62,8 +62,12 @@ def _a_block_with_a_submitted_shop(demo_db) -> tuple[int, int, int]:
             parse(SubmissionIn, _payload(building, [_member(1, "户主")])),
         )
     with demo_db.write() as s:
-        blocks_service.assign_blocks(s, ADMIN, [block], "officer", blocks_service.beijing_today() + timedelta(days=5))
-        blocks_service.assign_blocks(s, ADMIN, others, "officer", blocks_service.beijing_today() + timedelta(days=12))
+        blocks_service.assign_blocks(
+            s, ADMIN, [block], "officer", blocks_service.beijing_today() + timedelta(days=5)
+        )
+        blocks_service.assign_blocks(
+            s, ADMIN, others, "officer", blocks_service.beijing_today() + timedelta(days=12)
+        )
     return block, house, unit
 
 
@@ -137,6 +141,38 @@ def test_the_officers_day(browser, live_server, demo_db, size):
         page.goto(live_server.url + "/my-blocks")
         assert _figures(page, block) == (total, collected, verified + 1)
         shot(page, f"my-blocks-after-{size}.png")
+    finally:
+        context.close()
+    guard.check()
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_admin_generates_blocks_and_assigns_two_from_the_list(browser, live_server, demo_db, size):
+    add_user(demo_db, "officer", "officer")
+    add_user(demo_db, "admin", "admin")
+    context, page, guard = open_page(browser, live_server.url, viewport=SIZES[size])
+    try:
+        log_in(page, live_server.url, "admin")
+        page.goto(live_server.url + "/blocks")
+        assert "0 个街区段" in page.locator("p.total").inner_text()
+        shot(page, f"blocks-empty-{size}.png")
+        page.click("#generate-blocks button[type=submit]")
+        page.wait_for_load_state()
+        assert "已在 5 条街路巷生成" in page.locator("p.notice").inner_text()
+        rows = page.locator("table.blocks tbody tr")
+        assert rows.count() > 40
+        for i in range(2):
+            rows.nth(i).locator("input[type=checkbox]").check()
+        page.select_option("#assign-blocks select[name=officer]", "officer")
+        page.fill(
+            "#assign-blocks input[name=due]", (blocks_service.beijing_today() + timedelta(days=3)).isoformat()
+        )
+        page.click("#assign-blocks button[type=submit]")
+        page.wait_for_load_state()
+        assert "已将 2 个街区段分配给 officer" in page.locator("p.notice").inner_text()
+        assert rows.nth(0).locator("td").nth(4).inner_text() == "officer"
+        shot(page, f"blocks-assigned-{size}.png")
+        shot(page, f"blocks-assigned-full-{size}.png", full_page=True)
     finally:
         context.close()
     guard.check()
