@@ -161,7 +161,9 @@ def measure_blocks(app, get) -> list[tuple[str, float, float, str]]:
     with database.write() as s:
         assign_blocks(s, admin, ids[::3], "officer", beijing_today())
     n, mine = len(ids), len(ids[::3])
-    rows = [(f"generate blocks along the 5 market streets ({n} blocks, {members} houses)", gen_med, gen_p95, "")]
+    rows = [
+        (f"generate blocks along the 5 market streets ({n} blocks, {members} houses)", gen_med, gen_p95, "")
+    ]
     med, p95 = median_ms(get("/api/blocks.geojson", n))
     rows.append((f"block layer of the whole town ({n} blocks)", med, p95, f"< {TARGET_MS:g} ms"))
     med, p95 = median_ms(get("/api/blocks.geojson?mine=1", mine))
