@@ -14,6 +14,7 @@ from geoapp.domain.status import STATUS_COLOURS, STATUS_LABELS
 from geoapp.domain.uses import UNIT_KIND_LABELS
 from geoapp.domain.visits import FLAG_LABELS
 from geoapp.maps.base import base_map
+from geoapp.maps.blocks import add_block_editor
 from geoapp.maps.collector import add_collector_tools
 from geoapp.maps.layers import RemoteGeoJson
 from geoapp.maps.legend import Legend
@@ -100,6 +101,7 @@ def town_map(
     unit_id: int | None = None,
     decide_moves: bool = False,
     layer_query: dict[str, dict] | None = None,
+    block_editor: bool = False,
 ) -> folium.Map:
     m = base_map(bounds)
     layers = [spec(name) for name in MAP_LAYERS]
@@ -139,4 +141,6 @@ def town_map(
         add_review_tools(m)
     if decide_moves:
         add_move_tools(m)
+    if block_editor:
+        add_block_editor(m)
     return m

@@ -216,6 +216,7 @@ def mine():
         role=scope.role.value,
         decide_moves=True,
         layer_query={"blocks": {"mine": "1"}},
+        block_editor=True,
     )
     return render_template(
         "my_blocks.html",

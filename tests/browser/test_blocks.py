@@ -176,3 +176,104 @@ def test_admin_generates_blocks_and_assigns_two_from_the_list(browser, live_serv
     finally:
         context.close()
     guard.check()
+
+
+def _draw(page, handler_js: str, points: list[tuple[float, float]]) -> None:
+    """Add the points to the active Leaflet.draw handler (as clicks would) and finish the shape."""
+    page.evaluate(
+        """([points]) => {
+            const h = geoapp.blockEditorState.handler;
+            points.forEach(p => h.addVertex(L.latLng(p[1], p[0])));
+            h.completeShape ? h.completeShape() : h._finishShape();
+        }""",
+        [points],
+    )
+
+
+def _click_block(page, block_id: int) -> None:
+    page.evaluate(
+        """(id) => {
+            const group = geoapp.layers.blocks;
+            const sub = group.getLayers().find(l => l.feature.id === id);
+            const at = sub.getBounds().getCenter();
+            sub.fire("click", {latlng: at, originalEvent: {}}, true);
+        }""",
+        block_id,
+    )
+
+
+def test_an_officer_draws_splits_and_merges_a_block_and_an_empty_one_is_refused(
+    browser, live_server, demo_db
+):
+    from sqlalchemy import func
+
+    from geoapp.store.models import Block
+    from tests.web.blocks_fixtures import fresh_pair, members
+
+    add_user(demo_db, "officer", "officer")
+    pair = fresh_pair(demo_db)
+    minx, miny, maxx, maxy = pair["both"].bounds
+    context, page, guard = open_page(browser, live_server.url, viewport=SIZES["desk"])
+    guard.expect("status of 400")  # the empty block below is refused on purpose
+
+    def count() -> int:
+        with demo_db.session() as s:
+            return s.scalar(select(func.count()).select_from(Block))
+
+    try:
+        log_in(page, live_server.url, "officer")
+        page.goto(live_server.url + "/my-blocks")
+        page.wait_for_function("() => window.geoapp && geoapp.stats.blocks && geoapp.blockEditorState")
+        page.evaluate("([x, y]) => { geoapp.layers.blocks._map.setView([y, x], 18, {animate: false}); }",
+                      [(minx + maxx) / 2, (miny + maxy) / 2])  # fmt: skip
+        # An empty block: refused with the reason, nothing stored.
+        page.click("button.block-edit-draw")
+        _draw(
+            page, "", [(maxx + 0.001, miny), (maxx + 0.002, miny), (maxx + 0.002, maxy), (maxx + 0.001, maxy)]
+        )
+        page.wait_for_function("() => document.querySelector('.block-edit-status.error')")
+        assert "没有房屋" in page.locator(".block-edit-status").inner_text()
+        shot(page, "blocks-edit-refused-desk.png")
+        before = count()
+        # A block around the two houses.
+        page.click("button.block-edit-draw")
+        _draw(page, "", [(minx, miny), (maxx, miny), (maxx, maxy), (minx, maxy)])
+        page.wait_for_function("() => document.querySelector('.block-edit-status') && "
+                               "document.querySelector('.block-edit-status').textContent.includes('已保存')")  # fmt: skip
+        assert count() == before + 1
+        page.wait_for_timeout(1000)  # the page reloads
+        with demo_db.session() as s:
+            block = s.scalar(select(Block.id).order_by(Block.id.desc()).limit(1))
+        assert members(demo_db, block) == set(pair["houses"])
+        with demo_db.write() as s:
+            blocks_service.assign_blocks(s, ADMIN, [block], "officer", None)
+        page.reload()
+        page.wait_for_function("() => window.geoapp && geoapp.stats.blocks && geoapp.blockEditorState")
+        page.evaluate("([x, y]) => { geoapp.layers.blocks._map.setView([y, x], 18, {animate: false}); }",
+                      [(minx + maxx) / 2, (miny + maxy) / 2])  # fmt: skip
+        shot(page, "blocks-edit-drawn-desk.png")
+        # Split along the line between the houses.
+        page.click("button.block-edit-split")
+        _click_block(page, block)
+        (x0, y0), (x1, y1) = pair["line"].coords
+        _draw(page, "", [(x0, y0), (x1, y1)])
+        page.wait_for_function("() => document.querySelector('.block-edit-status') && "
+                               "document.querySelector('.block-edit-status').textContent.includes('已分割')")  # fmt: skip
+        with demo_db.session() as s:
+            halves = list(s.scalars(select(Block.id).where(Block.officer_id.is_not(None)).order_by(Block.id)))
+        assert len(halves) == 2 and all(len(members(demo_db, b)) == 1 for b in halves)
+        page.wait_for_timeout(1000)  # the page reloads
+        page.wait_for_function("() => window.geoapp && geoapp.stats.blocks && geoapp.blockEditorState")
+        page.evaluate("([x, y]) => { geoapp.layers.blocks._map.setView([y, x], 18, {animate: false}); }",
+                      [(minx + maxx) / 2, (miny + maxy) / 2])  # fmt: skip
+        shot(page, "blocks-edit-split-desk.png")
+        # Merge the two halves again.
+        page.click("button.block-edit-merge")
+        _click_block(page, halves[0])
+        _click_block(page, halves[1])
+        page.wait_for_function("() => document.querySelector('.block-edit-status') && "
+                               "document.querySelector('.block-edit-status').textContent.includes('已合并')")  # fmt: skip
+        assert members(demo_db, halves[0]) == set(pair["houses"]) and count() == before + 1
+    finally:
+        context.close()
+    guard.check()
