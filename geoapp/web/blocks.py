@@ -15,11 +15,14 @@ from geoapp.domain.roles import REVIEW_ROLES, Role
 from geoapp.i18n import translate
 from geoapp.maps.render import render_map
 from geoapp.maps.town import town_map
+from geoapp.services.addresses.plates import plates_for_buildings
 from geoapp.services.campaign import blocks as blocks_service
 from geoapp.services.gis_io.block_layer import blocks_geojson
 from geoapp.services.gis_io.layers import map_bounds
 from geoapp.store.models import Block
 from geoapp.web.access import access, require_scope
+from geoapp.web.addresses import _pdf as plate_pdf
+from geoapp.web.addresses import base_url
 from geoapp.web.context import database, read_session
 from geoapp.web.parsing import body, parse_bbox
 from geoapp.web.security import csp_nonce
@@ -126,6 +129,16 @@ def assign_village(village_id: int):
     with database().write() as s:
         answer = blocks_service.assign_village(s, require_scope(), village_id, data.collector, data.due)
     return jsonify(answer)
+
+
+@bp.get("/plates/block/<int:block_id>.pdf")
+@access(*STATION)
+def plates(block_id: int):
+    """The block's door plates: A4 sheets of QR plates, like a street's or a village's."""
+    s = read_session()
+    name, ids = blocks_service.block_buildings(s, block_id)
+    found = plates_for_buildings(s, require_scope(), ids, base_url=base_url(), title=name)
+    return plate_pdf(found, f"plates-block-{block_id}.pdf")
 
 
 # -- pages -----------------------------------------------------------------------------------

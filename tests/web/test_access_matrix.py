@@ -142,6 +142,7 @@ EXPECTED: dict[str, Case] = {
     "blocks.assign_many": Case("POST", "/api/blocks/assignment", ADMIN, body="blocks_assign"),
     "blocks.assign_form": Case("POST", "/blocks/assign", ADMIN, body="blocks_form"),
     "blocks.history": Case("GET", "/api/blocks/{block}/assignments", STAFF, body="block_assign"),
+    "blocks.plates": Case("GET", "/plates/block/{block}.pdf", STAFF, body="block_assign"),
     "blocks.assign_village": Case("POST", "/api/villages/{village}/assignment", ADMIN, body="village_assign"),
 }
 

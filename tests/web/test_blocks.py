@@ -136,3 +136,20 @@ def test_village_assignment_history(clients, demo_db):
         assert s.get(User, clients.users["collector"]).village_id == clients.village_b
     page = admin.get(f"/admin/users/{clients.users['collector']}").get_data(as_text=True)
     assert "分配记录" in page
+
+
+def test_a_blocks_door_plates(clients, demo_db):
+    from tests.pdf_check import qr_codes
+
+    ids = generated(demo_db)
+    r = clients("officer").get(f"/plates/block/{ids[0]}.pdf")
+    assert r.status_code == 200 and r.mimetype == "application/pdf"
+    assert (
+        int(r.headers["X-Plates"]) + int(r.headers["X-Unnumbered-Houses"])
+        >= len(members(demo_db, ids[0]))
+        > 0
+    )
+    codes = qr_codes(r.data)
+    assert codes and all("/h/" in c for c in codes)  # each opens its house
+    assert clients("officer").get("/plates/block/999999.pdf").status_code == 404
+    assert clients("collector").get(f"/plates/block/{ids[0]}.pdf").status_code == 403

@@ -590,3 +590,14 @@ def blocks_bounds(session: Session, officer_id: int | None) -> tuple[float, floa
         )
     ).one()
     return None if row[0] is None else (row[0], row[1], row[2], row[3])
+
+
+def block_buildings(session: Session, block_id: int) -> tuple[str, list[int]]:
+    """A block's name and its buildings' ids (for its door-plate sheet)."""
+    block = _get_block(session, block_id)
+    ids = session.scalars(
+        select(BlockBuilding.building_id)
+        .where(BlockBuilding.block_id == block.id)
+        .order_by(BlockBuilding.building_id)
+    ).all()
+    return block.name, list(ids)
