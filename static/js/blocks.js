@@ -126,18 +126,29 @@
 
     control.onAdd = function () {
       box = el("div", "leaflet-bar block-edit");
-      var title = el("div", "block-edit-title", t.title);
-      box.appendChild(title);
+      // Folded to one button until wanted: the tools would cover the map on a phone.
+      var toggle = el("button", "block-edit-toggle", t.title);
+      toggle.type = "button";
+      toggle.setAttribute("aria-expanded", "false");
+      box.appendChild(toggle);
+      var tools = el("div", "block-edit-tools");
+      tools.hidden = true;
+      box.appendChild(tools);
+      toggle.addEventListener("click", function () {
+        tools.hidden = !tools.hidden;
+        toggle.setAttribute("aria-expanded", String(!tools.hidden));
+        if (tools.hidden) { stop(); say(""); }
+      });
       [["draw", t.draw], ["reshape", t.reshape], ["split", t.splitB], ["merge", t.merge], ["save", t.save], ["cancel", t.cancel]].forEach(function (b) {
         var button = el("button", "block-edit-" + b[0], b[1]);
         button.type = "button";
         buttons[b[0]] = button;
-        box.appendChild(button);
+        tools.appendChild(button);
       });
       buttons.save.hidden = true;
       status = el("div", "block-edit-status");
       status.hidden = true;
-      box.appendChild(status);
+      tools.appendChild(status);
       L.DomEvent.disableClickPropagation(box);
       buttons.draw.addEventListener("click", function () {
         start("draw", t.drawHint);

@@ -104,6 +104,11 @@ def test_the_officers_day(browser, live_server, demo_db, size):
         assert page.evaluate("() => geoapp.layers.blocks.getLayers().length") == 3
         shot(page, f"my-blocks-{size}.png")
         shot(page, f"my-blocks-full-{size}.png", full_page=True)
+        page.click("button.block-edit-toggle")  # the block editor unfolds, then folds away
+        assert page.locator("button.block-edit-split").is_visible()
+        shot(page, f"my-blocks-editor-{size}.png")
+        page.click("button.block-edit-toggle")
+        assert not page.locator("button.block-edit-split").is_visible()
 
         # The shop of that block, from the shop layer.
         page.evaluate(
@@ -227,6 +232,7 @@ def test_an_officer_draws_splits_and_merges_a_block_and_an_empty_one_is_refused(
         page.evaluate("([x, y]) => { geoapp.layers.blocks._map.setView([y, x], 18, {animate: false}); }",
                       [(minx + maxx) / 2, (miny + maxy) / 2])  # fmt: skip
         # An empty block: refused with the reason, nothing stored.
+        page.click("button.block-edit-toggle")  # the tools unfold
         page.click("button.block-edit-draw")
         _draw(
             page, "", [(maxx + 0.001, miny), (maxx + 0.002, miny), (maxx + 0.002, maxy), (maxx + 0.001, maxy)]
@@ -251,6 +257,7 @@ def test_an_officer_draws_splits_and_merges_a_block_and_an_empty_one_is_refused(
         page.wait_for_function("() => window.geoapp && geoapp.stats.blocks && geoapp.blockEditorState")
         page.evaluate("([x, y]) => { geoapp.layers.blocks._map.setView([y, x], 18, {animate: false}); }",
                       [(minx + maxx) / 2, (miny + maxy) / 2])  # fmt: skip
+        page.click("button.block-edit-toggle")
         shot(page, "blocks-edit-drawn-desk.png")
         # Split along the line between the houses.
         page.click("button.block-edit-split")
@@ -266,6 +273,7 @@ def test_an_officer_draws_splits_and_merges_a_block_and_an_empty_one_is_refused(
         page.wait_for_function("() => window.geoapp && geoapp.stats.blocks && geoapp.blockEditorState")
         page.evaluate("([x, y]) => { geoapp.layers.blocks._map.setView([y, x], 18, {animate: false}); }",
                       [(minx + maxx) / 2, (miny + maxy) / 2])  # fmt: skip
+        page.click("button.block-edit-toggle")
         shot(page, "blocks-edit-split-desk.png")
         # Merge the two halves again.
         page.click("button.block-edit-merge")

@@ -26,7 +26,11 @@ def generated(database) -> list[int]:
 
 def _house(s, village: int, lon: float, lat: float) -> int:
     b = Building(
-        village_id=village, address=f"测试街区房屋{lon:.5f},{lat:.5f}", use="shop", status="uncollected"
+        village_id=village,
+        address=f"测试街区房屋{lon:.5f},{lat:.5f}",
+        door_no="1",
+        use="shop",
+        status="uncollected",
     )
     b.set_geometry(shapely.Point(lon, lat))
     s.add(b)
