@@ -178,6 +178,15 @@ def test_admin_generates_blocks_and_assigns_two_from_the_list(browser, live_serv
         assert rows.nth(0).locator("td").nth(4).inner_text() == "officer"
         shot(page, f"blocks-assigned-{size}.png")
         shot(page, f"blocks-assigned-full-{size}.png", full_page=True)
+        # A village assigned to a collector: its history on the administrator's user page.
+        collector = add_user(demo_db, "collector_v", "collector")
+        with demo_db.session() as s:
+            village = s.scalar(select(Building.village_id).limit(1))
+        with demo_db.write() as s:
+            blocks_service.assign_village(s, ADMIN, village, "collector_v", None)
+        page.goto(f"{live_server.url}/admin/users/{collector}")
+        assert "村分配记录" in page.locator("#village-history").inner_text()
+        shot(page, f"admin-user-villages-{size}.png", full_page=True)
     finally:
         context.close()
     guard.check()
