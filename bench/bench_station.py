@@ -8,8 +8,11 @@ On the mid-campaign demo town (10,831 houses, 400 units), as an officer, through
 1. the unit layers the map loads: shops (280), factories (120), all units (400); and the
    same with ten times the units (4,000, copies in the same buildings), to see how it grows;
 2. the baseline in the same run: the house layer of the whole town (10,831 features);
-3. the units register: its first page with every count, a filtered page, its Excel export.
-Target (issue 10): the unit layers of the whole town each under 50 ms server time.
+3. the units register: its first page with every count, a filtered page, its Excel export;
+4. street-front blocks (issue 10, parts 3-4): generating them along the market streets (the
+   service, no request), the block layer of the whole town (with each block's buildings, units,
+   progress and assignee), an officer's own blocks and their "我的街区" page.
+Target (issue 10): the unit and block layers of the whole town each under 50 ms server time.
 """
 
 from __future__ import annotations
@@ -132,7 +135,41 @@ def measure(url: str) -> list[tuple[str, float, float, str]]:
     ):
         med, p95 = median_ms(get(path), repeat=10)
         rows.append((label, med, p95, ""))
+    rows.extend(measure_blocks(app, get))
     app.extensions["geoapp.db"].dispose()
+    return rows
+
+
+def measure_blocks(app, get) -> list[tuple[str, float, float, str]]:
+    from sqlalchemy import func
+
+    from geoapp.domain.roles import Role, Scope
+    from geoapp.services.campaign.blocks import assign_blocks, beijing_today, generate_blocks
+    from geoapp.store.models import Block, BlockBuilding
+
+    database = app.extensions["geoapp.db"]
+    admin = Scope(None, "bench", Role.ADMIN)
+
+    def generate():
+        with database.write() as s:
+            generate_blocks(s, admin)
+
+    gen_med, gen_p95 = median_ms(generate, repeat=3)
+    with database.session() as s:
+        ids = list(s.scalars(select(Block.id).order_by(Block.id)))
+        members = s.scalar(select(func.count()).select_from(BlockBuilding))
+    with database.write() as s:
+        assign_blocks(s, admin, ids[::3], "officer", beijing_today())
+    n, mine = len(ids), len(ids[::3])
+    rows = [
+        (f"generate blocks along the 5 market streets ({n} blocks, {members} houses)", gen_med, gen_p95, "")
+    ]
+    med, p95 = median_ms(get("/api/blocks.geojson", n))
+    rows.append((f"block layer of the whole town ({n} blocks)", med, p95, f"< {TARGET_MS:g} ms"))
+    med, p95 = median_ms(get("/api/blocks.geojson?mine=1", mine))
+    rows.append((f"an officer's own blocks ({mine})", med, p95, ""))
+    med, p95 = median_ms(get("/my-blocks"), repeat=10)
+    rows.append(("我的街区 page (list and map)", med, p95, ""))
     return rows
 
 
@@ -171,7 +208,7 @@ def main() -> None:
             server.stop()
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     page = (
-        "# Station benchmarks: unit layers and the units register\n\n"
+        "# Station benchmarks: unit and block layers, the units register\n\n"
         f"Measured {stamp} by `python bench/bench_station.py{' --postgis' if args.postgis else ''}` on this "
         "2-core machine (shared and noisy: medians). Server time through the app (Flask test client, "
         "no network), as an officer, on the mid-campaign demo town; the house layer of the whole town is "

@@ -39,7 +39,7 @@ def main() -> None:
 
 
 def _register() -> None:
-    from geoapp.cli import addresses, campaign, db, demo, exports, imports, reports, serve, users
+    from geoapp.cli import addresses, blocks, campaign, db, demo, exports, imports, reports, serve, users
 
     main.add_command(db.db)
     main.add_command(demo.demo)
@@ -51,6 +51,7 @@ def _register() -> None:
     main.add_command(reports.report)
     main.add_command(addresses.address)
     main.add_command(addresses.plates)
+    main.add_command(blocks.blocks)
 
 
 _register()

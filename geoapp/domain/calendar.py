@@ -66,6 +66,8 @@ class Campaign:
     quality_threshold: float = 0.9  # accuracy rate at or above which a village's work has quality
     station_name: str = "余坪派出所"
     station_task_units: int = 400  # the station's own collection task (task table, 实有单位)
+    block_max_buildings: int = 10  # street-front blocks: at most this many buildings
+    block_max_metres: int = 120  # and this much frontage (metres)
 
     @property
     def year(self) -> int:
@@ -183,6 +185,12 @@ SETTINGS: tuple[SettingSpec, ...] = (
         N_("Units the station collects itself (street-front shops, factories and enterprises)."),
     ),
 )
+SETTINGS += (
+    SettingSpec("block_max_buildings", "count", N_("Buildings per block"),
+                N_("Generated street-front blocks hold at most this many buildings.")),
+    SettingSpec("block_max_metres", "count", N_("Frontage per block (m)"),
+                N_("Generated street-front blocks span at most this many metres of street.")),
+)  # fmt: skip
 SETTING_KEYS: tuple[str, ...] = tuple(s.key for s in SETTINGS)
 _SPECS = {s.key: s for s in SETTINGS}
 assert set(SETTING_KEYS) == {f.name for f in fields(Campaign)}

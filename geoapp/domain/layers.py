@@ -263,6 +263,15 @@ FACTORIES = LayerSpec(
     masked=UNITS.masked,
     unit_kinds=(UnitKind.ENTERPRISE.value,),
 )
+BLOCKS = LayerSpec(
+    name="blocks",
+    label=N_("Street-front blocks"),
+    map_kind="blocks",
+    endpoint="blocks.layer",
+    popup="block",
+    style=MapStyle("area"),
+    map_roles=STATION_ROLES,
+)
 PEOPLE = LayerSpec(
     name="people",
     label=N_("People"),
@@ -294,13 +303,13 @@ PEOPLE = LayerSpec(
 )
 
 REGISTRY: dict[str, LayerSpec] = {
-    spec.name: spec for spec in (VILLAGES, STREETS, BUILDINGS, UNITS, SHOPS, FACTORIES, PEOPLE)
+    spec.name: spec for spec in (VILLAGES, STREETS, BUILDINGS, UNITS, SHOPS, FACTORIES, BLOCKS, PEOPLE)
 }
 # The order files and workbooks list the GIS layers in.
 GIS_LAYERS = tuple(s.name for s in REGISTRY.values() if s.gis_export)
 IMPORTABLE = ("villages", "buildings", "streets", "units")  # the order the CLI offers them
 # Map layers drawn under the houses (first = bottom), then the houses, then the unit layers.
-MAP_LAYERS = ("villages", "streets", "buildings", "shops", "factories")
+MAP_LAYERS = ("villages", "blocks", "streets", "buildings", "shops", "factories")
 # Words the ``kind`` query parameter of the unit layer takes: a unit kind, or a map layer's.
 UNIT_KIND_WORDS: dict[str, tuple[str, ...]] = {
     **{k.value: (k.value,) for k in UnitKind},

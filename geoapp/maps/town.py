@@ -14,6 +14,7 @@ from geoapp.domain.status import STATUS_COLOURS, STATUS_LABELS
 from geoapp.domain.uses import UNIT_KIND_LABELS
 from geoapp.domain.visits import FLAG_LABELS
 from geoapp.maps.base import base_map
+from geoapp.maps.blocks import add_block_editor
 from geoapp.maps.collector import add_collector_tools
 from geoapp.maps.layers import RemoteGeoJson
 from geoapp.maps.legend import Legend
@@ -69,6 +70,19 @@ def _popup_options(layer: LayerSpec, history: bool) -> dict:
                 "none": _("none"),
             },
         }
+    if layer.popup == "block":
+        return {
+            "text": {
+                "street": _("Street"),
+                "houses": _("Houses collected / verified / all"),
+                "units": _("Units collected / verified / all"),
+                "officer": _("Officer"),
+                "due": _("Due"),
+                "daysLeft": _("{n} days left"),
+                "overdue": _("Overdue by {n} days"),
+                "none": _("not assigned"),
+            },
+        }
     if layer.name == "streets":
         return {"text": {"left": _("{name}: {n} left")}}
     if layer.name == "villages":
@@ -86,12 +100,14 @@ def town_map(
     role: str | None = None,
     unit_id: int | None = None,
     decide_moves: bool = False,
+    layer_query: dict[str, dict] | None = None,
+    block_editor: bool = False,
 ) -> folium.Map:
     m = base_map(bounds)
     layers = [spec(name) for name in MAP_LAYERS]
     layers = [layer for layer in layers if role is None or Role(role) in layer.map_roles]
     for layer in layers:
-        query = dict(layer.query)
+        query = dict(layer.query) | (layer_query or {}).get(layer.name, {})
         if layer.name == "buildings" and village_id:
             query["village"] = village_id
         style = layer.style
@@ -125,4 +141,6 @@ def town_map(
         add_review_tools(m)
     if decide_moves:
         add_move_tools(m)
+    if block_editor:
+        add_block_editor(m)
     return m

@@ -45,7 +45,12 @@ def along_street(line, points) -> AlongStreet:
         line = shapely.line_merge(line)
     both = gpd.GeoSeries(np.concatenate([[line], points]), crs=LONLAT)
     metric = np.asarray(both.to_crs(metric_crs_for(both.total_bounds)).values, dtype=object)
-    street, pts = metric[0], metric[1:]
+    return along_street_metric(metric[0], metric[1:])
+
+
+def along_street_metric(street, pts) -> AlongStreet:
+    """``along_street`` for a street line and points already in one metric CRS."""
+    pts = np.asarray(pts, dtype=object)
     length = street.length
     at = shapely.line_locate_point(street, pts)
     before = shapely.line_interpolate_point(street, np.clip(at - TANGENT_STEP_M, 0, length))

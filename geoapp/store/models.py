@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     func,
     text,
 )
@@ -273,7 +274,44 @@ class Block(SpatialMixin, Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(100), nullable=False)
     street_id: Mapped[int | None] = mapped_column(ForeignKey("street.id"))
-    officer_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))  # the current assignee
+    side: Mapped[int | None] = mapped_column(Integer)  # +1 left of the street's direction, -1 right
+    at_m: Mapped[float | None] = mapped_column(Float)  # where it starts along the street
+    due: Mapped[date | None] = mapped_column(Date)  # the current assignment's due day
+    drawn: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
+    created_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class BlockBuilding(Base):
+    """A building's block: each building in at most one."""
+
+    __tablename__ = "block_building"
+    building_id: Mapped[int] = mapped_column(ForeignKey("building.id"), primary_key=True)
+    block_id: Mapped[int] = mapped_column(ForeignKey("block.id"), nullable=False, index=True)
+
+
+class BlockAssignment(Base):
+    """One assignment of a block to an officer (the history; ``Block.officer_id`` is the latest)."""
+
+    __tablename__ = "block_assignment"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    block_id: Mapped[int] = mapped_column(ForeignKey("block.id"), nullable=False, index=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), nullable=False, index=True)
+    due: Mapped[date | None] = mapped_column(Date)
+    assigned_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    assigned_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+
+
+class VillageAssignment(Base):
+    """One assignment of a village to a collector (``User.village_id`` is the latest)."""
+
+    __tablename__ = "village_assignment"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    village_id: Mapped[int] = mapped_column(ForeignKey("village.id"), nullable=False, index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), nullable=False, index=True)
+    due: Mapped[date | None] = mapped_column(Date)
+    assigned_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    assigned_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
 
 
 class User(Base):

@@ -187,6 +187,8 @@ NAV: list[tuple[str, str]] = [
     ("addresses.page", N_("Door plates")),
     ("units.page", N_("Units")),
     ("entry.page", N_("Enter records")),
+    ("blocks.mine", N_("My blocks")),
+    ("blocks.page", N_("Blocks")),
     ("audit.page", N_("Audit log")),
     ("admin.users", N_("Users")),
     ("admin.campaign", N_("Campaign")),

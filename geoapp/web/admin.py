@@ -17,6 +17,7 @@ from geoapp.domain.validators import FormErrors
 from geoapp.i18n import translate
 from geoapp.services.accounts import users as users_service
 from geoapp.services.campaign import settings as campaign_settings
+from geoapp.services.campaign.blocks import village_history as village_assignments
 from geoapp.web.access import access, require_scope
 from geoapp.web.auth import hasher
 from geoapp.web.context import database, read_session
@@ -51,6 +52,7 @@ def _user_page(user_id: int, status: int = 200, **extra):
         user = users_service.get_user(s, user_id)
         choices = users_service.scope_choices(s)
         tokens = users_service.token_count(s, user.id)
+        village_history = village_assignments(s, user.id)
     page = render_template(
         "admin_user.html",
         user=user,
@@ -58,6 +60,7 @@ def _user_page(user_id: int, status: int = 200, **extra):
         village_name=dict(choices.villages).get(user.village_id),
         unit_name=dict(choices.units).get(user.unit_id),
         tokens=tokens,
+        village_history=village_history,
         role_labels=_role_labels(),
         **extra,
     )

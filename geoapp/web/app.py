@@ -45,6 +45,7 @@ def build_app(settings: Settings | None = None) -> Flask:
         api,
         audit,
         auth,
+        blocks,
         entry,
         errors,
         exports,
@@ -77,6 +78,7 @@ def build_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(leaders.bp)
     app.register_blueprint(review.bp)
     app.register_blueprint(units.bp)
+    app.register_blueprint(blocks.bp)
     app.register_blueprint(entry.bp)
     app.register_blueprint(ogc.bp)
     app.register_blueprint(openapi.bp)

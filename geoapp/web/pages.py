@@ -50,6 +50,7 @@ def town():
         role=scope.role.value,
         unit_id=scope.unit_id,
         decide_moves=scope.role in (Role.COLLECTOR, Role.OFFICER, Role.ADMIN),
+        block_editor=scope.role in (Role.OFFICER, Role.ADMIN),
     )
     title = gettext("Village map") if scope.role == Role.COLLECTOR else gettext("Town map")
     if scope.role == Role.COLLECTOR and (name := progress_service.village_name(read_session(), scope)):

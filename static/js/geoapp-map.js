@@ -132,6 +132,12 @@
       var colour = opts.status.colours[feature.properties.s] || "#777";
       return { color: "#333", weight: 0.6, fillColor: colour, fillOpacity: 0.85 };
     },
+    // Street-front blocks: outlined areas under the houses; red when overdue, blue when assigned.
+    blocks: function (feature) {
+      var p = feature.properties;
+      var colour = p.overdue ? "#b00020" : p.officer ? "#3182bd" : "#756bb1";
+      return { color: colour, weight: 2, fillColor: colour, fillOpacity: 0.12 };
+    },
     // Unit layers (shops, factories): a symbol of their own, filled by the unit's status.
     units: function (feature, opts) {
       var colour = opts.status.colours[feature.properties.s] || "#777";
@@ -150,6 +156,23 @@
     var table = el("table");
     row(table, text.code, p.code);
     row(table, text.houses, p.collected + " / " + p.task_houses);
+    box.appendChild(table);
+    return box;
+  }
+
+  function blockPopup(feature, text) {
+    var p = feature.properties;
+    var box = el("div", "geoapp-popup");
+    box.appendChild(el("h3", null, p.name));
+    var table = el("table");
+    row(table, text.street, p.street);
+    row(table, text.houses, p.houses_collected + " / " + p.houses_verified + " / " + p.houses);
+    row(table, text.units, p.units_collected + " / " + p.units_verified + " / " + p.units_total);
+    row(table, text.officer, p.officer_name || p.officer || text.none);
+    if (p.due) {
+      var left = p.overdue ? text.overdue.replace("{n}", -p.days_left) : p.days_left >= 0 ? text.daysLeft.replace("{n}", p.days_left) : "";
+      row(table, text.due, p.due + (left ? " · " + left : ""));
+    }
     box.appendChild(table);
     return box;
   }
@@ -283,7 +306,7 @@
   /* One canvas draws every layer, in the order they were added; whichever
    * answer arrives last must not cover the houses: boundaries go to the back,
    * then streets, so houses stay on top and take the clicks. */
-  var DRAW_ORDER = ["streets", "villages"];
+  var DRAW_ORDER = ["streets", "blocks", "villages"];
   function stack() {
     DRAW_ORDER.forEach(function (kind) {
       var layer = geoapp.layers[kind];
@@ -305,7 +328,7 @@
     var styleCache = {};
     function styleOf(feature) {
       var p = feature.properties;
-      var key = opts.kind === "buildings" || opts.popup === "unit" ? p.s : opts.kind === "streets" ? p.kind + (p.left > 0 ? "!" : "") : "";
+      var key = opts.kind === "buildings" || opts.popup === "unit" ? p.s : opts.kind === "streets" ? p.kind + (p.left > 0 ? "!" : "") : opts.kind === "blocks" ? (p.overdue ? "o" : p.officer ? "a" : "") : "";
       if (!styleCache[key]) {
         styleCache[key] = L.extend({ radius: 4 }, styleFor(opts)(feature, opts), { renderer: canvas() });
       }
@@ -325,6 +348,8 @@
       if (geoapp.clickHook && geoapp.clickHook(opts, sub, e)) return; // e.g. placing a unit
       if (opts.kind === "buildings") buildingPopup(map, sub, opts);
       else if (opts.popup === "unit") unitPopup(map, sub, opts);
+      else if (opts.kind === "blocks")
+        L.popup().setLatLng(e.latlng).setContent(blockPopup(sub.feature, opts.text)).openOn(map);
       else if (opts.kind === "villages")
         L.popup().setLatLng(e.latlng).setContent(villagePopup(sub.feature, opts.text)).openOn(map);
     });

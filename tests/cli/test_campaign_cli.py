@@ -34,7 +34,7 @@ def test_show_lists_every_setting_with_the_work_plans_default(run, db):
     result = run("campaign", "show")
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert len(lines) == 2 + 14
+    assert len(lines) == 2 + 16
     stage1 = next(line for line in lines if line.startswith("stage1_end "))
     assert stage1.split()[-3:] == ["2016-05-25", "2016-05-25", "—"]
 

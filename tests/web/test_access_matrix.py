@@ -21,6 +21,7 @@ from geoapp.domain.identifiers import make_resident_id
 from geoapp.services.gis_io.importer.people import stage_upload
 from geoapp.store.models import ApiToken, Building, Unit
 from geoapp.web.access import policy_for
+from tests.web.blocks_fixtures import MATRIX_BODIES, matrix_body
 from tests.web.plates_fixtures import numbering_body, plate_streets
 
 ROLES = ("collector", "reporter", "officer", "leader", "admin")
@@ -141,6 +142,22 @@ EXPECTED: dict[str, Case] = {
     "ogc.items": Case("GET", "/ogc/collections/buildings/items?limit=5&f=html", ALL),
     "ogc.item": Case("GET", "/ogc/collections/buildings/items/{building}", ALL, scoped=True),
     "openapi.document": Case("GET", "/api/openapi.json", ALL),
+    # Street-front blocks (tests/web/test_blocks.py); bodies from tests/web/blocks_fixtures.py.
+    "blocks.generate": Case("POST", "/api/blocks/generate", ADMIN, body={"streets": [2]}),
+    "blocks.generate_form": Case("POST", "/blocks/generate", ADMIN, body={"street": "3"}),
+    "blocks.layer": Case("GET", "/api/blocks.geojson", STAFF),
+    "blocks.page": Case("GET", "/blocks", STAFF),
+    "blocks.mine": Case("GET", "/my-blocks", frozenset({"officer"})),
+    "blocks.create": Case("POST", "/api/blocks", STAFF, body="block_create"),
+    "blocks.reshape": Case("PUT", "/api/blocks/{block}/shape", STAFF, body="block_shape"),
+    "blocks.split": Case("POST", "/api/blocks/{block}/split", STAFF, body="block_split"),
+    "blocks.merge": Case("POST", "/api/blocks/{block}/merge", STAFF, body="block_merge"),
+    "blocks.assign": Case("POST", "/api/blocks/{block}/assignment", ADMIN, body="block_assign"),
+    "blocks.assign_many": Case("POST", "/api/blocks/assignment", ADMIN, body="blocks_assign"),
+    "blocks.assign_form": Case("POST", "/blocks/assign", ADMIN, body="blocks_form"),
+    "blocks.history": Case("GET", "/api/blocks/{block}/assignments", STAFF, body="block_assign"),
+    "blocks.plates": Case("GET", "/plates/block/{block}.pdf", STAFF, body="block_assign"),
+    "blocks.assign_village": Case("POST", "/api/villages/{village}/assignment", ADMIN, body="village_assign"),
 }
 
 FORM_ENDPOINTS = {
@@ -153,6 +170,8 @@ FORM_ENDPOINTS = {
     "addresses.confirm_numbering",
     "entry.upload",
     "entry.confirm",
+    "blocks.generate_form",
+    "blocks.assign_form",
 }
 
 
@@ -163,8 +182,8 @@ def form_body(kind, serial: int):
     if kind == "user_csv":
         csv = f"姓名,电话,角色,村\n测试{serial},139{serial:08d},officer,\n".encode()
         return {"file": (io.BytesIO(csv), "users.csv")}
-    if kind == "numbering":
-        return {}  # filled per call: the street's preview
+    if kind == "numbering" or kind in MATRIX_BODIES:
+        return {}  # filled per call: the street's preview, the blocks' bodies
     if kind == "entry_csv":
         return {"file": (io.BytesIO("姓名,身份证号,地址\n矩阵,1,无此地址\n".encode()), "entry.csv")}
     if kind == "entry_token":
@@ -300,7 +319,7 @@ def test_access_matrix(clients, demo_db):
                 objects = dict(clients.own if own else clients.other)
                 objects["user"] = target_user
                 objects["street"] = streets[0] if own else streets[1]
-                objects["move"] = objects["revisit"] = 0  # a fresh move/re-visit is made for each call
+                objects["move"] = objects["revisit"] = objects["block"] = 0  # fresh ones made for each call
                 objects["token"] = tokens[role] if (own and role) else tokens["admin"]
                 if role == "admin" and not own:
                     objects["token"] = tokens["officer"]
@@ -324,6 +343,11 @@ def test_access_matrix(clients, demo_db):
                         s.get(Building, objects["building"]).status = "returned"
                 if case.body == "decision":
                     objects["move"] = pending_move(demo_db, objects["person"])
+                    url = _fill(case, objects)
+                block_body = None
+                if case.body in MATRIX_BODIES and (role in (case.roles or ()) or case.method == "GET"):
+                    extra, block_body = matrix_body(demo_db, case.body, own)
+                    objects.update(extra)
                     url = _fill(case, objects)
                 with demo_db.session() as s:
                     version = s.scalar(select(Building.version).where(Building.id == objects["building"]))
@@ -358,6 +382,9 @@ def test_access_matrix(clients, demo_db):
                     body = {"result": "confirmed", "version": 1}
                 elif case.body == "place":  # into the building it stands in: changes nothing
                     body = {"version": version, "building": objects["building"]}
+                elif case.body in MATRIX_BODIES:
+                    body = block_body
+                    form = block_body if form is not None else None
                 else:
                     body = dict(case.body) if isinstance(case.body, dict) else None
                 if case.method == "PATCH":

@@ -27,7 +27,7 @@ from geoapp.domain.roles import Role, Scope, check_role_scope, parse_role
 from geoapp.services.accounts import audit, throttle
 from geoapp.services.accounts.audit import utcnow
 from geoapp.services.accounts.passwords import check_new_password, one_time_password, verify
-from geoapp.store.models import ApiToken, Unit, User, UserSession, Village
+from geoapp.store.models import ApiToken, Unit, User, UserSession, Village, VillageAssignment
 
 USERNAME_RE = re.compile(r"[A-Za-z0-9_.@-]{3,60}")  # used with fullmatch
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
@@ -461,6 +461,9 @@ def set_role(
     before = {"role": user.role, "village_id": user.village_id, "unit_id": user.unit_id}
     user.role, user.village_id, user.unit_id = role.value, village_id, unit_id
     after = {"role": user.role, "village_id": user.village_id, "unit_id": user.unit_id}
+    if village_id is not None and village_id != before["village_id"]:  # the village assignment history
+        session.add(VillageAssignment(village_id=village_id, user_id=user.id, assigned_at=utcnow(),
+                                      assigned_by=actor.user_id if actor else None))  # fmt: skip
     end_sessions(session, user.id)  # a new role takes effect at the next login
     audit.record(
         session,

@@ -19,12 +19,12 @@ from sqlalchemy.orm import Session
 
 from geoapp.domain.layers import REGISTRY, LayerSpec
 from geoapp.domain.roles import Scope
-from geoapp.services.gis_io import features, frames, layers
+from geoapp.services.gis_io import block_layer, features, frames, layers
 from geoapp.services.gis_io.importer import buildings as import_buildings
 from geoapp.services.gis_io.importer import streets as import_streets
 from geoapp.services.gis_io.importer import units as import_units
 from geoapp.services.gis_io.importer import villages as import_villages
-from geoapp.store.models import Building, Person, Street, Unit, Village
+from geoapp.store.models import Block, Building, Person, Street, Unit, Village
 
 Frame = Callable[[Session, Scope, "int | None"], pd.DataFrame]
 
@@ -89,6 +89,7 @@ SOURCES: dict[str, LayerSource] = {
             geojson=_unit_layer,
             features=_unit_features(REGISTRY["factories"].unit_kinds),
         ),
+        LayerSource(REGISTRY["blocks"], Block, geojson=block_layer.blocks_geojson),
         LayerSource(REGISTRY["people"], Person, frames.people_frame),
     )
 }

@@ -1,0 +1,172 @@
+/* Editing street-front blocks on the map (officers and administrators), with Leaflet.draw:
+ * draw a new block, reshape one, split one along a line, merge two neighbours. The server
+ * checks every change (a valid polygon, no overlap, at least one house, a line that crosses
+ * the block) and refuses it with the reason; nothing is changed then. */
+(function () {
+  "use strict";
+  var geoapp = (window.geoapp = window.geoapp || {});
+
+  function localise(t) {
+    // Leaflet.draw's own words, in the page's language.
+    var d = L.drawLocal.draw.handlers;
+    d.polygon.tooltip = { start: t.polyStart, cont: t.polyCont, end: t.polyEnd };
+    d.polyline.tooltip = { start: t.lineStart, cont: t.lineCont, end: t.lineEnd };
+    d.polyline.error = t.crossing;
+    L.drawLocal.edit.handlers.edit.tooltip = { text: t.editText, subtext: t.editSub };
+  }
+
+  function request(method, url, body) {
+    return fetch(url, {
+      method: method,
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": geoapp.csrf() },
+      body: JSON.stringify(body),
+    }).then(function (r) {
+      return r.json().then(function (data) {
+        if (!r.ok) {
+          var msg = data.message || String(r.status);
+          if (data.errors && data.errors.length) msg += " " + data.errors.map(function (e) { return e.message; }).join(" ");
+          throw new Error(msg);
+        }
+        return data;
+      });
+    });
+  }
+
+  function ring(latlngs) {
+    var coords = latlngs.map(function (p) { return [p.lng, p.lat]; });
+    coords.push(coords[0]);
+    return coords;
+  }
+
+  geoapp.blockEditor = function (map, opts) {
+    var t = opts.text;
+    localise(t);
+    var el = geoapp.el;
+    var state = { mode: null, handler: null, first: null, editing: null };
+    var control = L.control({ position: "topleft" });
+    var box, status, buttons = {};
+
+    function say(text, error) {
+      status.textContent = text || "";
+      status.className = "block-edit-status" + (error ? " error" : "");
+      status.hidden = !text;
+    }
+
+    function stop() {
+      if (state.handler) state.handler.disable();
+      if (state.editing) {
+        state.editing.editing.disable();
+        map.removeLayer(state.editing);
+      }
+      state.mode = state.handler = state.first = state.editing = null;
+      geoapp.clickHook = state.previousHook || null;
+      Object.keys(buttons).forEach(function (k) { buttons[k].classList.remove("on"); });
+      buttons.save.hidden = true;
+    }
+
+    function done(text) {
+      stop();
+      say(text);
+      document.dispatchEvent(new CustomEvent("geoapp:blocks-changed"));
+      window.setTimeout(function () { window.location.reload(); }, 600);
+    }
+
+    function fail(err) {
+      say(String(err.message || err), true);
+    }
+
+    function start(mode, hint) {
+      stop();
+      state.mode = mode;
+      buttons[mode].classList.add("on");
+      say(hint);
+      state.previousHook = geoapp.clickHook;
+      geoapp.clickHook = function (layerOpts, sub) {
+        if (layerOpts.kind !== "blocks" || !state.mode) return false;
+        picked(sub);
+        return true;
+      };
+    }
+
+    function picked(sub) {
+      var id = sub.feature.id;
+      if (state.mode === "reshape") {
+        var poly = L.polygon(sub.getLatLngs(), { color: "#e6550d", weight: 3 }).addTo(map);
+        poly.editing.enable();
+        state.editing = poly;
+        state.block = id;
+        buttons.save.hidden = false;
+        say(t.reshapeHint);
+      } else if (state.mode === "split") {
+        state.block = id;
+        state.handler = new L.Draw.Polyline(map, { shapeOptions: { color: "#e6550d" }, showLength: false });
+        state.handler.enable();
+        say(t.splitLine);
+      } else if (state.mode === "merge") {
+        if (state.first === null) {
+          state.first = id;
+          say(t.mergeSecond);
+        } else {
+          request("POST", opts.url + "/" + state.first + "/merge", { other: id }).then(function () { done(t.merged); }, fail);
+        }
+      }
+    }
+
+    map.on(L.Draw.Event.CREATED, function (e) {
+      if (state.mode === "draw") {
+        request("POST", opts.url, { geometry: { type: "Polygon", coordinates: [ring(e.layer.getLatLngs()[0])] } })
+          .then(function () { done(t.created); }, function (err) { stop(); fail(err); });
+      } else if (state.mode === "split") {
+        var line = e.layer.getLatLngs().map(function (p) { return [p.lng, p.lat]; });
+        request("POST", opts.url + "/" + state.block + "/split", { line: { type: "LineString", coordinates: line } })
+          .then(function () { done(t.split); }, function (err) { stop(); fail(err); });
+      }
+    });
+
+    control.onAdd = function () {
+      box = el("div", "leaflet-bar block-edit");
+      // Folded to one button until wanted: the tools would cover the map on a phone.
+      var toggle = el("button", "block-edit-toggle", t.title);
+      toggle.type = "button";
+      toggle.setAttribute("aria-expanded", "false");
+      box.appendChild(toggle);
+      var tools = el("div", "block-edit-tools");
+      tools.hidden = true;
+      box.appendChild(tools);
+      toggle.addEventListener("click", function () {
+        tools.hidden = !tools.hidden;
+        toggle.setAttribute("aria-expanded", String(!tools.hidden));
+        if (tools.hidden) { stop(); say(""); }
+      });
+      [["draw", t.draw], ["reshape", t.reshape], ["split", t.splitB], ["merge", t.merge], ["save", t.save], ["cancel", t.cancel]].forEach(function (b) {
+        var button = el("button", "block-edit-" + b[0], b[1]);
+        button.type = "button";
+        buttons[b[0]] = button;
+        tools.appendChild(button);
+      });
+      buttons.save.hidden = true;
+      status = el("div", "block-edit-status");
+      status.hidden = true;
+      tools.appendChild(status);
+      L.DomEvent.disableClickPropagation(box);
+      buttons.draw.addEventListener("click", function () {
+        start("draw", t.drawHint);
+        state.handler = new L.Draw.Polygon(map, { allowIntersection: false, showArea: false, shapeOptions: { color: "#e6550d" } });
+        state.handler.enable();
+      });
+      buttons.reshape.addEventListener("click", function () { start("reshape", t.pickBlock); });
+      buttons.split.addEventListener("click", function () { start("split", t.pickBlock); });
+      buttons.merge.addEventListener("click", function () { start("merge", t.mergeFirst); });
+      buttons.cancel.addEventListener("click", function () { stop(); say(""); });
+      buttons.save.addEventListener("click", function () {
+        var latlngs = state.editing.getLatLngs()[0];
+        request("PUT", opts.url + "/" + state.block + "/shape", { geometry: { type: "Polygon", coordinates: [ring(latlngs)] } })
+          .then(function () { done(t.reshaped); }, fail);
+      });
+      return box;
+    };
+    control.addTo(map);
+    geoapp.blockEditorState = state;
+  };
+})();
