@@ -1,5 +1,6 @@
 """Editing street-front blocks on the map (``static/js/blocks.js``, Leaflet.draw served
-locally): draw, reshape, split along a line, merge two neighbours."""
+locally): draw, reshape, split along a line, merge two neighbours; administrators also
+choose blocks on the map and assign them to an officer."""
 
 from __future__ import annotations
 
@@ -48,8 +49,32 @@ def block_editor_options() -> dict:
     }
 
 
-def add_block_editor(m: folium.Map) -> None:
-    tool = ScriptTool("blockEditor", "blocks.js", block_editor_options())
+def block_assign_options(officers: list[tuple[str, str]]) -> dict:
+    """Choosing blocks on the map and assigning them (administrators): the enabled officers."""
+    _ = gettext
+    return {
+        "url": url_for("blocks.assign_many"),
+        "officers": [[username, name or username] for username, name in officers],
+        "text": {
+            "button": _("Assign"),
+            "hint": _("Click the blocks to assign on the map (click again to leave one out)."),
+            "officer": _("Officer"),
+            "due": _("Due"),
+            "send": _("Assign the chosen blocks"),
+            "chosen": _("Blocks chosen: %(n)s"),
+            "none": _("Choose at least one block on the map."),
+            "noOfficer": _("Choose the officer."),
+            "assigned": _("Blocks assigned."),
+        },
+    }
+
+
+def add_block_editor(m: folium.Map, officers: list[tuple[str, str]] | None = None) -> None:
+    """The editor; with ``officers`` (administrators) also choosing blocks on the map to assign."""
+    options = block_editor_options()
+    if officers is not None:
+        options["assign"] = block_assign_options(officers)
+    tool = ScriptTool("blockEditor", "blocks.js", options)
     tool.default_js = [
         ("leaflet_draw", assets.vendor("leaflet-draw", "dist/leaflet.draw.js")),
         *tool.default_js,

@@ -102,6 +102,7 @@ def town_map(
     decide_moves: bool = False,
     layer_query: dict[str, dict] | None = None,
     block_editor: bool = False,
+    block_officers: list[tuple[str, str]] | None = None,
 ) -> folium.Map:
     m = base_map(bounds)
     layers = [spec(name) for name in MAP_LAYERS]
@@ -142,5 +143,5 @@ def town_map(
     if decide_moves:
         add_move_tools(m)
     if block_editor:
-        add_block_editor(m)
+        add_block_editor(m, block_officers)
     return m

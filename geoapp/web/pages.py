@@ -15,6 +15,7 @@ from geoapp.maps.render import render_map
 from geoapp.maps.review import review_options
 from geoapp.maps.town import town_map
 from geoapp.services.accounts import budget
+from geoapp.services.campaign import blocks as blocks_service
 from geoapp.services.campaign import moves as moves_service
 from geoapp.services.campaign import people as people_service
 from geoapp.services.campaign import progress as progress_service
@@ -51,6 +52,7 @@ def town():
         unit_id=scope.unit_id,
         decide_moves=scope.role in (Role.COLLECTOR, Role.OFFICER, Role.ADMIN),
         block_editor=scope.role in (Role.OFFICER, Role.ADMIN),
+        block_officers=blocks_service.officers(read_session()) if scope.role == Role.ADMIN else None,
     )
     title = gettext("Village map") if scope.role == Role.COLLECTOR else gettext("Town map")
     if scope.role == Role.COLLECTOR and (name := progress_service.village_name(read_session(), scope)):

@@ -1,7 +1,9 @@
 /* Editing street-front blocks on the map (officers and administrators), with Leaflet.draw:
  * draw a new block, reshape one, split one along a line, merge two neighbours. The server
  * checks every change (a valid polygon, no overlap, at least one house, a line that crosses
- * the block) and refuses it with the reason; nothing is changed then. */
+ * the block) and refuses it with the reason; nothing is changed then. Administrators also
+ * choose blocks on the map (click to choose, click again to leave out) and assign them to
+ * an officer with a due date (POST /api/blocks/assignment). */
 (function () {
   "use strict";
   var geoapp = (window.geoapp = window.geoapp || {});
@@ -43,7 +45,10 @@
     var t = opts.text;
     localise(t);
     var el = geoapp.el;
-    var state = { mode: null, handler: null, first: null, editing: null };
+    var state = { mode: null, handler: null, first: null, editing: null, chosen: {} };
+    var a = opts.assign || null;
+    var assignBox, assignCount, officerSelect, dueInput;
+    var CHOSEN = { color: "#08519c", weight: 5, dashArray: null, fillOpacity: 0.45 };
     var control = L.control({ position: "topleft" });
     var box, status, buttons = {};
 
@@ -60,6 +65,8 @@
         map.removeLayer(state.editing);
       }
       state.mode = state.handler = state.first = state.editing = null;
+      Object.keys(state.chosen).forEach(function (id) { unchoose(id); });
+      if (assignBox) assignBox.hidden = true;
       geoapp.clickHook = state.previousHook || null;
       Object.keys(buttons).forEach(function (k) { buttons[k].classList.remove("on"); });
       buttons.save.hidden = true;
@@ -89,9 +96,38 @@
       };
     }
 
+    function unchoose(id) {
+      var sub = state.chosen[id];
+      if (sub && sub.geoappStyle) sub.setStyle(sub.geoappStyle);
+      delete state.chosen[id];
+    }
+
+    function counted() {
+      assignCount.textContent = a.text.chosen.replace("%(n)s", String(Object.keys(state.chosen).length));
+    }
+
+    function assign() {
+      var ids = Object.keys(state.chosen).map(Number);
+      if (!ids.length) return fail(a.text.none);
+      if (!officerSelect.value) return fail(a.text.noOfficer);
+      request("POST", a.url, { blocks: ids, officer: officerSelect.value, due: dueInput.value || null })
+        .then(function () { done(a.text.assigned); }, fail);
+    }
+
     function picked(sub) {
       var id = sub.feature.id;
-      if (state.mode === "reshape") {
+      if (state.mode === "assign") {
+        if (state.chosen[id]) {
+          unchoose(id);
+        } else {
+          var o = sub.options;
+          sub.geoappStyle = { color: o.color, weight: o.weight, dashArray: o.dashArray, fillOpacity: o.fillOpacity };
+          sub.setStyle(CHOSEN);
+          state.chosen[id] = sub;
+        }
+        counted();
+        say(a.text.hint);
+      } else if (state.mode === "reshape") {
         var poly = L.polygon(sub.getLatLngs(), { color: "#e6550d", weight: 3 }).addTo(map);
         poly.editing.enable();
         state.editing = poly;
@@ -146,6 +182,43 @@
         tools.appendChild(button);
       });
       buttons.save.hidden = true;
+      if (a) {
+        var assignButton = el("button", "block-edit-assign", a.text.button);
+        assignButton.type = "button";
+        buttons.assign = assignButton;
+        tools.insertBefore(assignButton, buttons.save);
+        assignBox = el("div", "block-assign");
+        assignBox.hidden = true;
+        assignCount = el("p", "block-assign-count");
+        assignBox.appendChild(assignCount);
+        var officerLabel = el("label", null, a.text.officer + " ");
+        officerSelect = el("select");
+        officerSelect.name = "officer";
+        officerSelect.appendChild(el("option", null, "—")).value = "";
+        a.officers.forEach(function (o) {
+          var option = el("option", null, o[1] === o[0] ? o[0] : o[1] + " (" + o[0] + ")");
+          option.value = o[0];
+          officerSelect.appendChild(option);
+        });
+        officerLabel.appendChild(officerSelect);
+        assignBox.appendChild(officerLabel);
+        var dueLabel = el("label", null, a.text.due + " ");
+        dueInput = el("input");
+        dueInput.type = "date";
+        dueInput.name = "due";
+        dueLabel.appendChild(dueInput);
+        assignBox.appendChild(dueLabel);
+        var send = el("button", "block-assign-send", a.text.send);
+        send.type = "button";
+        send.addEventListener("click", assign);
+        assignBox.appendChild(send);
+        tools.insertBefore(assignBox, buttons.save);
+        assignButton.addEventListener("click", function () {
+          start("assign", a.text.hint);
+          assignBox.hidden = false;
+          counted();
+        });
+      }
       status = el("div", "block-edit-status");
       status.hidden = true;
       tools.appendChild(status);

@@ -294,3 +294,42 @@ def test_an_officer_draws_splits_and_merges_a_block_and_an_empty_one_is_refused(
     finally:
         context.close()
     guard.check()
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_admin_chooses_blocks_on_the_map_and_assigns_them(browser, live_server, demo_db, size):
+    """Select on the map: two blocks clicked (a third clicked twice is left out), an officer
+    and a due date chosen; only those two are assigned, with their history."""
+    from geoapp.store.models import Block, BlockAssignment
+
+    add_user(demo_db, "officer", "officer")
+    add_user(demo_db, "admin", "admin")
+    with demo_db.write() as s:
+        blocks_service.generate_blocks(s, ADMIN)
+    with demo_db.session() as s:
+        first, second, third = s.scalars(select(Block.id).order_by(Block.id).limit(3)).all()
+    due = blocks_service.beijing_today() + timedelta(days=4)
+    context, page, guard = open_page(browser, live_server.url, viewport=SIZES[size])
+    try:
+        log_in(page, live_server.url, "admin")
+        page.goto(live_server.url + "/")
+        page.wait_for_function("() => window.geoapp && geoapp.stats.blocks && geoapp.blockEditorState")
+        page.click("button.block-edit-toggle")
+        page.click("button.block-edit-assign")
+        for block in (first, second, third, third):
+            _click_block(page, block)
+        assert page.locator(".block-assign-count").inner_text() == "已选街区段：2"
+        page.select_option(".block-assign select[name=officer]", "officer")
+        page.fill(".block-assign input[name=due]", due.isoformat())
+        shot(page, f"blocks-map-assign-{size}.png")
+        page.click("button.block-assign-send")
+        page.wait_for_function("() => document.querySelector('.block-edit-status') && "
+                               "document.querySelector('.block-edit-status').textContent.includes('已分配')")  # fmt: skip
+        with demo_db.session() as s:
+            assigned = dict(s.execute(select(Block.id, Block.due).where(Block.officer_id.is_not(None))).all())
+            history = s.scalars(select(BlockAssignment.block_id).order_by(BlockAssignment.block_id)).all()
+        assert assigned == {first: due, second: due}
+        assert list(history) == [first, second]
+    finally:
+        context.close()
+    guard.check()
