@@ -39,7 +39,19 @@ def main() -> None:
 
 
 def _register() -> None:
-    from geoapp.cli import addresses, blocks, campaign, db, demo, exports, imports, reports, serve, users
+    from geoapp.cli import (
+        addresses,
+        backup,
+        blocks,
+        campaign,
+        db,
+        demo,
+        exports,
+        imports,
+        reports,
+        serve,
+        users,
+    )
 
     main.add_command(db.db)
     main.add_command(demo.demo)
@@ -52,6 +64,8 @@ def _register() -> None:
     main.add_command(addresses.address)
     main.add_command(addresses.plates)
     main.add_command(blocks.blocks)
+    main.add_command(backup.backup_cmd)
+    main.add_command(backup.restore_cmd)
 
 
 _register()
