@@ -217,3 +217,67 @@ def test_a_backup_from_an_older_geoapp_is_restored_then_migrated(db, tmp_path):
         assert [tuple(r) for r in c.execute(text("SELECT actor, action FROM audit_event"))] == [
             ("old", "kept")
         ]
+
+
+@pytest.mark.postgis
+def test_the_apps_own_postgis_account_backs_up_and_restores_without_its_password_on_a_command_line(
+    postgis_base, monkeypatch, tmp_path
+):
+    """Not a superuser: PostGIS (created by a superuser) stays in place through the restore;
+    the password travels in PGPASSWORD, never in a program's arguments."""
+    import os
+    import subprocess
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    from geoapp.store.migrate import upgrade
+
+    role, password, name = f"owner{os.getpid()}", "s3cret-口令", f"owned{os.getpid()}"
+    admin = create_engine(f"{postgis_base}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f"CREATE ROLE {role} LOGIN PASSWORD '{password}'"))
+        c.execute(text(f'CREATE DATABASE "{name}" OWNER {role}'))
+    super_engine = create_engine(f"{postgis_base}/{name}")
+    with super_engine.begin() as c:
+        c.execute(text("CREATE EXTENSION postgis"))
+    super_engine.dispose()
+    url = make_url(f"{postgis_base}/{name}").set(username=role, password=password).render_as_string(False)
+    try:
+        db = Database(url)
+        upgrade(db.engine)
+        with db.engine.begin() as c:
+            c.execute(
+                text("INSERT INTO audit_event (at, actor, action) VALUES (:at, 'mine', 'x')"),
+                {"at": datetime(2026, 1, 1)},
+            )
+        before = tables(db.engine)
+        commands = []
+        real_run, real_popen = subprocess.run, subprocess.Popen
+        monkeypatch.setattr(
+            subprocess, "run", lambda cmd, *a, **k: commands.append(cmd) or real_run(cmd, *a, **k)
+        )
+        monkeypatch.setattr(
+            subprocess, "Popen", lambda cmd, *a, **k: commands.append(cmd) or real_popen(cmd, *a, **k)
+        )
+        backup(url, tmp_path / "owned.backup")
+        with db.engine.begin() as c:
+            c.execute(
+                text("INSERT INTO audit_event (at, actor, action) VALUES (:at, 'later', 'y')"),
+                {"at": datetime(2026, 1, 1)},
+            )
+        db.dispose()
+        restore(url, tmp_path / "owned.backup")
+        assert tables(db.engine) == before
+        assert commands and not [cmd for cmd in commands if any(password in str(arg) for arg in cmd)]
+        with db.engine.connect() as c:
+            assert (
+                c.scalar(text("SELECT extowner::regrole::text FROM pg_extension WHERE extname = 'postgis'"))
+                == "postgres"
+            )
+        db.dispose()
+    finally:
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            c.execute(text(f"DROP ROLE IF EXISTS {role}"))
+        admin.dispose()

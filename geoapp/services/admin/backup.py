@@ -9,8 +9,10 @@ database with the backup API again: one write transaction, so the app's open con
 see either the old database or the restored one, never a mix, and the WAL files stay right
 (replacing the file under a WAL database would pair the new file with the old ``-wal``).
 
-PostgreSQL: ``pg_dump --format=custom`` and ``pg_restore --clean --if-exists --no-owner
---single-transaction`` (all or nothing), the binaries from ``PATH`` or
+PostgreSQL: ``pg_dump --format=custom``; the restore empties the public schema (all but the
+PostGIS extension, which the app's own non-superuser account could not create again) and
+runs ``pg_restore --clean --if-exists --no-owner``'s statements, all in one ``psql
+--single-transaction`` (all or nothing). The programs come from ``PATH`` or
 ``/usr/lib/postgresql/*/bin``, credentials from the database URL with the password in
 ``PGPASSWORD``, never on the command line.
 
@@ -300,15 +302,78 @@ def _pg_backup(database_url: str, tmp: Path) -> str | None:
 
 
 # Objects a newer schema has and the backup lacks would stay beside the restored ones (and
-# stop the migrations of an older backup): the schema is emptied first, in the same transaction.
-_RESET = b"DROP SCHEMA IF EXISTS public CASCADE;\nCREATE SCHEMA public;\n"
+# stop the migrations of an older backup): everything in the public schema that is not part
+# of an extension is dropped first, in the same transaction. PostGIS itself stays (only a
+# superuser may create it; the app's own account may not), so the archive's EXTENSION
+# entries are left out of the restore (pg_restore --use-list).
+_RESET = b"""SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS postgis;
+DO $reset$
+DECLARE r record;
+BEGIN
+    FOR r IN SELECT CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW'
+                    WHEN 'S' THEN 'SEQUENCE' WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END AS kind,
+                    'public.' || quote_ident(c.relname) AS name
+             FROM pg_class c
+             WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+               AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+                               AND d.objid = c.oid AND d.deptype = 'e')
+    LOOP
+        EXECUTE 'DROP ' || r.kind || ' IF EXISTS ' || r.name || ' CASCADE';
+    END LOOP;
+    FOR r IN SELECT CASE p.prokind WHEN 'p' THEN 'PROCEDURE' WHEN 'a' THEN 'AGGREGATE' ELSE 'FUNCTION' END AS kind,
+                    'public.' || quote_ident(p.proname) || '(' || pg_get_function_identity_arguments(p.oid) || ')'
+                    AS name
+             FROM pg_proc p
+             WHERE p.pronamespace = 'public'::regnamespace
+               AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass
+                               AND d.objid = p.oid AND d.deptype = 'e')
+    LOOP
+        EXECUTE 'DROP ' || r.kind || ' IF EXISTS ' || r.name || ' CASCADE';
+    END LOOP;
+    FOR r IN SELECT 'public.' || quote_ident(t.typname) AS name
+             FROM pg_type t
+             WHERE t.typnamespace = 'public'::regnamespace AND t.typtype IN ('e', 'd')
+               AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass
+                               AND d.objid = t.oid AND d.deptype = 'e')
+    LOOP
+        EXECUTE 'DROP TYPE IF EXISTS ' || r.name || ' CASCADE';
+    END LOOP;
+END $reset$;
+"""
+# ... and so is the data of PostGIS's own table of coordinate systems (an extension's table,
+# only its owner may write it; geoapp adds no coordinate system of its own).
+_EXTENSION_ENTRY = re.compile(
+    r"^\d+; \d+ \d+ (EXTENSION |COMMENT - EXTENSION |TABLE DATA public spatial_ref_sys )"
+)
+
+
+def _pg_restore_list(path: Path, into: Path) -> None:
+    """The archive's table of contents without its EXTENSION entries, for --use-list."""
+    done = _run([pg_binary("pg_restore"), "--list", str(path)], dict(os.environ), "pg_restore")
+    lines = done.stdout.decode("utf-8", "replace").splitlines()
+    into.write_text("\n".join(line for line in lines if not _EXTENSION_ENTRY.match(line)) + "\n")
 
 
 def _pg_replace(args: list[str], env: dict[str, str], path: Path) -> None:
     """pg_restore's statements, after emptying the schema, run by psql in one transaction."""
-    restore_cmd = [pg_binary("pg_restore"), "--clean", "--if-exists", "--no-owner", "--file=-", str(path)]
     psql_cmd = [pg_binary("psql"), "-X", "-q", "--single-transaction", "-v", "ON_ERROR_STOP=1", *args]
-    with tempfile.TemporaryFile() as restore_err, tempfile.TemporaryFile() as psql_err:
+    with (
+        tempfile.TemporaryDirectory() as scratch,
+        tempfile.TemporaryFile() as restore_err,
+        tempfile.TemporaryFile() as psql_err,
+    ):
+        contents = Path(scratch) / "contents.list"
+        _pg_restore_list(path, contents)
+        restore_cmd = [
+            pg_binary("pg_restore"),
+            "--clean",
+            "--if-exists",
+            "--no-owner",
+            f"--use-list={contents}",
+            "--file=-",
+            str(path),
+        ]
         psql = subprocess.Popen(
             psql_cmd, env=env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=psql_err
         )
