@@ -282,3 +282,38 @@ def test_the_apps_own_postgis_account_backs_up_and_restores_without_its_password
             c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             c.execute(text(f"DROP ROLE IF EXISTS {role}"))
         admin.dispose()
+
+
+def test_sqlite_a_lost_database_comes_back_and_a_damaged_backup_is_refused(tmp_path, sqlite_template):
+    import shutil
+
+    url = f"sqlite:///{tmp_path / 'geoapp.sqlite'}"
+    shutil.copy(sqlite_template, tmp_path / "geoapp.sqlite")
+    db = Database(url)
+    with db.engine.begin() as c:
+        c.execute(
+            text("INSERT INTO audit_event (at, actor, action) VALUES (:at, 'kept', 'x')"),
+            {"at": datetime(2026, 1, 1)},
+        )
+    before = tables(db.engine)
+    db.dispose()
+    with pytest.raises(BackupError, match="over the database itself"):
+        backup(url, tmp_path / "geoapp.sqlite")
+    backup(url, tmp_path / "good.backup")
+
+    lost = f"sqlite:///{tmp_path / 'new' / 'geoapp.sqlite'}"  # the server's disk is gone: a new machine
+    with pytest.raises(NotFound, match="does not exist"):
+        backup(lost, tmp_path / "nothing.backup")
+    restore(lost, tmp_path / "good.backup")
+    again = Database(lost)
+    assert tables(again.engine) == before
+    again.dispose()
+
+    data = (tmp_path / "good.backup").read_bytes()
+    damaged = tmp_path / "damaged.backup"
+    damaged.write_bytes(data[:4096] + b"\xff" * 4096 + data[8192 : len(data) // 2])
+    with pytest.raises(BackupError, match="is damaged"):
+        restore(lost, damaged)
+    again = Database(lost)
+    assert tables(again.engine) == before
+    again.dispose()

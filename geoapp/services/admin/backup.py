@@ -123,6 +123,8 @@ def backup(database_url: str, path: Path) -> Done:
     """Copy the whole database to ``path`` (replaced only once the copy is complete)."""
     path = Path(path)
     backend = _backend(database_url)
+    if backend == "sqlite" and path.resolve() == _sqlite_file(database_url).resolve():
+        raise BackupError(N_("A backup cannot be written over the database itself: choose another file."))
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     os.close(fd)
