@@ -39,6 +39,7 @@ FORBIDDEN = {
     "services/gis_io": ("flask", "geoapp.web", "geoapp.services.demo", "geoapp.services.reports"),
     "services/reports": ("flask", "geoapp.web", "geoapp.services.demo"),
     "services/demo": ("flask", "geoapp.web"),
+    "services/admin": ("flask", "geoapp.web", "geoapp.services"),
 }
 
 

@@ -40,6 +40,7 @@ def main() -> None:
 
 def _register() -> None:
     from geoapp.cli import addresses, blocks, campaign, db, demo, exports, imports, reports, serve, users
+    from geoapp.cli import backup as backup_commands
 
     main.add_command(db.db)
     main.add_command(demo.demo)
@@ -52,6 +53,8 @@ def _register() -> None:
     main.add_command(addresses.address)
     main.add_command(addresses.plates)
     main.add_command(blocks.blocks)
+    main.add_command(backup_commands.backup_cmd)
+    main.add_command(backup_commands.restore_cmd)
 
 
 _register()

@@ -11,6 +11,7 @@ ACTION_LABELS: dict[str, str] = {
     "building.create": N_("Added a house"),
     "building.update": N_("Edited a house"),
     "campaign.set": N_("Changed a campaign setting"),
+    "database.restore": N_("Restored the database from a backup"),
     "demo.build": N_("Built the demo town"),
     "export": N_("Exported a layer"),
     "import": N_("Imported a layer"),
@@ -50,6 +51,7 @@ OBJECT_LABELS: dict[str, str] = {
     "api_token": N_("API token"),
     "building": N_("House"),
     "campaign": N_("Campaign"),
+    "database": N_("Database"),
     "endpoint": N_("Page"),
     "layer": N_("Layer"),
     "person": N_("Person"),
@@ -83,4 +85,7 @@ CHANGE_FIELD_LABELS: dict[str, str] = {
     "footprints": N_("Footprints"),
     "households": N_("Households"),
     "seconds": N_("Seconds"),
+    "path": N_("File"),
+    "revision": N_("Schema revision"),
+    "migrated_to": N_("Migrated to schema revision"),
 }

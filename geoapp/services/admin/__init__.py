@@ -1,0 +1,1 @@
+"""Running the installation: backups and restores of the whole database."""
