@@ -330,6 +330,9 @@ def test_admin_chooses_blocks_on_the_map_and_assigns_them(browser, live_server, 
             history = s.scalars(select(BlockAssignment.block_id).order_by(BlockAssignment.block_id)).all()
         assert assigned == {first: due, second: due}
         assert list(history) == [first, second]
+        # The page reloads after an assignment: let it finish before the server stops.
+        page.wait_for_timeout(1000)
+        page.wait_for_function("() => window.geoapp && geoapp.stats.blocks && geoapp.blockEditorState")
     finally:
         context.close()
     guard.check()
