@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+import time
 from urllib.parse import urlsplit
 
 import pytest
@@ -41,6 +42,14 @@ class LiveServer:
     def __exit__(self, *exc):
         self.server.shutdown()
         self.thread.join(5)
+        # Requests still being answered (a page's service worker keeps fetching until its
+        # context closes) finish before the app's database is disposed: a request cut off
+        # by the teardown would leave a connection or a static file open.
+        deadline = time.monotonic() + 10
+        for thread in threading.enumerate():
+            if thread.name.endswith("(process_request_thread)"):
+                thread.join(max(0.0, deadline - time.monotonic()))
+        self.server.server_close()
 
 
 @pytest.fixture(scope="session")
