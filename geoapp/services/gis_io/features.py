@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from geoapp.domain.roles import Role, Scope
 from geoapp.services.accounts.scoping import scoped
-from geoapp.services.gis_io.layers import raw_geom
+from geoapp.services.gis_io.layers import raw_geom, village_counts
 from geoapp.store.models import Building, Street, Unit, Village
 from geoapp.store.spatial_index import BBox, bbox_filter
 
@@ -27,16 +27,7 @@ def _dialect(session: Session) -> str:
 
 def villages(session: Session, scope: Scope, *, bbox: BBox | None = None) -> Select:
     """Village boundaries with their task numbers and progress (houses collected of the task)."""
-    counts = (
-        select(
-            Building.village_id.label("vid"),
-            func.count().label("houses"),
-            func.sum(case((Building.status != "uncollected", 1), else_=0)).label("collected"),
-            func.sum(case((Building.status == "verified", 1), else_=0)).label("verified"),
-        )
-        .group_by(Building.village_id)
-        .subquery()
-    )
+    counts = village_counts()
     collected = func.coalesce(counts.c.collected, 0)
     stmt = select(
         Village.id.label("id"),

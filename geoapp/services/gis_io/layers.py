@@ -148,10 +148,9 @@ def streets_geojson(session: Session, scope: Scope, *, bbox: BBox | None = None)
     return feature_collection([r[0] for r in rows], [r[5] for r in rows], props)
 
 
-def villages_geojson(session: Session) -> bytes:
-    """Village boundaries with task numbers and collection counts."""
-    dialect = session.get_bind().dialect.name
-    counts = (
+def village_counts():
+    """Per village: its houses, those collected (any status but uncollected) and verified."""
+    return (
         select(
             Building.village_id.label("vid"),
             func.count().label("houses"),
@@ -161,6 +160,12 @@ def villages_geojson(session: Session) -> bytes:
         .group_by(Building.village_id)
         .subquery()
     )
+
+
+def villages_geojson(session: Session) -> bytes:
+    """Village boundaries with task numbers and collection counts."""
+    dialect = session.get_bind().dialect.name
+    counts = village_counts()
     stmt = (
         select(
             Village.id,
