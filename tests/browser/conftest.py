@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
-import time
 from urllib.parse import urlsplit
 
 import pytest
-from werkzeug.serving import make_server
 
 from tests.conftest import IN_CI, PASSWORD, add_user
+from tests.live import LiveServer
 
 CHROMIUM = os.environ.get("GEOAPP_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -27,29 +25,6 @@ CHROMIUM_ARGS = [
 ]
 
 pytestmark = pytest.mark.browser
-
-
-class LiveServer:
-    def __init__(self, app) -> None:
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.thread.join(5)
-        # Requests still being answered (a page's service worker keeps fetching until its
-        # context closes) finish before the app's database is disposed: a request cut off
-        # by the teardown would leave a connection or a static file open.
-        deadline = time.monotonic() + 10
-        for thread in threading.enumerate():
-            if thread.name.endswith("(process_request_thread)"):
-                thread.join(max(0.0, deadline - time.monotonic()))
-        self.server.server_close()
 
 
 @pytest.fixture(scope="session")

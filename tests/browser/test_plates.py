@@ -107,7 +107,7 @@ def test_the_plates_pages_on_a_phone_and_a_desktop(browser, live_server, demo_db
 def page_pdf(live_server, street: int) -> bytes:
     from tests.conftest import login
 
-    client = live_server.server.app.test_client()
+    client = live_server.app.test_client()
     login(client, "plate_admin")
     r = client.get(f"/plates/street/{street}.pdf")
     assert r.status_code == 200

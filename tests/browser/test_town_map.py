@@ -57,8 +57,9 @@ def test_english_page(page_guard, live_server):
 
 def test_a_layer_too_big_for_one_answer_loads_by_view(browser, demo_url):
     from geoapp import create_app
-    from tests.browser.conftest import LiveServer, log_in, open_page
+    from tests.browser.conftest import log_in, open_page
     from tests.conftest import add_user, make_settings
+    from tests.live import LiveServer
 
     app = create_app(make_settings(demo_url, max_features=1000))
     add_user(app.extensions["geoapp.db"], "officer", "officer")

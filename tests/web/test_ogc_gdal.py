@@ -6,14 +6,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
 import shapely
-from werkzeug.serving import make_server
 
 from geoapp.services.gis_io.ogc import offered
+from tests.live import LiveServer
 from tests.web.test_ogc import local, token_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,12 +20,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def live_url(demo_app):
-    server = make_server("127.0.0.1", 0, demo_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
+    with LiveServer(demo_app) as server:
+        yield server.url
 
 
 def api_features(client, bearer, name: str) -> list[dict]:
