@@ -20,6 +20,7 @@ def static(path: str) -> str:
 def map_js() -> list[tuple[str, str]]:
     return [
         ("leaflet", vendor("leaflet", "dist/leaflet.js")),
+        ("geoapp_dom", static("js/dom.js")),
         ("geoapp_map", static("js/geoapp-map.js")),
     ]
 

@@ -17,21 +17,14 @@
     L.drawLocal.edit.handlers.edit.tooltip = { text: t.editText, subtext: t.editSub };
   }
 
+  /* A write; a refusal throws an Error whose message gives the server's reasons. */
   function request(method, url, body) {
-    return fetch(url, {
-      method: method,
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": geoapp.csrf() },
-      body: JSON.stringify(body),
-    }).then(function (r) {
-      return r.json().then(function (data) {
-        if (!r.ok) {
-          var msg = data.message || String(r.status);
-          if (data.errors && data.errors.length) msg += " " + data.errors.map(function (e) { return e.message; }).join(" ");
-          throw new Error(msg);
-        }
-        return data;
-      });
+    return geoapp.call(method, url, body).catch(function (e) {
+      if (e.status === undefined) throw e;
+      var data = e.body || {};
+      var msg = data.message || String(e.status);
+      if (data.errors && data.errors.length) msg += " " + data.errors.map(function (x) { return x.message; }).join(" ");
+      throw new Error(msg);
     });
   }
 

@@ -5,6 +5,7 @@
   "use strict";
 
   var geoapp = (window.geoapp = window.geoapp || {});
+  var el = geoapp.el; // static/js/dom.js
   geoapp.layers = {};
   geoapp.stats = {};
   var sharedRenderer = null;
@@ -54,20 +55,6 @@
   });
   geoapp.ShapeMarker = ShapeMarker;
 
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
-  geoapp.el = el;
-
-  /* A plain button (type "button": it never submits a form by accident). */
-  geoapp.button = function (className, text) {
-    var node = el("button", className, text);
-    node.type = "button";
-    return node;
-  };
 
   /* "Return" / "Reject" with a reason: the button gives way to a text box and a confirm
    * button placed before ``before``; ``send(reason)`` is called with what was typed. */
@@ -89,12 +76,6 @@
       reason.focus();
     });
     return open;
-  };
-
-  /* The CSRF token every state-changing request carries (from the page's meta tag). */
-  geoapp.csrf = function () {
-    var meta = document.querySelector('meta[name="csrf-token"]');
-    return meta ? meta.getAttribute("content") : "";
   };
 
   function row(table, label, value) {

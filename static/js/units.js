@@ -7,50 +7,11 @@
 
   var geoapp = (window.geoapp = window.geoapp || {});
 
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
+  var el = geoapp.el; // static/js/dom.js
+  var button = geoapp.button;
+  var call = geoapp.call;
+  var fill = geoapp.fill;
 
-  function button(className, text) {
-    var node = el("button", className, text);
-    node.type = "button";
-    return node;
-  }
-
-  function csrf() {
-    var meta = document.querySelector('meta[name="csrf-token"]');
-    return meta ? meta.getAttribute("content") : "";
-  }
-
-  /* JSON over fetch; a refusal rejects with {status, body}. */
-  function call(method, url, payload) {
-    var init = { method: method, credentials: "same-origin", headers: { Accept: "application/json" } };
-    if (payload !== undefined) {
-      init.headers["Content-Type"] = "application/json";
-      init.headers["X-CSRFToken"] = csrf();
-      init.body = JSON.stringify(payload);
-    }
-    return fetch(url, init).then(function (r) {
-      return r
-        .json()
-        .catch(function () {
-          return { message: "HTTP " + r.status };
-        })
-        .then(function (body) {
-          if (!r.ok) throw { status: r.status, body: body };
-          return body;
-        });
-    });
-  }
-
-  function fill(template, values) {
-    return template.replace(/\{(\w+)\}/g, function (_, key) {
-      return values[key] === undefined ? "" : String(values[key]);
-    });
-  }
 
   /* -- the editor ------------------------------------------------------------------ */
 

@@ -1,0 +1,59 @@
+/* The small helpers every page script shares: elements built with textContent (never
+ * innerHTML, so names typed by users stay text), plain buttons, the CSRF token and JSON
+ * requests. Loaded before any other geoapp script. */
+(function () {
+  "use strict";
+
+  var geoapp = (window.geoapp = window.geoapp || {});
+
+  geoapp.el = function (tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  };
+
+  /* A plain button (type "button": it never submits a form by accident). */
+  geoapp.button = function (className, text) {
+    var node = geoapp.el("button", className, text);
+    node.type = "button";
+    return node;
+  };
+
+  /* The CSRF token every state-changing request carries (from the page's meta tag). */
+  geoapp.csrf = function () {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") : "";
+  };
+
+  /* JSON over fetch. Resolves with the answer's body; a refusal rejects with
+   * {status, body} (body.message says why); a network failure rejects with the fetch error. */
+  geoapp.call = function (method, url, payload) {
+    var init = { method: method || "GET", credentials: "same-origin", headers: { Accept: "application/json" } };
+    if (payload !== undefined) {
+      init.headers["Content-Type"] = "application/json";
+      init.headers["X-CSRFToken"] = geoapp.csrf();
+      init.body = JSON.stringify(payload);
+    }
+    return fetch(url, init).then(function (r) {
+      return r
+        .json()
+        .catch(function () {
+          return { message: "HTTP " + r.status };
+        })
+        .then(function (body) {
+          if (!r.ok) throw { status: r.status, body: body };
+          return body;
+        });
+    });
+  };
+
+  /* "{n} m" with {n} = 12; a function replacement keeps "$&" in values literal; a key
+   * without a value stays as written. */
+  geoapp.fill = function (template, values) {
+    return String(template).replace(/\{(\w+)\}/g, function (whole, key) {
+      var v = values[key];
+      return v === undefined || v === null ? whole : String(v);
+    });
+  };
+})();
