@@ -6,10 +6,13 @@ at the north), so ``row = 2**z - 1 - y`` both ways.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 MEDIA_TYPES = {
     "png": "image/png",
@@ -107,3 +110,15 @@ def write_tile_file(
         con.close()
     tmp.replace(path)
     return count
+
+
+def configured_tile_file(path: str | None, root: Path) -> TileFile | None:
+    """The tile file GEOAPP_BASEMAP names (relative to ``root``), or None if unset or unreadable."""
+    if not path:
+        return None
+    full = Path(path) if Path(path).is_absolute() else root / path
+    try:
+        return open_tile_file(full)
+    except (OSError, sqlite3.DatabaseError) as exc:
+        log.warning("basemap tile file %s unreadable: %s", full, exc)
+        return None

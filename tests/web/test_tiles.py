@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import json
+import re
 
 import pytest
 from PIL import Image
@@ -66,3 +68,55 @@ def test_tiles_are_for_logged_in_users_only(clients, tiled):
 
 def test_no_tile_file_configured_answers_empty(clients):
     assert clients("officer").get("/tiles/base/13/6672/3477").status_code == 204
+
+
+def basemap_options(html: str) -> dict:
+    """The options the page gives static/js/basemaps.js."""
+    call = re.search(r"geoapp\.basemaps\(\w+, (\{.*?\})\);\n", html)
+    return json.loads(call.group(1))
+
+
+def _configure(app, basemaps, key=""):
+    settings = app.extensions["geoapp.settings"]
+    app.extensions["geoapp.settings"] = dataclasses.replace(settings, basemaps=basemaps, tianditu_key=key)
+
+
+MAP_PAGES = [("collector", "/"), ("officer", "/"), ("leader", "/"), ("leader", "/leaders")]
+
+
+@pytest.mark.parametrize(("who", "path"), MAP_PAGES)
+def test_offline_basemap_pages_name_no_outside_address(clients, tiled, who, path):
+    html = clients(who).get(path).get_data(as_text=True)
+    assert "geoapp.basemaps(" in html
+    assert "/tiles/base/{z}/{x}/{y}" in html
+    options = basemap_options(html)
+    assert [layer["label"] for layer in options["layers"]] == ["离线底图"]  # the switch, in Chinese
+    assert options["text"] == {"title": "底图", "none": "无底图"}
+    assert options["layers"][0]["maxNativeZoom"] == 13  # the file's own zooms
+    assert "js/gcj02.js" in html and "js/basemaps.js" in html
+    for outside in ("tianditu.gov.cn", "autonavi.com", "gtimg.com", "openstreetmap", "http://", "https://"):
+        assert outside not in html, outside
+
+
+def test_no_basemap_by_default(clients):
+    html = clients("officer").get("/").get_data(as_text=True)
+    assert "geoapp.basemaps(" not in html and "/tiles/base/" not in html
+
+
+def test_online_basemaps_get_their_url_templates(clients, demo_app):
+    _configure(demo_app, (Basemap("tianditu"), Basemap("gaode"), Basemap("tencent")), key="KEY123")
+    html = clients("collector").get("/").get_data(as_text=True)
+    options = basemap_options(html)
+    layers = {layer["id"]: layer for layer in options["layers"]}
+    assert list(layers) == ["tianditu", "gaode", "tencent"]
+    tdt = layers["tianditu"]
+    assert tdt["url"].startswith("https://t{s}.tianditu.gov.cn/vec_w/wmts?") and "LAYER=vec" in tdt["url"]
+    assert "tk=KEY123" in tdt["url"] and "TILEMATRIX={z}&TILEROW={y}&TILECOL={x}" in tdt["url"]
+    assert "LAYER=cva" in tdt["labels"] and tdt["crs"] == "wgs84"
+    assert layers["gaode"]["url"].startswith("https://webrd0{s}.is.autonavi.com/appmaptile?")
+    assert layers["gaode"]["crs"] == layers["tencent"]["crs"] == "gcj02"
+    assert "y={-y}" in layers["tencent"]["url"]  # Tencent numbers rows from the south
+    assert [layer["label"] for layer in options["layers"]] == ["天地图 矢量", "高德地图", "腾讯地图"]
+    _configure(demo_app, (Basemap("tianditu-img"),), key="K")
+    html = clients("collector").get("/").get_data(as_text=True)
+    assert "LAYER=img" in html and "LAYER=cia" in html
