@@ -99,3 +99,16 @@ def parse_basemaps(value: str | None, tianditu_key: str = "") -> tuple[Basemap, 
 
 def tile_file(basemaps: tuple[Basemap, ...]) -> Basemap | None:
     return next((b for b in basemaps if b.kind in TILE_FILE_KINDS), None)
+
+
+# Where the online basemaps' tiles come from: the page's Content-Security-Policy lets images load from these.
+TILE_HOSTS = {
+    "tianditu": "https://*.tianditu.gov.cn",
+    "tianditu-img": "https://*.tianditu.gov.cn",
+    "gaode": "https://*.is.autonavi.com",
+    "tencent": "https://*.map.gtimg.com",
+}
+
+
+def tile_hosts(basemaps: tuple[Basemap, ...]) -> list[str]:
+    return sorted({TILE_HOSTS[b.kind] for b in basemaps if b.kind in TILE_HOSTS})

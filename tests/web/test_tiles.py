@@ -120,3 +120,14 @@ def test_online_basemaps_get_their_url_templates(clients, demo_app):
     _configure(demo_app, (Basemap("tianditu-img"),), key="K")
     html = clients("collector").get("/").get_data(as_text=True)
     assert "LAYER=img" in html and "LAYER=cia" in html
+
+
+def test_the_page_policy_lets_only_the_configured_tile_servers_in(clients, demo_app):
+    policy = clients("officer").get("/").headers["Content-Security-Policy"]
+    assert "img-src 'self' data: blob:;" in policy
+    _configure(demo_app, (Basemap("mbtiles", "x.mbtiles"),))
+    assert "img-src 'self' data: blob:;" in clients("officer").get("/").headers["Content-Security-Policy"]
+    _configure(demo_app, (Basemap("tianditu"), Basemap("tencent")), key="K")
+    policy = clients("officer").get("/").headers["Content-Security-Policy"]
+    assert "img-src 'self' data: blob: https://*.map.gtimg.com https://*.tianditu.gov.cn;" in policy
+    assert "connect-src 'self';" in policy  # images only
