@@ -58,7 +58,9 @@ def test_the_offline_tile_file_is_served_and_drawn(browser, demo_app, live_serve
     for who, name in (("officer", "town"), ("cathy", "collector")):
         context, page, guard = open_page(browser, live_server.url, viewport=SIZES[size])
         tiles_seen = []
-        page.on("response", lambda r: "/tiles/base/" in r.url and tiles_seen.append((r.status, r.url)))
+        page.on(
+            "response", lambda r, seen=tiles_seen: "/tiles/base/" in r.url and seen.append((r.status, r.url))
+        )
         log_in(page, live_server.url, who)
         page.wait_for_function(WAIT_HOUSES, timeout=20_000)
         page.wait_for_function(LOADED_TILES + " >= 2", timeout=20_000)
