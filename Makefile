@@ -16,6 +16,7 @@ install: $(PY)
 	npm ci --no-audit --no-fund --loglevel=error
 	$(PY) scripts/i18n.py compile
 
+run: export GEOAPP_BASEMAP ?= mbtiles:instance/demo-tiles.mbtiles
 run: install
 	$(VENV)/bin/geoapp demo --if-empty
 	$(VENV)/bin/geoapp serve --host $(HOST) --port $(PORT)

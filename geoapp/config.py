@@ -7,6 +7,8 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from geoapp.domain.basemaps import Basemap, parse_basemaps
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -59,6 +61,9 @@ class Settings:
     import_max_zip_members: int = 1_000
     import_max_vertices: int = 10_000  # per building footprint or street
     import_max_boundary_vertices: int = 200_000  # per village boundary
+    # Basemaps under the maps (issue 11, GEOAPP_BASEMAP; domain/basemaps.py): none by default.
+    basemaps: tuple[Basemap, ...] = ()
+    tianditu_key: str = ""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> Settings:
@@ -112,5 +117,7 @@ class Settings:
             values["public_url"] = v
         if env.get("GEOAPP_SECURE_COOKIES") == "1":
             values["secure_cookies"] = True
+        values["tianditu_key"] = env.get("GEOAPP_TIANDITU_KEY", "").strip()
+        values["basemaps"] = parse_basemaps(env.get("GEOAPP_BASEMAP"), values["tianditu_key"])
         values.update(overrides)
         return cls(**values)

@@ -2,7 +2,8 @@
  * version in): the collector's page works with no signal.
  *
  *  - the map page, the village's layers (GeoJSON), the counts and the houses the
- *    collector opened: from the network when it answers, kept in the cache for later;
+ *    collector opened, the offline basemap's tiles shown: from the network when it
+ *    answers, kept in the cache for later;
  *    from the cache when there is no network;
  *  - the app's own files (/static/, /vendor/): from the cache, fetched once;
  *  - everything else (logins, submissions, exports): the network only. Submissions made
@@ -54,6 +55,10 @@ function isData(url) {
     url.pathname === "/api/progress" ||
     url.pathname === "/api/returned"
   );
+}
+
+function isTile(url) {
+  return /^\/tiles\/base\/\d+\/\d+\/\d+$/.test(url.pathname); // the offline basemap: tiles seen are kept
 }
 
 function isPage(request, url) {
@@ -110,7 +115,7 @@ self.addEventListener("fetch", function (event) {
   if (!sameOrigin(url)) return;
   if (isAsset(url)) {
     event.respondWith(cacheFirst(request));
-  } else if (isData(url)) {
+  } else if (isData(url) || isTile(url)) {
     event.respondWith(networkFirst(request, /\.geojson$/.test(url.pathname)));
   } else if (isPage(request, url)) {
     event.respondWith(networkFirst(request, true)); // "/?lang=…" offline: the kept map page
@@ -126,7 +131,7 @@ self.addEventListener("message", function (event) {
       return Promise.all(
         data.urls.map(function (href) {
           var url = new URL(href, self.location.origin);
-          if (!sameOrigin(url) || !(isAsset(url) || isData(url) || url.pathname === "/")) return null;
+          if (!sameOrigin(url) || !(isAsset(url) || isData(url) || isTile(url) || url.pathname === "/")) return null;
           return cache.match(url.href).then(function (hit) {
             if (hit) return null;
             return fetch(url.href, { credentials: "same-origin" })

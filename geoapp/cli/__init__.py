@@ -16,9 +16,14 @@ def with_app(func):
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         from geoapp import create_app
+        from geoapp.domain.basemaps import BasemapConfigError
         from geoapp.i18n import translate
 
-        app = create_app()
+        try:
+            app = create_app()
+        except BasemapConfigError as exc:
+            click.echo(f"错误 / error: {exc}", err=True)
+            sys.exit(2)
         with app.app_context():
             try:
                 return func(app, *args, **kwargs)
@@ -41,6 +46,7 @@ def main() -> None:
 def _register() -> None:
     from geoapp.cli import addresses, blocks, campaign, db, demo, exports, imports, reports, serve, users
     from geoapp.cli import backup as backup_commands
+    from geoapp.cli import tiles as tile_commands
 
     main.add_command(db.db)
     main.add_command(demo.demo)
@@ -55,6 +61,7 @@ def _register() -> None:
     main.add_command(blocks.blocks)
     main.add_command(backup_commands.backup_cmd)
     main.add_command(backup_commands.restore_cmd)
+    main.add_command(tile_commands.tiles)
 
 
 _register()

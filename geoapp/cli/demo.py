@@ -45,6 +45,7 @@ def _run(app, *, state, force, if_empty, seed, tasks_path) -> None:
     with db.session() as session:
         if if_empty and town_exists(session):
             click.echo("database already holds a town; nothing to do (use --force to rebuild)")
+            _demo_tiles(app, missing_only=True)
             _first_admin(app)
             return
     tasks = read_task_table(tasks_path or settings.gis_data / "task_table.csv")
@@ -60,7 +61,19 @@ def _run(app, *, state, force, if_empty, seed, tasks_path) -> None:
         f"{summary.households} households, {summary.people} people in {summary.seconds:.1f} s; "
         f"layers written to {gpkg}"
     )
+    _demo_tiles(app)
     _first_admin(app)
+
+
+def _demo_tiles(app, *, missing_only: bool = False) -> None:
+    """The demo's offline basemap (instance/demo-tiles.mbtiles; `make run` shows it)."""
+    from geoapp.cli.tiles import DEMO_TILES, build_tiles
+    from geoapp.config import ROOT
+
+    path = ROOT / DEMO_TILES
+    if missing_only and path.exists():
+        return
+    build_tiles(app, path)
 
 
 def _first_admin(app) -> None:

@@ -29,9 +29,12 @@ def serve(host: str, port: int, threads: int, cert: Path | None, key: Path | Non
 
     if bool(cert) != bool(key):
         raise click.UsageError("--cert and --key go together")
-    settings = Settings.from_env()
-    if cert:  # cookies only over HTTPS once the app is served over HTTPS
-        settings = Settings.from_env(secure_cookies=True)
+    from geoapp.domain.basemaps import BasemapConfigError
+
+    try:  # cookies only over HTTPS once the app is served over HTTPS
+        settings = Settings.from_env(secure_cookies=True) if cert else Settings.from_env()
+    except BasemapConfigError as exc:
+        raise click.UsageError(str(exc)) from exc
     app = create_app(settings)
     # A deep listen backlog: a village's collectors may all submit in the same second
     # (cheroot's default of 5 pending connections resets the rest).

@@ -1,4 +1,4 @@
-"""The base map: no tiles by default (the intranet has none), canvas rendering."""
+"""The base map: no tiles by default (the intranet has none; GEOAPP_BASEMAP adds some), canvas rendering."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from branca.element import MacroElement
 from folium.template import Template
 
 from geoapp.maps import assets
+from geoapp.maps.basemap import add_basemaps
 
 
 class FitBounds(MacroElement):
@@ -43,4 +44,5 @@ def base_map(bounds: tuple[float, float, float, float] | None, *, max_zoom: int 
     )
     assets.localise(m, assets.map_js(), assets.map_css())
     FitBounds([[miny, minx], [maxy, maxx]]).add_to(m)
+    add_basemaps(m)  # first of the tools: a GCJ-02 basemap shifts what the others draw
     return m

@@ -58,6 +58,7 @@ def build_app(settings: Settings | None = None) -> Flask:
         reports,
         review,
         security,
+        tiles,
         units,
         vendor,
     )
@@ -83,6 +84,7 @@ def build_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(ogc.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(offline.bp)
+    app.register_blueprint(tiles.bp)
 
     @app.teardown_appcontext
     def _close_session(_exc):

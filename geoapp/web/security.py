@@ -1,4 +1,5 @@
-"""Security headers. The Content-Security-Policy allows only the app's own origin;
+"""Security headers. The Content-Security-Policy allows only the app's own origin (and the
+images of the online basemaps GEOAPP_BASEMAP names);
 the inline scripts and styles folium writes carry a per-request nonce. Responses
 served over HTTPS (``geoapp serve --cert/--key``) tell the browser to use HTTPS only
 for this host from then on (HSTS); plain-HTTP responses never carry that header."""
@@ -7,7 +8,9 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
+
+from geoapp.domain.basemaps import tile_hosts
 
 HSTS_MAX_AGE_S = 365 * 24 * 3600  # a year: phones keep using HTTPS between campaigns
 
@@ -16,6 +19,12 @@ def csp_nonce() -> str:
     if "csp_nonce" not in g:
         g.csp_nonce = secrets.token_urlsafe(16)
     return g.csp_nonce
+
+
+def _tile_hosts() -> str:
+    """The online basemaps' tile servers (GEOAPP_BASEMAP), if any are configured."""
+    hosts = tile_hosts(current_app.extensions["geoapp.settings"].basemaps)
+    return "".join(f" {h}" for h in hosts)
 
 
 def init_security(app: Flask) -> None:
@@ -28,7 +37,7 @@ def init_security(app: Flask) -> None:
             "default-src 'self'; "
             f"script-src 'self' 'nonce-{nonce}'; "
             f"style-src 'self' 'nonce-{nonce}'; "
-            "img-src 'self' data: blob:; "
+            f"img-src 'self' data: blob:{_tile_hosts()}; "
             "connect-src 'self'; font-src 'self'; object-src 'none'; "
             "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
         )

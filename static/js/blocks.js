@@ -28,8 +28,14 @@
     });
   }
 
+  /* A drawn point as stored: [lon, lat] in WGS84 (shifted back from a GCJ-02 basemap). */
+  function wgsPair(p) {
+    var w = geoapp.fromMap ? geoapp.fromMap(p) : p;
+    return [w.lng, w.lat];
+  }
+
   function ring(latlngs) {
-    var coords = latlngs.map(function (p) { return [p.lng, p.lat]; });
+    var coords = latlngs.map(wgsPair);
     coords.push(coords[0]);
     return coords;
   }
@@ -147,7 +153,7 @@
         request("POST", opts.url, { geometry: { type: "Polygon", coordinates: [ring(e.layer.getLatLngs()[0])] } })
           .then(function () { done(t.created); }, function (err) { stop(); fail(err); });
       } else if (state.mode === "split") {
-        var line = e.layer.getLatLngs().map(function (p) { return [p.lng, p.lat]; });
+        var line = e.layer.getLatLngs().map(wgsPair);
         request("POST", opts.url + "/" + state.block + "/split", { line: { type: "LineString", coordinates: line } })
           .then(function () { done(t.split); }, function (err) { stop(); fail(err); });
       }

@@ -89,10 +89,10 @@
     function drawRoute(from, items) {
       route.clearLayers();
       if (!items.length) return;
-      var line = [[from.lat, from.lng]].concat(items.map(function (item) { return [item.lat, item.lon]; }));
+      var line = [from].concat(items.map(function (item) { return L.GeoJSON.coordsToLatLng([item.lon, item.lat]); }));
       L.polyline(line, { color: "#136aec", weight: 4, opacity: 0.8, dashArray: "2 8", interactive: false }).addTo(route);
       items.forEach(function (item, i) {
-        L.circleMarker([item.lat, item.lon], { radius: 11, color: "#fff", weight: 2, fillColor: "#136aec", fillOpacity: 1 })
+        L.circleMarker(L.GeoJSON.coordsToLatLng([item.lon, item.lat]), { radius: 11, color: "#fff", weight: 2, fillColor: "#136aec", fillOpacity: 1 })
           .bindTooltip(String(i + 1), { permanent: true, direction: "center", className: "route-number" })
           .on("click", function () { openForm(item.id); })
           .addTo(route);
@@ -128,7 +128,7 @@
         li.appendChild(text);
         var open = geoapp.button("open", action);
         open.addEventListener("click", function () {
-          map.setView([item.lat, item.lon], Math.max(map.getZoom(), 18), { animate: false });
+          map.setView(L.GeoJSON.coordsToLatLng([item.lon, item.lat]), Math.max(map.getZoom(), 18), { animate: false });
           openForm(item.id);
         });
         li.appendChild(open);
@@ -148,7 +148,8 @@
 
     function loadNext(latlng) {
       state.position = latlng;
-      var url = opts.urls.next + "?lon=" + latlng.lng.toFixed(7) + "&lat=" + latlng.lat.toFixed(7) + "&limit=10";
+      var wgs = geoapp.fromMap ? geoapp.fromMap(latlng) : latlng; // stored and asked in WGS84
+      var url = opts.urls.next + "?lon=" + wgs.lng.toFixed(7) + "&lat=" + wgs.lat.toFixed(7) + "&limit=10";
       return getJSON(url).then(function (answer) {
         var order = answer.tour.order;
         var items = answer.items.slice().sort(function (a, b) {
@@ -174,7 +175,7 @@
       return getJSON(opts.urls.returned).then(function (answer) {
         var here = state.position || map.getCenter();
         var items = answer.items.map(function (item) {
-          return Object.assign({ distance_m: straightMetres(here, L.latLng(item.lat, item.lon)) }, item);
+          return Object.assign({ distance_m: straightMetres(here, L.GeoJSON.coordsToLatLng([item.lon, item.lat])) }, item);
         });
         items.sort(function (a, b) { return a.distance_m - b.distance_m; });
         route.clearLayers();

@@ -257,7 +257,7 @@
     var g = feature.geometry;
     var layer;
     if (g.type === "Point") {
-      var at = [g.coordinates[1], g.coordinates[0]];
+      var at = L.GeoJSON.coordsToLatLng(g.coordinates); // shifted on a GCJ-02 basemap (basemaps.js)
       layer = style.symbol === "square" || style.symbol === "triangle" ? new ShapeMarker(at, style) : L.circleMarker(at, style);
     } else if (g.type === "Polygon" || g.type === "MultiPolygon") {
       layer = L.polygon(L.GeoJSON.coordsToLatLngs(g.coordinates, g.type === "Polygon" ? 1 : 2), style);
@@ -493,7 +493,7 @@
     var m = /^#house=(\d+)&lat=(-?[\d.]+)&lon=(-?[\d.]+)(&form=1)?$/.exec(window.location.hash);
     if (!m) return;
     var id = Number(m[1]);
-    var at = L.latLng(Number(m[2]), Number(m[3]));
+    var at = L.GeoJSON.coordsToLatLng([Number(m[3]), Number(m[2])]);
     var moved = false;
     function look(e) {
       if (e.detail.kind !== "buildings") return;

@@ -173,7 +173,7 @@
           interactive: false,
           opacity: 1,
         })
-          .setLatLng(at ? [at[1], at[0]] : polygon.getCenter())
+          .setLatLng(at ? L.GeoJSON.coordsToLatLng(at) : polygon.getCenter())
           .setContent(label);
         polygon.on("click", function () {
           select(feature.id, "map");

@@ -417,7 +417,8 @@
     }
     function onMap(e) {
       if (!unit || handled === e.originalEvent) return;
-      ask(opts.text.placePoint, { lon: Number(e.latlng.lng.toFixed(7)), lat: Number(e.latlng.lat.toFixed(7)) });
+      var wgs = geoapp.fromMap ? geoapp.fromMap(e.latlng) : e.latlng; // stored in WGS84
+      ask(opts.text.placePoint, { lon: Number(wgs.lng.toFixed(7)), lat: Number(wgs.lat.toFixed(7)) });
     }
     call("GET", opts.urls.units + "/" + id)
       .then(function (u) {

@@ -52,6 +52,7 @@ EXPECTED: dict[str, Case] = {
     "vendor.asset": Case("GET", "/vendor/leaflet/dist/leaflet.css", PUBLIC),
     "offline.service_worker": Case("GET", "/sw.js", PUBLIC),
     "offline.manifest": Case("GET", "/manifest.webmanifest", PUBLIC),
+    "tiles.base_tile": Case("GET", "/tiles/base/13/6672/3477", ALL),
     "auth.login": Case("GET", "/login", PUBLIC),
     "auth.logout": Case("POST", "/logout", ALL),
     "auth.password": Case("GET", "/account/password", ALL),
