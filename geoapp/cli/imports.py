@@ -81,10 +81,33 @@ class _Bar:
     is_flag=True,
     help="Leave out features already in the database (a retried or extended import stores only what is new).",
 )
-@click.option("--dry-run", is_flag=True, help="people: show how each row matches a house; store nothing.")
+@click.option(
+    "--repair",
+    is_flag=True,
+    help="Repair invalid polygons (make_valid, keeping the polygonal part); each repair is reported.",
+)
+@click.option(
+    "--max-area-change",
+    type=click.FloatRange(0, 100),
+    default=0.05,
+    show_default=True,
+    help="With --repair: refuse a repair changing the area by more than this share (0.05 = 5 %).",
+)
+@click.option(
+    "--skip-invalid",
+    is_flag=True,
+    help="Leave out (and list) features that cannot be stored (empty, unrepairable) instead of refusing the file.",
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Read, check, repair and match everything and report what would be stored; store nothing. "
+    "people: show how each row matches a house.",
+)
 @click.option("--choose", multiple=True, metavar="ROW=HOUSE", help="people: the house of a row several fit.")
 @with_app
 def import_cmd(app, layer: str, path: Path, **opts) -> None:
+    from geoapp.domain.i18n import render
     from geoapp.i18n import translate
 
     dry_run, choose = opts.pop("dry_run"), opts.pop("choose")
@@ -107,6 +130,10 @@ def import_cmd(app, layer: str, path: Path, **opts) -> None:
         outside_village=opts["outside_village"],
         skip_outside=opts["skip_outside"],
         skip_existing=opts["skip_existing"],
+        repair=opts["repair"],
+        max_area_change=opts["max_area_change"],
+        skip_invalid=opts["skip_invalid"],
+        dry_run=dry_run,
         fronting_distance_m=settings.fronting_distance_m,
         limits=import_limits(settings),
         actor="cli",
@@ -117,7 +144,7 @@ def import_cmd(app, layer: str, path: Path, **opts) -> None:
     finally:
         bar.close()
     for template, params in summary.messages():
-        click.echo(translate(template) % params)
+        click.echo(render(template, params, translate))
 
 
 def _import_people(app, path: Path, dry_run: bool, choose: tuple[str, ...]) -> None:

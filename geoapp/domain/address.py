@@ -21,6 +21,9 @@ LEFT, RIGHT = "left", "right"
 SIDE_PARITY = {LEFT: 1, RIGHT: 0}  # remainder of the side's numbers divided by two
 SIDE_LABELS = {LEFT: N_("left (odd numbers)"), RIGHT: N_("right (even numbers)")}
 MAX_DOOR = 99_999
+# A street without a name (common in OpenStreetMap extracts) is stored with the name "" and
+# shown as this; nothing may find it, or merge it with another, by its name.
+UNNAMED_ROAD = N_("Unnamed road")
 _LEADING_NUMBER = re.compile(r"\s*([0-9]{1,9})")
 _PLAIN_DOOR = re.compile(r"[0-9]{1,9}(?:[-之][0-9]{1,4})?号?")
 

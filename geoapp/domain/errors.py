@@ -28,6 +28,10 @@ class GeoappError(Exception):
             params = {**params, "field": translate(label)} if label else params
         if translate and isinstance(params.get("label"), str):  # a record's kind, e.g. "house" → 房屋
             params = {**params, "label": translate(params["label"])}
+        if translate:
+            from geoapp.domain.i18n import Phrase
+
+            params = {k: v.translated(translate) if isinstance(v, Phrase) else v for k, v in params.items()}
         try:
             return text % params if params else text
         except (KeyError, ValueError, TypeError):

@@ -57,6 +57,7 @@ def review_options() -> dict:
             "close": _("Close"),
             "loading": _("Loading…"),
             "village": _("Village"),
+            "unnamed": _("Unnamed road"),
             "use": _("Use"),
             "status": _("Status"),
             "floors": _("Floors"),

@@ -81,10 +81,11 @@ def _popup_options(layer: LayerSpec, history: bool) -> dict:
                 "daysLeft": _("{n} days left"),
                 "overdue": _("Overdue by {n} days"),
                 "none": _("not assigned"),
+                "unnamed": _("Unnamed road"),
             },
         }
     if layer.name == "streets":
-        return {"text": {"left": _("{name}: {n} left")}}
+        return {"text": {"left": _("{name}: {n} left"), "unnamed": _("Unnamed road")}}
     if layer.name == "villages":
         return {"text": {"code": _("Village code"), "houses": _("Houses collected / task")}}
     return {}

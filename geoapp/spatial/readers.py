@@ -150,10 +150,12 @@ def read_layer(
     y_field: str | None = None,
     layer: str | None = None,
     limits: ImportLimits | None = None,
+    keep_empty: bool = False,
 ) -> LayerData:
     """Read ``path`` and reproject it to EPSG:4326; ``crs`` overrides or supplies the file's CRS.
 
-    ``limits`` (default ``ImportLimits()``) are checked before the data is read whole."""
+    ``limits`` (default ``ImportLimits()``) are checked before the data is read whole; rows
+    without a geometry are refused unless ``keep_empty`` (some rows must have one)."""
     limits = limits or ImportLimits()
     path = Path(path)
     name = path.name
@@ -173,7 +175,7 @@ def read_layer(
 
     _check_file_size(path, name, fmt, limits)
     try:
-        return _read_checked(path, name, fmt, override, x_field, y_field, layer, limits)
+        return _read_checked(path, name, fmt, override, x_field, y_field, layer, limits, keep_empty)
     except MemoryError:  # a last resort: the limits above should refuse such files first
         raise _too_large_for_memory(name) from None
 
@@ -187,6 +189,7 @@ def _read_checked(
     y_field: str | None,
     layer: str | None,
     limits: ImportLimits,
+    keep_empty: bool = False,
 ) -> LayerData:
     if fmt == "CSV":
         frame, columns, geographic_names = _read_csv(path, name, x_field, y_field, limits)
@@ -195,7 +198,7 @@ def _read_checked(
         data.coordinate_columns = columns
     else:
         with _vector_source(path, name, fmt, limits) as src:
-            frame, closed = _read_vector(src, name, fmt, layer, limits)
+            frame, closed = _read_vector(src, name, fmt, layer, limits, keep_empty)
         source = override or frame.crs
         data = LayerData(frame, name, fmt, "", closed_rings=closed)
 
@@ -375,7 +378,7 @@ def _copy_member(
 
 
 def _read_vector(
-    source: str, name: str, fmt: str, layer: str | None, limits: ImportLimits
+    source: str, name: str, fmt: str, layer: str | None, limits: ImportLimits, keep_empty: bool = False
 ) -> tuple[gpd.GeoDataFrame, list[int]]:
     """Read with pyogrio; unclosed rings are closed (and reported), unreadable geometries refused."""
     try:
@@ -427,7 +430,7 @@ def _read_vector(
         frame.drop(columns=frame.geometry.name).set_index(index),
         geometry=gpd.GeoSeries(shapely.force_2d(geoms), index=index, crs=frame.crs),
     )
-    _refuse_missing_geometry(frame, name)
+    _refuse_missing_geometry(frame, name, keep_empty)
     return frame, closed
 
 
@@ -480,15 +483,15 @@ def _choose_layer(layers: list[str], layer: str | None, name: str) -> str | None
     return layers[0]
 
 
-def _refuse_missing_geometry(frame: gpd.GeoDataFrame, name: str) -> None:
+def _refuse_missing_geometry(frame: gpd.GeoDataFrame, name: str, keep_empty: bool = False) -> None:
     if len(frame) == 0:
         raise ImportRefused(N_("%(field)s holds no features: there is nothing to import."), field=name)
     geoms = frame.geometry.values
     bad = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    if bad.any():
+    if bad.any() and not (keep_empty and not bad.all()):
         raise ImportRefused(
             N_(
-                "%(field)s rows %(rows)s have no geometry (or one that cannot be read): draw it or remove those rows."
+                "%(field)s rows %(rows)s have no geometry (or one that cannot be read): draw it, remove those rows, or leave them out with --skip-invalid."
             ),
             field=name,
             rows=format_rows(frame.index[bad]),

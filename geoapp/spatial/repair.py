@@ -15,6 +15,31 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
+from geoapp.domain.i18n import N_
+
+# GEOS's is_valid_reason (and this module's) -> a phrase for the user (a msgid).
+REASONS = {
+    "Self-intersection": N_("self-intersection"),
+    "Ring Self-intersection": N_("ring self-intersection"),
+    "Too few points in geometry component": N_("too few points"),
+    "Hole lies outside shell": N_("hole outside its outline"),
+    "Nested holes": N_("nested holes"),
+    "Interior is disconnected": N_("interior cut in two"),
+    "Nested shells": N_("nested outlines"),
+    "Duplicate Rings": N_("duplicate rings"),
+    "Invalid Coordinate": N_("invalid coordinate"),
+    "Ring is not closed": N_("unclosed ring"),
+    "Unclosed ring": N_("unclosed ring"),
+    "Repeated points": N_("repeated points"),
+}
+
+
+def reason_label(reason: str | None) -> str:
+    """The msgid naming a validity reason such as ``Self-intersection[114.1 27.1]`` ('' for none)."""
+    head = (reason or "").split("[", 1)[0].split(";", 1)[0].strip()
+    return REASONS.get(head, head)
+
+
 POLYGONAL = (3, 6)  # shapely type ids of Polygon and MultiPolygon
 AREA_TOLERANCE = 1e-3
 
@@ -173,3 +198,61 @@ def _refusal(reason: str, expected: float, got: float, polygonal: bool) -> str:
     if expected <= 0:
         return f"{reason}; the rings cancel out (e.g. a bow-tie)"
     return f"{reason}; the repair changes the area by {(got - expected) / expected * 100:+.1f}%"
+
+
+@dataclass(frozen=True)
+class ForcedRepair:
+    """``make_valid`` of invalid polygons, keeping the polygonal part, with the area it changes.
+
+    ``area_before`` is the shoelace area of the rings as drawn (a lobe drawn the wrong way
+    round counts against the rest, so an even figure-8 has 0), ``area_after`` the area of
+    the repair, both in m²; ``change`` is (after - before) / before, infinite when before is 0."""
+
+    geoms: np.ndarray  # polygonal repair, None where nothing polygonal is left
+    area_before: np.ndarray
+    area_after: np.ndarray
+
+    @property
+    def change(self) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = (self.area_after - self.area_before) / self.area_before
+        return np.where(self.area_before > 1e-6 * self.area_after, out, np.inf)
+
+    def accepted(self, max_change: float) -> np.ndarray:
+        """Per geometry: is the repair polygonal and within ``max_change`` (a share, 0.05 = 5 %)?"""
+        return ~shapely.is_missing(self.geoms) & (np.abs(self.change) <= max_change)
+
+
+def polygonal_part(geoms) -> np.ndarray:
+    """The polygons in each geometry (collections flattened) as a Polygon or MultiPolygon; None if none."""
+    geoms = np.asarray(geoms, dtype=object)
+    out = np.full(len(geoms), None, dtype=object)
+    parts, owner = shapely.get_parts(geoms, return_index=True)
+    sub, sub_owner = shapely.get_parts(parts, return_index=True)
+    owner = owner[sub_owner]
+    keep = (shapely.get_type_id(sub) == 3) & ~shapely.is_empty(sub)
+    for i in np.unique(owner[keep]):
+        polys = sub[keep & (owner == i)]
+        out[i] = polys[0] if len(polys) == 1 else shapely.MultiPolygon(list(polys))
+    return out
+
+
+def repair_polygons(geoms, metric_crs) -> ForcedRepair:
+    """Repair invalid (multi)polygons in lon/lat whatever the area change; areas measured in ``metric_crs``."""
+    from geoapp.spatial.crs import LONLAT, transformer
+
+    geoms = np.asarray(geoms, dtype=object)
+    fixed = polygonal_part(shapely.make_valid(geoms))
+    ok = ~shapely.is_missing(fixed)
+    fixed[ok] = shapely.orient_polygons(fixed[ok], exterior_cw=False)
+    to_metric = transformer(LONLAT, metric_crs)
+    origin = np.array(to_metric.transform(*shapely.total_bounds(geoms)[:2]))
+
+    def project(g):  # metres from a local origin, so that the shoelace sums do not cancel out digits
+        return shapely.transform(
+            g, lambda xy: np.column_stack(to_metric.transform(xy[:, 0], xy[:, 1])) - origin
+        )
+
+    before = shoelace_area(project(geoms))
+    after = np.nan_to_num(shapely.area(project(fixed)))
+    return ForcedRepair(fixed, before, after)

@@ -13,11 +13,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from urllib.parse import quote
 
 from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
 
-from geoapp.domain.address import LEFT, MAX_DOOR, SIDE_LABELS, TOWN_NAME
+from geoapp.domain.address import LEFT, MAX_DOOR, SIDE_LABELS, TOWN_NAME, UNNAMED_ROAD
 from geoapp.domain.errors import GeoappError
 from geoapp.domain.i18n import N_
 from geoapp.domain.inputs import parse_whole_number
@@ -177,6 +178,8 @@ def _pdf(plate_set: PlateSet, filename: str) -> Response:
 @access(*PLATE_ROLES)
 def street_plates(street_id: int):
     found = plates_for_street(read_session(), require_scope(), street_id, base_url=base_url())
+    if not found.title:  # an unnamed road
+        found = replace(found, title=translate(UNNAMED_ROAD))
     return _pdf(found, f"plates-street-{street_id}.pdf")
 
 

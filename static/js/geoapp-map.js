@@ -146,7 +146,7 @@
     var box = el("div", "geoapp-popup");
     box.appendChild(el("h3", null, p.name));
     var table = el("table");
-    row(table, text.street, p.street);
+    row(table, text.street, p.street === "" ? text.unnamed : p.street); // "": an unnamed road
     row(table, text.houses, p.houses_collected + " / " + p.houses_verified + " / " + p.houses);
     row(table, text.units, p.units_collected + " / " + p.units_verified + " / " + p.units_total);
     row(table, text.officer, p.officer_name || p.officer || text.none);
@@ -339,7 +339,8 @@
         var sub = e.layer;
         if (sub._leftLabel) return; // the permanent label already names it
         var p = sub.feature.properties;
-        if (!sub.getTooltip()) sub.bindTooltip(el("span", null, p.name || p.n), { sticky: true });
+        var unnamed = (opts.text && opts.text.unnamed) || "";
+        if (!sub.getTooltip()) sub.bindTooltip(el("span", null, p.name || p.n || unnamed), { sticky: true });
         sub.openTooltip(e.latlng);
       });
     }
@@ -430,7 +431,7 @@
         var left = sub.feature.properties.left;
         var tip = sub._leftLabel;
         if (show && left > 0) {
-          var name = sub.feature.properties.name;
+          var name = sub.feature.properties.name || opts.text.unnamed;
           var text = opts.text.left.replace("{n}", left).replace("{name}", function () {
             return name; // a function: "$&" in a name stays literal
           });

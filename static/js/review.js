@@ -97,7 +97,7 @@
       var badge = el("span", "status-badge status-" + h.status, opts.status[h.status] || h.status);
       box.appendChild(badge);
       var table = el("table", "facts");
-      row(table, T.village, h.village + (h.street ? " · " + h.street : ""));
+      row(table, T.village, h.village + (h.street != null ? " · " + (h.street || T.unnamed) : ""));
       row(table, T.use, opts.uses[h.use] || h.use);
       row(table, T.floors, h.floors);
       row(table, T.returnedBecause, h.status === "returned" ? h.return_reason : null, "reason");

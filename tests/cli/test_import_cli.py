@@ -120,7 +120,7 @@ def test_repairs_are_reported(run, db, tmp_path):
     )
     result = run("villages", villages_file(tmp_path, (V1[0], V1[1], spike), V2))
     assert result.exit_code == 0, result.output
-    assert "Self-intersection" in result.stdout and "rows 1)" in result.stdout
+    assert "1: self-intersection" in result.stdout and "rows 1)" in result.stdout
 
 
 # -- refusals ----------------------------------------------------------------------------------

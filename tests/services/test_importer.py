@@ -242,7 +242,7 @@ def test_wrong_geometry_type_is_refused(db, tmp_path):
 def test_self_intersecting_village_is_refused(db, tmp_path):
     bow_tie = shapely.Polygon([(114.01, 27.10), (114.02, 27.11), (114.02, 27.10), (114.01, 27.11)])
     message = refuse(db, "villages", villages_file(tmp_path, V1, (V2[0], V2[1], bow_tie)))
-    assert "rows 2 " in message and "Self-intersection" in message
+    assert "rows 2 " in message and "2: self-intersection [" in message and "--repair" in message
 
 
 def test_village_name_column_is_required(db, tmp_path):

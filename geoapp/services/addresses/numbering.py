@@ -125,6 +125,14 @@ def _street(session: Session, street_id: int) -> Street:
     street = session.get(Street, street_id)
     if street is None:
         raise NotFound(N_("Street %(id)s does not exist."), id=street_id)
+    if not street.name:  # its houses' addresses would name no street: numbers would clash village-wide
+        raise InvalidInput(
+            N_(
+                "Street %(id)s is an unnamed road: its houses cannot be numbered along it until the street has a name (import the streets again with its name)."
+            ),
+            field="street",
+            id=street_id,
+        )
     return street
 
 

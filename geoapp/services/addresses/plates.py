@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
-from geoapp.domain.address import TOWN_NAME, door_number
+from geoapp.domain.address import TOWN_NAME, UNNAMED_ROAD, door_number
 from geoapp.domain.errors import InvalidInput, NotFound
-from geoapp.domain.i18n import N_
+from geoapp.domain.i18n import N_, Phrase
 from geoapp.domain.roles import Role, Scope
 from geoapp.domain.status import Status
 from geoapp.services.accounts.scoping import scoped, village_filter, visible_building
@@ -60,9 +60,17 @@ def plates_for_street(session: Session, scope: Scope, street_id: int, *, base_ur
     def on_street(row, plate_street: str | None) -> bool:
         return plate_street == street.name or (plate_street is None and row.street_id == street.id)
 
+    if not street.name:  # an unnamed road: the houses fronting it whose address names no street
+        near = Building.street_id == street.id
+
+        def on_street(row, plate_street: str | None) -> bool:
+            return row.street_id == street.id and not plate_street
+
     found = _plates(session, scope, near, base_url, street.name, keep=on_street)
     if found is None:
-        raise NotFound(N_("No house in your scope is on street %(name)s."), name=street.name)
+        raise NotFound(
+            N_("No house in your scope is on street %(name)s."), name=street.name or Phrase(UNNAMED_ROAD)
+        )
     return found
 
 

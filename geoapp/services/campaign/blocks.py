@@ -140,7 +140,8 @@ def generate_blocks(
         others=np.array(others, dtype=object),
         avoid=np.array([g for _, g in remaining_blocks], dtype=object),
     )
-    names = {s.id: s.name for s in streets}
+    # A stored name, so Chinese as the other stored names; an unnamed road is told apart by its id.
+    names = {s.id: s.name or f"无名路（编号{s.id}）" for s in streets}
     counter: dict[tuple[int, int], int] = {}
     now = utcnow()
     stored = 0

@@ -12,9 +12,11 @@ import shapely
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from geoapp.domain.address import UNNAMED_ROAD
 from geoapp.domain.layers import GIS_LAYERS, MASK_ID_NUMBER, MASK_PHONE, UNMASKED_ROLES, LayerSpec, spec
 from geoapp.domain.roles import Role, Scope, mask_id_number, mask_phone
 from geoapp.services.accounts.scoping import scoped, village_filter
+from geoapp.services.gis_io.code_labels import chinese
 from geoapp.services.gis_io.layers import raw_geom
 from geoapp.store.models import Building, Person, Street, Unit, Village
 
@@ -104,7 +106,7 @@ def streets_frame(
     """Streets are the town's reference lines (every role sees them on the map)."""
     dialect = session.get_bind().dialect.name
     stmt = select(Street.id, Street.name, Street.kind, raw_geom(Street.geom, dialect)).order_by(Street.id)
-    return _geo_frame(session, list(spec("streets").columns), stmt)
+    return _unnamed_roads(_geo_frame(session, list(spec("streets").columns), stmt), "name")
 
 
 def buildings_frame(session: Session, scope: Scope, village_id: int | None) -> gpd.GeoDataFrame:
@@ -133,7 +135,15 @@ def buildings_frame(session: Session, scope: Scope, village_id: int | None) -> g
     village_id = village_filter(session, scope, village_id)
     if village_id is not None:
         stmt = stmt.where(Building.village_id == village_id)
-    return _geo_frame(session, list(spec("buildings").columns), stmt.order_by(Building.id))
+    return _unnamed_roads(
+        _geo_frame(session, list(spec("buildings").columns), stmt.order_by(Building.id)), "street"
+    )
+
+
+def _unnamed_roads(frame: gpd.GeoDataFrame, column: str) -> gpd.GeoDataFrame:
+    """Streets stored without a name ("") exported as 无名路 (importing it back keeps them unnamed)."""
+    frame[column] = frame[column].mask(frame[column] == "", chinese(UNNAMED_ROAD))
+    return frame
 
 
 def units_frame(session: Session, scope: Scope, village_id: int | None) -> gpd.GeoDataFrame:

@@ -24,9 +24,9 @@ from geoapp.services.gis_io.importer.job import (
     ImportSummary,
     Job,
     Progress,
-    check_geometries,
     import_limits,
 )
+from geoapp.services.gis_io.importer.validity import check_geometries
 from geoapp.spatial.readers import read_layer
 from geoapp.store.db import Database
 
@@ -60,6 +60,7 @@ def import_layer(
         y_field=options.y_field,
         layer=options.layer,
         limits=options.limits,
+        keep_empty=options.skip_invalid,
     )
     summary = ImportSummary(
         layer=layer,
@@ -69,6 +70,7 @@ def import_layer(
         read=len(data.frame),
         crs_assumed=data.crs_assumed,
         coordinate_columns=data.coordinate_columns,
+        dry_run=options.dry_run,
     )
     job = Job(entry.spec, data.file, data.frame, options, summary, progress)
     check_geometries(job, data.closed_rings)
@@ -78,11 +80,24 @@ def import_layer(
         )
     if isinstance(target, Database):
         with target.write() as session:
-            _run(session, entry.store, job)
+            _run_or_try(session, entry.store, job)
     else:
-        with target.begin_nested():
-            _run(target, entry.store, job)
+        _run_or_try(target, entry.store, job)
     return summary
+
+
+def _run_or_try(session: Session, store, job: Job) -> None:
+    """Run in a SAVEPOINT; a dry run (--dry-run) rolls it back after doing everything."""
+    savepoint = session.begin_nested()
+    try:
+        _run(session, store, job)
+    except BaseException:
+        savepoint.rollback()
+        raise
+    if job.options.dry_run:
+        savepoint.rollback()
+    else:
+        savepoint.commit()
 
 
 def _run(session: Session, store, job: Job) -> None:

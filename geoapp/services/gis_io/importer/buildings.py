@@ -59,7 +59,7 @@ def run(session: Session, job: Job) -> None:
                 )
             )
         elif job.options.skip_outside:
-            job.summary.skipped = [int(r) for r in outside_rows]
+            job.summary.skipped.extend(int(r) for r in outside_rows)
             job.summary.notes.append(
                 (
                     N_("Buildings outside every village left out: %(count)d (rows %(rows)s)."),

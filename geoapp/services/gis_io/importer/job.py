@@ -16,12 +16,11 @@ from sqlalchemy.orm import Session
 
 from geoapp.config import Settings
 from geoapp.domain.errors import ImportRefused, InvalidInput
-from geoapp.domain.i18n import N_
-from geoapp.domain.layers import POINT, TYPE_NAMES, LayerSpec
+from geoapp.domain.i18n import N_, Phrases
+from geoapp.domain.layers import LayerSpec
 from geoapp.services.accounts import audit
-from geoapp.spatial.crs import LONLAT
 from geoapp.spatial.readers import ImportLimits, find_column, format_rows
-from geoapp.spatial.repair import repair
+from geoapp.spatial.repair import reason_label
 
 BATCH = 500
 
@@ -51,6 +50,10 @@ class ImportOptions:
     outside_village: str | None = None  # buildings: village code for those outside every village
     skip_outside: bool = False  # buildings: drop those outside every village
     skip_existing: bool = False  # leave out features already stored (a retried import)
+    repair: bool = False  # --repair: make_valid invalid polygons, within max_area_change
+    max_area_change: float = 0.05  # share of the area a --repair may change (0.05 = 5 %)
+    skip_invalid: bool = False  # --skip-invalid: leave out (and list) what cannot be stored
+    dry_run: bool = False  # --dry-run: do everything, then roll back
     fronting_distance_m: float = 60.0
     limits: ImportLimits = field(default_factory=ImportLimits)  # file size, features, vertices
     actor: str = audit.SYSTEM_ACTOR
@@ -82,6 +85,8 @@ class ImportSummary:
     repaired: dict[int, str] = field(default_factory=dict)  # row -> what was repaired
     skipped: list[int] = field(default_factory=list)  # rows left out on request
     notes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    invalid: dict[int, str] = field(default_factory=dict)  # row -> why it was left out (--skip-invalid)
+    dry_run: bool = False
 
     def messages(self) -> list[tuple[str, dict[str, Any]]]:
         """(template, params) lines for the user, in order; templates are gettext msgids."""
@@ -91,6 +96,8 @@ class ImportSummary:
                 {"file": self.file, "read": self.read, "format": self.format, "crs": self.source_crs},
             )
         ]
+        if self.dry_run:
+            out.insert(0, (N_("Dry run: nothing was stored. An import would do this:"), {}))
         if self.crs_assumed and self.coordinate_columns:
             x, y = self.coordinate_columns
             out.append(
@@ -108,7 +115,11 @@ class ImportSummary:
             )
         )
         if self.repaired:
-            reasons = "; ".join(f"{r}: {why}" for r, why in list(self.repaired.items())[:10])
+            reasons = Phrases(
+                (f"{r}: ", reason_label(part), "")
+                for r, why in list(self.repaired.items())[:10]
+                for part in why.split("; ")
+            )
             out.append(
                 (
                     N_("Repaired %(count)d geometries (rows %(rows)s): %(reasons)s."),
@@ -135,6 +146,7 @@ class ImportSummary:
             "updated": self.updated,
             "repaired_rows": list(self.repaired),
             "skipped_rows": self.skipped,
+            "invalid_rows": list(self.invalid),
         }
 
 
@@ -164,44 +176,6 @@ class Job:
 
 
 # -- geometries and attributes -------------------------------------------------------------
-
-
-def check_geometries(job: Job, closed_rings: list[int]) -> None:
-    """Refuse wrong geometry types and unsafe repairs; store the repaired geometries."""
-    geoms = job.geoms
-    if job.spec.geometry == (POINT,):  # a MultiPoint of one point is a point
-        single = (shapely.get_type_id(geoms) == 4) & (shapely.get_num_geometries(geoms) == 1)
-        if single.any():
-            geoms[single] = shapely.get_geometry(geoms[single], 0)
-    types = shapely.get_type_id(geoms)
-    wrong = ~np.isin(types, job.spec.geometry)
-    if wrong.any():
-        raise job.refuse(
-            N_(
-                "%(field)s holds %(found)s geometries (rows %(rows)s), but a %(layer)s layer needs %(expected)s: export the right layer or convert the geometries."
-            ),
-            found="/".join(sorted({TYPE_NAMES.get(int(t), str(t)) for t in types[wrong]})),
-            rows=format_rows(job.frame.index[wrong]),
-            layer=job.layer,
-            expected=job.spec.geometry_label,
-        )
-    _refuse_huge_geometries(job, geoms)
-    result = repair(geoms)
-    rows = job.frame.index
-    if result.refused.any():
-        bad = np.flatnonzero(result.refused)
-        raise job.refuse(
-            N_(
-                "%(field)s rows %(rows)s have invalid geometries that cannot be repaired without changing their shape (%(reasons)s): fix them in a GIS (e.g. QGIS “Fix geometries”, then check the result) and import again."
-            ),
-            rows=format_rows(rows[bad]),
-            reasons="; ".join(f"{rows[i]}: {result.reasons[i]}" for i in bad[:5]),
-        )
-    repaired = {int(r): "Unclosed ring" for r in closed_rings}
-    for i in np.flatnonzero(result.repaired):
-        repaired[int(rows[i])] = "; ".join(filter(None, (repaired.get(int(rows[i])), result.reasons[i])))
-    job.summary.repaired = dict(sorted(repaired.items()))
-    job.frame = job.frame.set_geometry(gpd.GeoSeries(result.geoms, index=rows, crs=LONLAT))
 
 
 def _refuse_huge_geometries(job: Job, geoms: np.ndarray) -> None:

@@ -1,0 +1,42 @@
+"""An unnamed road (from an OpenStreetMap extract) in the browser: 无名路 on the addresses page
+and in the units page's street list, with no numbering offered. Screenshots at 390×844 and
+1440×900 go to test-artifacts/; no request leaves the app."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.browser.conftest import log_in, open_page
+from tests.conftest import add_user
+from tests.web.test_unnamed_roads import unname
+
+pytestmark = pytest.mark.browser
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1440, "height": 900}}
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_unnamed_road_pages(browser, live_server, demo_db, size):
+    street = unname(demo_db, "老街")
+    add_user(demo_db, "road_admin", "admin")
+    options = {"is_mobile": True, "has_touch": True} if size == "phone" else {}
+    context, page, guard = open_page(browser, live_server.url, viewport=SIZES[size], **options)
+    ARTIFACTS.mkdir(exist_ok=True)
+    try:
+        log_in(page, live_server.url, "road_admin")
+        page.goto(live_server.url + "/addresses")
+        row = page.locator(f"#street-{street}")
+        assert row.locator("td.name").inner_text() == "无名路"
+        assert row.locator("a.number").count() == 0
+        row.scroll_into_view_if_needed()
+        page.screenshot(path=str(ARTIFACTS / f"addresses-unnamed-road-{size}.png"))  # the row in view
+        page.goto(live_server.url + "/units")
+        assert "无名路" in page.locator("select[name=street]").inner_text()
+        page.screenshot(path=str(ARTIFACTS / f"units-unnamed-road-{size}.png"))
+        widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+        assert widths[0] <= widths[1]
+    finally:
+        context.close()
+    guard.check()
