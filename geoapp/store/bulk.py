@@ -28,7 +28,7 @@ from geoapp.store.types import wkb_array
 
 CHUNK = 50_000
 BULK_MIN_ROWS = 20_000  # below this the triggers keep the R*Tree row by row, as for any write
-SQLITE_CACHE_KIB = 256 * 1024  # page cache while loading (the default 2 MB thrashes on the indexes)
+SQLITE_CACHE_KIB = 64 * 1024  # page cache while loading (the default 2 MB thrashes on the indexes)
 
 
 def insert_columns(
@@ -71,8 +71,10 @@ def insert_columns(
     try:
         rt = rtree_name(table.name)
         large = total >= BULK_MIN_ROWS
-        paused = [f"{rt}_ins"] if large else []
-        paused += list(idle_triggers) if large else []
+        last_id, stored = cursor.execute(
+            f"SELECT COALESCE(MAX(id), 0), COUNT(*) FROM {table.name}"
+        ).fetchone()
+        paused = [f"{rt}_ins", *idle_triggers] if large else []
         saved = []
         for name in paused:
             found = cursor.execute(
@@ -82,13 +84,36 @@ def insert_columns(
             if found:
                 saved.append(found[0])
                 cursor.execute(f"DROP TRIGGER {name}")
+        # Indexes are sorted once after the load rather than kept row by row, when the load
+        # is at least as large as what is stored (a county's first import).
+        indexes = []
+        if large and total >= stored:
+            indexes = cursor.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
+                (table.name,),
+            ).fetchall()
+            for name, _ in indexes:
+                cursor.execute(f'DROP INDEX "{name}"')
         sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
         for start, rows in _chunks(columns, names, geometry, dialect, total, chunk):
             cursor.executemany(sql, rows)
             if progress is not None:
                 progress(start + len(rows), total)
+        for _, statement in indexes:
+            cursor.execute(statement)
         if any(f"{rt}_ins" in statement for statement in saved):
-            rebuild_sqlite_rtree(cursor, table.name)
+            new = None
+            if cursor.execute(
+                f"SELECT MIN(id), MAX(id) FROM {table.name} WHERE id > ?", (last_id,)
+            ).fetchone() == (
+                last_id + 1,
+                last_id + total,
+            ):  # the new rows took the next ids, in order: their boxes are the columns'
+                new = (
+                    last_id + 1,
+                    *(np.asarray(columns[c], dtype=np.float64) for c in ("minx", "maxx", "miny", "maxy")),
+                )
+            rebuild_sqlite_rtree(cursor, table.name, new)
         for statement in saved:
             cursor.execute(statement)
     finally:
@@ -168,18 +193,24 @@ def _str_groups(boxes: np.ndarray, per_node: int) -> tuple[np.ndarray, list[tupl
     return order_all, groups
 
 
-def rebuild_sqlite_rtree(cursor, table_name: str) -> int:
+def rebuild_sqlite_rtree(cursor, table_name: str, new: tuple | None = None) -> int:
     """Write ``table_name``'s R*Tree anew from its bbox columns, packed; returns the rows indexed.
 
-    ``cursor`` is a DB-API cursor on the SQLite connection, inside the caller's transaction."""
+    ``cursor`` is a DB-API cursor on the SQLite connection, inside the caller's transaction.
+    ``new`` = (first id, minx, maxx, miny, maxy arrays): the boxes of the rows from that id
+    on, already in memory (the rest are read from the table)."""
     rt = rtree_name(table_name)
     node_size = cursor.execute(f"SELECT length(data) FROM {rt}_node WHERE nodeno = 1").fetchone()[0]
     per_node = (node_size - 4) // _CELL.itemsize
-    rows = cursor.execute(f"SELECT id, minx, maxx, miny, maxy FROM {table_name}").fetchall()
-    n = len(rows)
-    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=n)
-    raw = np.array([r[1:] for r in rows], dtype=np.float64).reshape(n, 4)
+    query = f"SELECT id, minx, maxx, miny, maxy FROM {table_name}"
+    rows = cursor.execute(query + (" WHERE id < ?" if new else ""), (new[0],) if new else ()).fetchall()
+    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    raw = np.array([r[1:] for r in rows], dtype=np.float64).reshape(len(rows), 4)
     del rows
+    if new:
+        ids = np.concatenate([ids, np.arange(new[0], new[0] + len(new[1]), dtype=np.int64)])
+        raw = np.concatenate([raw, np.stack(new[1:], axis=1)])
+    n = len(ids)
     boxes = np.empty((n, 4), dtype=np.float32)
     boxes[:, 0], boxes[:, 1] = _down(raw[:, 0]), _up(raw[:, 1])
     boxes[:, 2], boxes[:, 3] = _down(raw[:, 2]), _up(raw[:, 3])
@@ -203,9 +234,10 @@ def rebuild_sqlite_rtree(cursor, table_name: str) -> int:
             head = (level if root else 0).to_bytes(2, "big") + (stop - start).to_bytes(2, "big")
             body = cells[start:stop].tobytes()
             nodes.append((number, head + body + bytes(node_size - 4 - len(body))))
-            links.extend((int(child), number) for child in cells["id"][start:stop])
+            links.append(np.full(stop - start, number, dtype=np.int64))
         cursor.executemany(f"INSERT INTO {rt}_node VALUES (?, ?)", nodes)
-        cursor.executemany(f"INSERT INTO {rt}_{'rowid' if level == 0 else 'parent'} VALUES (?, ?)", links)
+        children = zip(cells["id"].astype(np.int64).tolist(), np.concatenate(links).tolist(), strict=True)
+        cursor.executemany(f"INSERT INTO {rt}_{'rowid' if level == 0 else 'parent'} VALUES (?, ?)", children)
         if root:
             return n
         starts = np.array([g[0] for g in groups])
