@@ -14,16 +14,17 @@ from geoapp.domain.i18n import N_
 from geoapp.domain.identifiers import parse_village_code
 from geoapp.domain.uses import parse_use
 from geoapp.services.gis_io import topology
+from geoapp.services.gis_io.importer.bulk import refuse_taken_addresses
 from geoapp.services.gis_io.importer.job import (
     Job,
     bboxes,
-    insert_rows,
     leave_out_stored,
     text_values,
     whole_numbers,
 )
 from geoapp.spatial.assign import anchor_points
 from geoapp.spatial.readers import format_rows
+from geoapp.store import bulk
 from geoapp.store.models import Building, Street, Village
 
 STORED_BEFORE = N_(
@@ -94,44 +95,49 @@ def run(session: Session, job: Job) -> None:
     claimed = text_values(job, "village")
 
     anchors = anchor_points(geoms)
-    lon, lat = shapely.get_x(anchors), shapely.get_y(anchors)
     bounds = bboxes(geoms)
-    records = []
-    for i, geom in enumerate(geoms):
-        village_id = int(assigned[i])
-        street_id = fronting[i]
-        address = addresses[i] or standard_address(
-            TOWN_NAME, village_names[village_id], street_names.get(street_id), doors[i]
-        )
-        records.append(
-            {
-                "village_id": village_id,
-                "street_id": street_id,
-                "door_no": doors[i],
-                "address": address[:200],
-                "use": parse_use(uses[i]).value,
-                "floors": None if floors is None or np.isnan(floors[i]) else int(floors[i]),
-                "structure": structures[i],
-                "owner_name": owners[i],
-                "status": "uncollected",
-                "lon": float(lon[i]),
-                "lat": float(lat[i]),
-                "source": job.file[:200],
-                "version": 1,
-                "geom": geom,
-                "minx": float(bounds[i, 0]),
-                "miny": float(bounds[i, 1]),
-                "maxx": float(bounds[i, 2]),
-                "maxy": float(bounds[i, 3]),
-            }
-        )
-    insert_rows(session, job, Building.__table__, records)
-
+    names = [village_names[int(v)] for v in assigned]
+    address = [
+        (given or standard_address(TOWN_NAME, village, street_names.get(street), door))[:200]
+        for given, village, street, door in zip(addresses, names, fronting, doors, strict=True)
+    ]
+    refuse_taken_addresses(session, address, doors)
+    use_of = {u: parse_use(u).value for u in set(uses)}
+    columns = {
+        "village_id": assigned,
+        "street_id": fronting,
+        "door_no": doors,
+        "address": address,
+        "use": [use_of[u] for u in uses],
+        "floors": [None] * len(geoms)
+        if floors is None
+        else [None if np.isnan(f) else int(f) for f in floors],
+        "structure": structures,
+        "owner_name": owners,
+        "status": np.full(len(geoms), "uncollected", dtype=object),
+        "lon": shapely.get_x(anchors),
+        "lat": shapely.get_y(anchors),
+        "source": np.full(len(geoms), job.file[:200], dtype=object),
+        "version": np.ones(len(geoms), dtype=np.int64),
+        "geom": geoms,
+        "minx": bounds[:, 0],
+        "miny": bounds[:, 1],
+        "maxx": bounds[:, 2],
+        "maxy": bounds[:, 3],
+    }
+    session.flush()
+    job.summary.inserted += bulk.insert_columns(
+        session.connection(),
+        Building.__table__,
+        columns,
+        progress=job.report,
+        idle_triggers=("tally_building_ins",),  # new houses are uncollected: not tallied
+    )
     with_street = sum(s is not None for s in fronting)
     job.summary.notes.append(
         (
             N_("Fronting street found for %(count)d of %(total)d buildings (within %(distance)g m)."),
-            {"count": with_street, "total": len(records), "distance": job.options.fronting_distance_m},
+            {"count": with_street, "total": len(address), "distance": job.options.fronting_distance_m},
         )
     )
     disagree = [

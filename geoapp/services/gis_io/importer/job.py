@@ -237,12 +237,23 @@ def text_of(value: Any) -> str | None:
     return text or None
 
 
+def texts_of(column: pd.Series) -> np.ndarray:
+    """``text_of`` of each value; columns of only strings or whole numbers in one vectorised pass."""
+    if isinstance(column.dtype, np.dtype) and column.dtype.kind in "iu":  # never missing
+        return np.array([str(v) for v in column.tolist()], dtype=object)
+    if pd.api.types.infer_dtype(column, skipna=True) == "string":
+        return np.array(
+            [(v.strip() or None) if isinstance(v, str) else None for v in column.tolist()], dtype=object
+        )
+    return np.array([text_of(v) for v in column], dtype=object)
+
+
 def text_values(job: Job, role: str, *, required: bool = False, max_length: int | None = None) -> np.ndarray:
     """Cleaned text per row (None where empty or no column); refuses empty required values."""
     column = column_of(job, role, required=required)
     if column is None:
         return np.full(len(job.frame), None, dtype=object)
-    values = np.array([text_of(v) for v in job.frame[column]], dtype=object)
+    values = texts_of(job.frame[column])
     rows = job.frame.index
     if required and (empty := pd.isna(values)).any():
         raise job.refuse(

@@ -1,0 +1,255 @@
+"""Bulk inserts of many rows into a spatial table, inside the caller's transaction.
+
+An import of a county (a million houses) spent most of its time building one
+SQLAlchemy parameter dict per row and encoding each geometry on its own. Here the
+rows are given as columns (numpy or plain sequences), the geometries are encoded in
+one vectorised call per chunk, and the rows go to the database as plain tuples:
+
+- SQLite: ``executemany`` of one prepared INSERT with a larger page cache; for a large
+  load the R*Tree trigger of the table is dropped, the R*Tree written anew, packed,
+  from the table's boxes (``rebuild_sqlite_rtree``) and the trigger made again, all
+  in the caller's transaction (SQLite's DDL is transactional: a failure or a kill
+  leaves the trigger and the index as they were).
+- PostgreSQL: ``COPY … FROM STDIN`` with the geometry as hex EWKB.
+
+The end state is the one the row-by-row path gives: same rows, R*Tree equal to a
+rebuild, tallies equal to a regroup (``tests/store/test_bulk.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+import numpy as np
+from sqlalchemy import Connection, Table
+
+from geoapp.store.spatial_index import rtree_name
+from geoapp.store.types import wkb_array
+
+CHUNK = 50_000
+BULK_MIN_ROWS = 20_000  # below this the triggers keep the R*Tree row by row, as for any write
+SQLITE_CACHE_KIB = 64 * 1024  # page cache while loading (the default 2 MB thrashes on the indexes)
+
+
+def insert_columns(
+    connection: Connection,
+    table: Table,
+    columns: Mapping[str, Sequence | np.ndarray],
+    *,
+    geometry: str | None = "geom",
+    progress: Callable[[int, int], None] | None = None,
+    idle_triggers: Sequence[str] = (),
+    chunk: int | None = None,
+) -> int:
+    """Insert the rows given as ``columns`` (name -> values, all of one length) into ``table``.
+
+    ``geometry`` names the column holding shapely geometries (encoded here); ``progress``
+    is called with (rows inserted, rows in all) after each chunk. ``idle_triggers`` names
+    SQLite insert triggers that do nothing for these rows (their WHEN is false: the
+    villages' tally for uncollected houses); they are left out of a large load and made
+    again after it. Returns the row count.
+    """
+    names = list(columns)
+    total = len(next(iter(columns.values()))) if names else 0
+    if total == 0:
+        return 0
+    chunk = chunk or CHUNK
+    dialect = connection.dialect.name
+    raw = connection.connection.dbapi_connection
+    if dialect == "postgresql":
+        copying = f"COPY {table.name} ({', '.join(names)}) FROM STDIN"
+        with raw.cursor() as cursor, cursor.copy(copying) as copy:
+            for start, rows in _chunks(columns, names, geometry, dialect, total, chunk):
+                for row in rows:
+                    copy.write_row(row)
+                if progress is not None:
+                    progress(start + len(rows), total)
+        return total
+    cursor = raw.cursor()
+    cache = cursor.execute("PRAGMA cache_size").fetchone()[0]
+    cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+    try:
+        rt = rtree_name(table.name)
+        large = total >= BULK_MIN_ROWS
+        last_id, stored = cursor.execute(
+            f"SELECT COALESCE(MAX(id), 0), COUNT(*) FROM {table.name}"
+        ).fetchone()
+        paused = [f"{rt}_ins", *idle_triggers] if large else []
+        saved = []
+        for name in paused:
+            found = cursor.execute(
+                "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ? AND tbl_name = ?",
+                (name, table.name),
+            ).fetchone()
+            if found:
+                saved.append(found[0])
+                cursor.execute(f"DROP TRIGGER {name}")
+        # Indexes are sorted once after the load rather than kept row by row, when the load
+        # is at least as large as what is stored (a county's first import).
+        indexes = []
+        if large and total >= stored:
+            indexes = cursor.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
+                (table.name,),
+            ).fetchall()
+            for name, _ in indexes:
+                cursor.execute(f'DROP INDEX "{name}"')
+        sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+        for start, rows in _chunks(columns, names, geometry, dialect, total, chunk):
+            cursor.executemany(sql, rows)
+            if progress is not None:
+                progress(start + len(rows), total)
+        for _, statement in indexes:
+            cursor.execute(statement)
+        if any(f"{rt}_ins" in statement for statement in saved):
+            new = None
+            if cursor.execute(
+                f"SELECT MIN(id), MAX(id) FROM {table.name} WHERE id > ?", (last_id,)
+            ).fetchone() == (
+                last_id + 1,
+                last_id + total,
+            ):  # the new rows took the next ids, in order: their boxes are the columns'
+                new = (
+                    last_id + 1,
+                    *(np.asarray(columns[c], dtype=np.float64) for c in ("minx", "maxx", "miny", "maxy")),
+                )
+            rebuild_sqlite_rtree(cursor, table.name, new)
+        for statement in saved:
+            cursor.execute(statement)
+    finally:
+        cursor.execute(f"PRAGMA cache_size={cache}")
+        cursor.close()
+    return total
+
+
+def _chunks(columns, names, geometry, dialect, total, chunk):
+    """(start, list of row tuples) per chunk, geometries encoded, numpy scalars made plain."""
+    for start in range(0, total, chunk):
+        stop = min(start + chunk, total)
+        values = []
+        for name in names:
+            part = columns[name][start:stop]
+            if name == geometry:
+                values.append(wkb_array(np.asarray(part, dtype=object), dialect))
+            elif isinstance(part, np.ndarray):
+                values.append(part.tolist())  # numpy scalars -> int/float/str/None
+            else:
+                values.append(list(part))
+        yield start, list(zip(*values, strict=True))
+
+
+# -- a packed R*Tree ---------------------------------------------------------------------------------
+#
+# SQLite's R*Tree module inserts one box at a time (tens of microseconds each: most of a
+# million-house import). After a bulk load the tree is instead written whole, packed by
+# Sort-Tile-Recursive, straight into the module's shadow tables, in the format
+# ``ext/rtree/rtree.c`` documents: ``%_node(nodeno, data)`` holds each node as a blob of
+# the tree's node size (2 bytes: the depth, on the root only; 2 bytes: the number of
+# cells; then per cell an 8-byte id and the box as 4-byte floats minx, maxx, miny, maxy,
+# all big-endian), the root is node 1, ``%_rowid`` names each id's leaf and
+# ``%_parent`` each node's parent. Boxes are rounded outwards to single precision exactly
+# as the module rounds them, so the tree holds the same boxes a row-by-row load would;
+# ``rtreecheck()`` verifies it (tests/store/test_bulk.py).
+
+_RND_TOWARDS = 1.0 - 1.0 / 8388608.0
+_RND_AWAY = 1.0 + 1.0 / 8388608.0
+_CELL = np.dtype([("id", ">i8"), ("box", ">f4", (4,))])
+
+
+def _down(d: np.ndarray) -> np.ndarray:
+    """rtree.c's rtreeValueDown: a float32 not above ``d``."""
+    f = d.astype(np.float32)
+    bumped = (d * np.where(d < 0, _RND_AWAY, _RND_TOWARDS)).astype(np.float32)
+    return np.where(f > d, bumped, f)
+
+
+def _up(d: np.ndarray) -> np.ndarray:
+    """rtree.c's rtreeValueUp: a float32 not below ``d``."""
+    f = d.astype(np.float32)
+    bumped = (d * np.where(d < 0, _RND_TOWARDS, _RND_AWAY)).astype(np.float32)
+    return np.where(f < d, bumped, f)
+
+
+def _str_groups(boxes: np.ndarray, per_node: int) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """Sort-Tile-Recursive: (order of the entries, (start, stop) of each node in that order)."""
+    n = len(boxes)
+    nodes = -(-n // per_node)
+    slices = int(np.ceil(np.sqrt(nodes)))
+    cx = boxes[:, 0].astype(float) + boxes[:, 1]
+    cy = boxes[:, 2].astype(float) + boxes[:, 3]
+    by_x = np.argsort(cx, kind="stable")
+    order = []
+    step = slices * per_node
+    for s in range(0, n, step):
+        part = by_x[s : s + step]
+        order.append(part[np.argsort(cy[part], kind="stable")])
+    order_all = np.concatenate(order) if order else np.array([], dtype=np.int64)
+    groups = []
+    offset = 0
+    for part in order:
+        for g in range(0, len(part), per_node):
+            groups.append((offset + g, offset + min(g + per_node, len(part))))
+        offset += len(part)
+    return order_all, groups
+
+
+def rebuild_sqlite_rtree(cursor, table_name: str, new: tuple | None = None) -> int:
+    """Write ``table_name``'s R*Tree anew from its bbox columns, packed; returns the rows indexed.
+
+    ``cursor`` is a DB-API cursor on the SQLite connection, inside the caller's transaction.
+    ``new`` = (first id, minx, maxx, miny, maxy arrays): the boxes of the rows from that id
+    on, already in memory (the rest are read from the table)."""
+    rt = rtree_name(table_name)
+    node_size = cursor.execute(f"SELECT length(data) FROM {rt}_node WHERE nodeno = 1").fetchone()[0]
+    per_node = (node_size - 4) // _CELL.itemsize
+    query = f"SELECT id, minx, maxx, miny, maxy FROM {table_name}"
+    rows = cursor.execute(query + (" WHERE id < ?" if new else ""), (new[0],) if new else ()).fetchall()
+    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    raw = np.array([r[1:] for r in rows], dtype=np.float64).reshape(len(rows), 4)
+    del rows
+    if new:
+        ids = np.concatenate([ids, np.arange(new[0], new[0] + len(new[1]), dtype=np.int64)])
+        raw = np.concatenate([raw, np.stack(new[1:], axis=1)])
+    n = len(ids)
+    boxes = np.empty((n, 4), dtype=np.float32)
+    boxes[:, 0], boxes[:, 1] = _down(raw[:, 0]), _up(raw[:, 1])
+    boxes[:, 2], boxes[:, 3] = _down(raw[:, 2]), _up(raw[:, 3])
+    del raw
+    for shadow in ("node", "rowid", "parent"):
+        cursor.execute(f"DELETE FROM {rt}_{shadow}")
+    if n == 0:
+        cursor.execute(f"INSERT INTO {rt}_node VALUES (1, ?)", (bytes(node_size),))
+        return 0
+    level, next_no = 0, 2
+    while True:
+        order, groups = _str_groups(boxes, per_node)
+        cells = np.empty(len(order), dtype=_CELL)
+        cells["id"] = ids[order]
+        cells["box"] = boxes[order]
+        root = len(groups) == 1
+        numbers = np.array([1]) if root else np.arange(next_no, next_no + len(groups))
+        next_no += 0 if root else len(groups)
+        nodes, links = [], []
+        for number, (start, stop) in zip(numbers.tolist(), groups, strict=True):
+            head = (level if root else 0).to_bytes(2, "big") + (stop - start).to_bytes(2, "big")
+            body = cells[start:stop].tobytes()
+            nodes.append((number, head + body + bytes(node_size - 4 - len(body))))
+            links.append(np.full(stop - start, number, dtype=np.int64))
+        cursor.executemany(f"INSERT INTO {rt}_node VALUES (?, ?)", nodes)
+        children = zip(cells["id"].astype(np.int64).tolist(), np.concatenate(links).tolist(), strict=True)
+        cursor.executemany(f"INSERT INTO {rt}_{'rowid' if level == 0 else 'parent'} VALUES (?, ?)", children)
+        if root:
+            return n
+        starts = np.array([g[0] for g in groups])
+        ordered = boxes[order]
+        boxes = np.stack(
+            [
+                np.minimum.reduceat(ordered[:, 0], starts),
+                np.maximum.reduceat(ordered[:, 1], starts),
+                np.minimum.reduceat(ordered[:, 2], starts),
+                np.maximum.reduceat(ordered[:, 3], starts),
+            ],
+            axis=1,
+        )
+        ids = numbers.astype(np.int64)
+        level += 1
