@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import ssl
@@ -139,7 +140,5 @@ def test_workers_share_one_address_and_a_dead_worker_is_restarted(db_url, tmp_pa
             proc.kill()
             proc.wait(10)
         for pid in pids():
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
