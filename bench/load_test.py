@@ -332,7 +332,7 @@ def run_load(base: str, shares: dict[str, list], villages: dict[str, int], secon
         except Exception as exc:  # counted, never a crash of the benchmark
             tally.error(f"login: {exc!r}")
 
-    with ThreadPoolExecutor(8) as pool:
+    with ThreadPoolExecutor(16) as pool:  # logins overlap, before the timed run
         list(pool.map(log_in, phones))
     start = threading.Barrier(len(phones) + 1)
     stop_at = [0.0]
