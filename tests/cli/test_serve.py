@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import ssl
@@ -86,3 +87,58 @@ def test_cert_without_key_is_refused(db_url, tmp_path):
     done = subprocess.run([str(geoapp), "serve", "--cert", str(cert)], capture_output=True, text=True,
                           env={**os.environ, "GEOAPP_DATABASE_URL": db_url})  # fmt: skip
     assert done.returncode != 0 and "--key" in done.stderr
+
+
+def test_workers_share_one_address_and_a_dead_worker_is_restarted(db_url, tmp_path):
+    """`--workers 2`: two processes answer on one port; kill -9 one, it is restarted and logged;
+    SIGTERM stops the supervisor and every worker."""
+    import re
+    import signal
+
+    port = _free_port()
+    log = tmp_path / "serve.log"
+    env = {**os.environ, "GEOAPP_DATABASE_URL": db_url}
+    env.pop("GEOAPP_SECRET_KEY", None)
+    geoapp = Path(sys.executable).with_name("geoapp")
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [str(geoapp), "serve", "--port", str(port), "--workers", "2", "--threads", "4"],
+            env=env, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+
+    def pids() -> list[int]:
+        return [int(p) for p in re.findall(r"\(worker pid (\d+)\)", log.read_text())]
+
+    def wait_for(condition, what: str) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if condition():
+                return
+            time.sleep(0.2)
+        raise AssertionError(f"{what}: {log.read_text()}")
+
+    try:
+        wait_for(lambda: len(pids()) == 2, "two workers serving")
+        assert "GEOAPP_SECRET_KEY is not set" in log.read_text()  # one key made for both
+        for _ in range(6):  # each request on a new connection: the kernel spreads them
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=10) as r:
+                assert r.status == 200
+        first = pids()[0]
+        os.kill(first, signal.SIGKILL)
+        wait_for(lambda: len(pids()) == 3, "the killed worker restarted")
+        assert re.search(rf"pid {first}\) exited with code -9", log.read_text())
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=10) as r:
+            assert r.status == 200
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(60) == 0
+        assert "geoapp workers stopped" in log.read_text()
+        for pid in pids()[1:]:
+            with pytest.raises(ProcessLookupError):
+                os.kill(pid, 0)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+        for pid in pids():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)

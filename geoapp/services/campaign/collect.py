@@ -17,7 +17,9 @@ from datetime import UTC, date, datetime
 
 import orjson
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from geoapp.config import Settings
 from geoapp.domain import parallel
@@ -50,10 +52,20 @@ class ProbesOverBudget(TooManyRequests):
 def submit(database: Database, scope: Scope, settings: Settings, building_id: int, sub: SubmissionIn) -> dict:
     """Store a submission in one transaction. Numbers found registered outside the
     caller's scope are audited and charged to their people budget even when the
-    submission is refused (in a transaction of their own)."""
+    submission is refused (in a transaction of their own).
+
+    Two transactions racing on one house (the same submission resent while the first is
+    being stored, on another thread or server process; or two people at once) cannot both
+    win: the loser's write fails on the house's version or a unique key, and it is run once
+    more, when it sees the winner's work: a replay of the same client id, or a parallel
+    update merged or refused like any other."""
     try:
-        with database.write() as session:
-            return submit_house(session, scope, settings, building_id, sub)
+        try:
+            with database.write() as session:
+                return submit_house(session, scope, settings, building_id, sub)
+        except (StaleDataError, IntegrityError):
+            with database.write() as session:
+                return submit_house(session, scope, settings, building_id, sub)
     except (RegisteredElsewhere, ProbesOverBudget) as exc:
         if exc.probes:
             with database.write() as session:
