@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -420,6 +421,15 @@ class TallyDeadline(Base):
     __tablename__ = "tally_deadline"
     stage: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     ends_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+
+
+class MapChange(Base):
+    """How many times a map table changed (``store/map_change.py``): kept by triggers, read
+    for the map layers' ETags; never written by the application."""
+
+    __tablename__ = "map_change"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
 
 
 SPATIAL_TABLES = ("village", "street", "building", "block")

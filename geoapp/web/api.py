@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, Response, jsonify, request
 
 from geoapp.domain.errors import InvalidInput
@@ -14,7 +16,7 @@ from geoapp.services.campaign import buildings as buildings_service
 from geoapp.services.campaign import collect, moves, navigation, people
 from geoapp.services.campaign import progress as progress_service
 from geoapp.services.campaign import review as review_service
-from geoapp.services.gis_io import layers
+from geoapp.services.gis_io import aggregates, layers
 from geoapp.web.access import access, require_scope
 from geoapp.web.context import database, read_session, settings
 from geoapp.web.labels import reason_labels, use_label
@@ -38,30 +40,52 @@ def geojson_response(payload: bytes) -> Response:
     return Response(payload, mimetype=GEOJSON)
 
 
+def cached_geojson(tables: tuple[str, ...], build: Callable[[], bytes], *parts: object) -> Response:
+    """A map layer with an ETag keyed on the change counters of ``tables``, the caller's scope
+    and the query: a browser holding the same tag gets ``304`` and nothing is built."""
+    tag = layers.layer_etag(read_session(), require_scope(), tables, request.query_string, *parts)
+    response = Response(status=304) if request.if_none_match.contains(tag) else geojson_response(build())
+    response.set_etag(tag)
+    response.headers["Cache-Control"] = "private, no-cache"  # kept, but asked again each time
+    return response
+
+
 @bp.get("/villages.geojson")
 @access(*ALL_ROLES)
 def villages():
-    return geojson_response(layers.villages_geojson(read_session()))
+    return cached_geojson(("village", "building"), lambda: layers.villages_geojson(read_session()))
 
 
 @bp.get("/streets.geojson")
 @access(*ALL_ROLES)
 def streets():
-    body = layers.streets_geojson(read_session(), require_scope(), bbox=parse_bbox(request.args.get("bbox")))
-    return geojson_response(body)
+    bbox = parse_bbox(request.args.get("bbox"))
+    return cached_geojson(
+        ("street", "building"), lambda: layers.streets_geojson(read_session(), require_scope(), bbox=bbox)
+    )
 
 
 @bp.get("/buildings.geojson")
 @access(*ALL_ROLES)
 def buildings():
-    body = layers.buildings_geojson(
-        read_session(),
-        require_scope(),
-        village_id=parse_int("village"),
-        bbox=parse_bbox(request.args.get("bbox")),
-        limit=settings().max_features,
+    village_id, bbox = parse_int("village"), parse_bbox(request.args.get("bbox"))
+    return cached_geojson(
+        ("building",),
+        lambda: layers.buildings_geojson(
+            read_session(), require_scope(), village_id=village_id, bbox=bbox, limit=settings().max_features
+        ),
+        settings().max_features,
     )
-    return geojson_response(body)
+
+
+@bp.get("/buildings/bins.geojson")
+@access(*ALL_ROLES)
+def building_bins():
+    """Houses counted per square cell and status (``zoom=``, ``bbox=``): the map at low zoom."""
+    zoom, bbox = parse_int("zoom", 12, low=0, high=aggregates.MAX_ZOOM), parse_bbox(request.args.get("bbox"))
+    return cached_geojson(
+        ("building",), lambda: aggregates.house_bins(read_session(), require_scope(), bbox=bbox, zoom=zoom)
+    )
 
 
 @bp.get("/buildings/<int:building_id>")

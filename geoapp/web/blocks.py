@@ -4,7 +4,7 @@ assigned to collectors the same way."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, render_template, request
+from flask import Blueprint, jsonify, render_template, request
 from flask_babel import gettext
 from sqlalchemy import select
 
@@ -23,6 +23,7 @@ from geoapp.store.models import Block
 from geoapp.web.access import access, require_scope
 from geoapp.web.addresses import _pdf as plate_pdf
 from geoapp.web.addresses import base_url
+from geoapp.web.api import cached_geojson
 from geoapp.web.context import database, read_session
 from geoapp.web.parsing import body, parse_bbox
 from geoapp.web.security import csp_nonce
@@ -40,13 +41,14 @@ def layer():
     mine = request.args.get("mine", "")
     if mine not in ("", "0", "1"):
         raise InvalidInput(N_("%(field)s must be 0 or 1."), field="mine")
-    payload = blocks_geojson(
-        read_session(),
-        scope,
-        officer_id=scope.user_id if mine == "1" else None,
-        bbox=parse_bbox(request.args.get("bbox")),
+    bbox = parse_bbox(request.args.get("bbox"))
+    return cached_geojson(
+        ("block", "block_building", "block_assignment", "building", "unit", "street", "user_account"),
+        lambda: blocks_geojson(
+            read_session(), scope, officer_id=scope.user_id if mine == "1" else None, bbox=bbox
+        ),
+        blocks_service.beijing_today().isoformat(),  # "days left" changes at midnight
     )
-    return Response(payload, mimetype="application/geo+json")
 
 
 @bp.post("/api/blocks/generate")

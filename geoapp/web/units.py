@@ -23,6 +23,7 @@ from geoapp.services.campaign.review import village_choices
 from geoapp.services.gis_io import layers, register_export
 from geoapp.store.models import Street
 from geoapp.web.access import access, require_scope
+from geoapp.web.api import cached_geojson
 from geoapp.web.context import database, read_session, settings
 from geoapp.web.parsing import body, parse_bbox, parse_choice, parse_int
 
@@ -74,14 +75,13 @@ def layer():
         if word not in UNIT_KIND_WORDS:
             parse_choice("kind", tuple(UNIT_KIND_WORDS), "")  # names the field and the choices
         kinds.extend(UNIT_KIND_WORDS[word])
-    payload = layers.units_geojson(
-        read_session(),
-        require_scope(),
-        kinds=kinds or None,
-        village_id=parse_int("village"),
-        bbox=parse_bbox(request.args.get("bbox")),
+    village_id, bbox = parse_int("village"), parse_bbox(request.args.get("bbox"))
+    return cached_geojson(
+        ("unit", "building"),
+        lambda: layers.units_geojson(
+            read_session(), require_scope(), kinds=kinds or None, village_id=village_id, bbox=bbox
+        ),
     )
-    return Response(payload, mimetype="application/geo+json")
 
 
 def _labels() -> dict:

@@ -64,6 +64,7 @@ EXPECTED: dict[str, Case] = {
     "api.villages": Case("GET", "/api/villages.geojson", ALL),
     "api.streets": Case("GET", "/api/streets.geojson", ALL),
     "api.buildings": Case("GET", "/api/buildings.geojson?village={village}", ALL, scoped=True),
+    "api.building_bins": Case("GET", "/api/buildings/bins.geojson?zoom=14", ALL),
     "api.building": Case("GET", "/api/buildings/{building}", ALL, scoped=True),
     "api.update_building": Case(
         "PATCH", "/api/buildings/{building}", HOUSE_EDIT, scoped=True, body={"floors": 3}

@@ -3,6 +3,7 @@ vectorised shapely and the features joined as text, never one object at a time."
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 
 import numpy as np
@@ -17,6 +18,7 @@ from geoapp.domain.status import Status
 from geoapp.services.accounts.scoping import scoped, village_filter, visible_building
 from geoapp.services.campaign import moves
 from geoapp.services.campaign.people import person_view
+from geoapp.store import map_change
 from geoapp.store.models import Building, Household, Person, Street, Unit, Village
 from geoapp.store.spatial_index import BBox, bbox_filter
 
@@ -298,3 +300,15 @@ def building_detail(session: Session, scope: Scope, building_id: int) -> dict:
         ]
         detail["people_count"] = len(people)
     return detail
+
+
+def layer_etag(session: Session, scope: Scope, tables: Sequence[str], *parts: object) -> str:
+    """An ETag for a map layer as ``scope`` sees it: the change counters of the tables it
+    reads (``store/map_change.py``, one indexed read), the caller's scope and ``parts``
+    (the request's query, the day for layers that count days). Read it before the body,
+    so that a change made meanwhile gives the next request a new tag."""
+    counts = map_change.counters(session.connection(), tables)
+    key = repr(
+        (counts, tuple(tables), scope.role.value, scope.village_id, scope.unit_id, scope.user_id, parts)
+    )
+    return "m" + hashlib.sha1(key.encode(), usedforsecurity=False).hexdigest()[:24]

@@ -1,0 +1,138 @@
+"""The map at every zoom: houses counted per cell (the low-zoom aggregate), and the layers'
+ETags (an unchanged layer is answered 304 without being built)."""
+
+import math
+from collections import Counter
+
+import orjson
+import pytest
+from sqlalchemy import select, update
+
+from geoapp.services.gis_io.aggregates import cell_degrees
+from geoapp.store.models import Building
+
+
+def _bins(client, url):
+    r = client.get(url)
+    assert r.status_code == 200, r.data
+    assert r.mimetype == "application/geo+json"
+    return orjson.loads(r.data)
+
+
+def _regroup(features, size):
+    """The houses' own GeoJSON counted by cell and status, as the bins should be."""
+    out = Counter()
+    for f in features:
+        g = f["geometry"]
+        if g["type"] != "Point":
+            continue  # polygons: counted at their point (lon/lat columns), checked below
+        x, y = g["coordinates"]
+        out[(math.floor((x + 180) / size), math.floor((y + 90) / size), f["properties"]["s"])] += 1
+    return out
+
+
+def _cells(data, size):
+    out = Counter()
+    for f in data["features"]:
+        w, s = f["geometry"]["coordinates"][0][0]
+        gx, gy = round((w + 180) / size), round((s + 90) / size)
+        for status, n in f["properties"]["s"].items():
+            out[(gx, gy, status)] += n
+        p = f["properties"]
+        assert p["n"] == sum(p["s"].values()) and p["c"] == p["n"] - p["s"].get("uncollected", 0)
+        assert p["v"] == p["s"].get("verified", 0)
+    return out
+
+
+def test_bins_are_the_houses_in_the_view_regrouped(clients, demo_db):
+    officer = clients("officer")
+    with demo_db.session() as s:
+        cols = (Building.id, Building.lon, Building.lat, Building.status, Building.minx, Building.miny)
+        rows = s.execute(select(*cols, Building.maxx, Building.maxy)).all()
+    xs, ys = sorted(r[1] for r in rows), sorted(r[2] for r in rows)
+    bbox = (xs[len(xs) // 4], ys[len(ys) // 4], xs[3 * len(xs) // 4], ys[3 * len(ys) // 4])
+    query = ",".join(map(str, bbox))
+    houses = orjson.loads(officer.get(f"/api/buildings.geojson?bbox={query}").data)["features"]
+    # The houses the view holds (a polygon reaching into it too), each at its point.
+    in_view = [r for r in rows if r[6] >= bbox[0] and r[4] <= bbox[2] and r[7] >= bbox[1] and r[5] <= bbox[3]]
+    assert {r[0] for r in in_view} == {f["id"] for f in houses}
+    for zoom in (11, 14, 16):
+        size = cell_degrees(zoom)
+        data = _bins(officer, f"/api/buildings/bins.geojson?zoom={zoom}&bbox={query}")
+        assert data["cell"] == size and data["count"] == len(data["features"]) > 0
+        expected = Counter(
+            (math.floor((r[1] + 180) / size), math.floor((r[2] + 90) / size), r[3]) for r in in_view
+        )
+        assert _cells(data, size) == expected
+        points = _regroup(houses, size)  # the houses' own GeoJSON, points only
+        assert all(expected[k] >= n for k, n in points.items())
+    whole = _bins(officer, "/api/buildings/bins.geojson?zoom=10")
+    assert sum(f["properties"]["n"] for f in whole["features"]) == len(rows) == 10831
+
+
+def test_a_collector_gets_only_their_villages_bins(clients, demo_db):
+    with demo_db.session() as s:
+        rows = s.execute(select(Building.lon, Building.lat, Building.status).where(
+            Building.village_id == clients.village_a)).all()  # fmt: skip
+    size = cell_degrees(13)
+    expected = Counter((math.floor((x + 180) / size), math.floor((y + 90) / size), st) for x, y, st in rows)
+    data = _bins(clients("collector"), "/api/buildings/bins.geojson?zoom=13")
+    assert _cells(data, size) == expected
+    officer = _bins(clients("officer"), "/api/buildings/bins.geojson?zoom=13")
+    assert sum(f["properties"]["n"] for f in officer["features"]) > len(rows)
+
+
+@pytest.mark.parametrize("bad", ["zoom=99", "zoom=x", "zoom=12&bbox=1,2,3"])
+def test_bad_bins_query_is_a_clear_400(clients, bad):
+    assert clients("officer").get(f"/api/buildings/bins.geojson?{bad}").status_code == 400
+
+
+LAYERS = [
+    "/api/buildings.geojson",
+    "/api/streets.geojson",
+    "/api/villages.geojson",
+    "/api/units.geojson?kind=shop",
+    "/api/blocks.geojson",
+    "/api/buildings/bins.geojson?zoom=12",
+]
+
+
+@pytest.mark.parametrize("url", LAYERS)
+def test_unchanged_layer_is_304_and_a_change_gives_a_new_etag(clients, demo_db, url):
+    officer = clients("officer")
+    first = officer.get(url)
+    assert first.status_code == 200 and first.data
+    tag = first.headers["ETag"]
+    assert tag and "no-cache" in first.headers["Cache-Control"]
+    again = officer.get(url, headers={"If-None-Match": tag})
+    assert again.status_code == 304 and again.data == b"" and again.headers["ETag"] == tag
+    with demo_db.write() as s:  # a bulk statement, not the ORM: the triggers see it all the same
+        hid = s.scalar(select(Building.id).where(Building.status == "uncollected").limit(1))
+        s.execute(update(Building).where(Building.id == hid).values(status="collected"))
+    changed = officer.get(url, headers={"If-None-Match": tag})
+    assert changed.status_code == 200 and changed.data and changed.headers["ETag"] != tag
+
+
+def test_etag_depends_on_who_asks(clients):
+    url = "/api/buildings.geojson"
+    tags = {
+        who: clients(who).get(url).headers["ETag"]
+        for who in ("officer", "leader", "collector", "collector_b")
+    }
+    assert len(set(tags.values())) == 4
+    other = clients("collector").get(url, headers={"If-None-Match": tags["officer"]})
+    assert other.status_code == 200 and other.data  # an officer's copy is never a collector's
+
+
+def test_a_street_change_changes_the_streets_tag_only(clients, demo_db):
+    from geoapp.store.models import Street
+
+    officer = clients("officer")
+    streets, houses = (
+        officer.get(u).headers["ETag"] for u in ("/api/streets.geojson", "/api/buildings.geojson")
+    )
+    with demo_db.write() as s:
+        street = s.scalars(select(Street).limit(1)).one()
+        street.name = street.name + "（新）"
+    assert officer.get("/api/streets.geojson", headers={"If-None-Match": streets}).status_code == 200
+    assert officer.get("/api/buildings.geojson", headers={"If-None-Match": houses}).status_code == 304
