@@ -47,3 +47,5 @@ bench: install-test
 	$(PY) bench/bench_login_timing.py
 	$(PY) bench/bench_coverage.py --postgis
 	$(PY) bench/bench_leaders.py --write docs/benchmarks-coverage.md
+	$(PY) bench/load_test.py --write docs/benchmarks-county.md
+	$(PY) bench/crash_submit.py

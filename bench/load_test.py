@@ -374,18 +374,31 @@ def measure(url: str, workers: int, shares: dict, seconds: float, pause: float, 
     villages = villages_of(url, list(shares))
     before = visits(url)
     server = Server(url, workers, log)
+    load_before = os.getloadavg()[0]
     try:
         tally, wall = run_load(server.base, shares, villages, seconds, pause)
+        cpu = [cpu_seconds(pid) for pid in server.worker_pids() or [server.proc.pid]]
     finally:
         server.stop()
     checked = check_stored(url, tally.acknowledged, before)
     return {
+        "cpu": cpu,
+        "load": (load_before, os.getloadavg()[0]),
         "workers": workers,
         "tally": tally,
         "wall": wall,
         "checked": checked,
         "pids": server.worker_pids(),
     }
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a server process used so far (its logins and the run)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def figures(run: dict) -> dict:
@@ -425,6 +438,16 @@ def report(runs: list[dict], args, backend: str) -> str:
         lines.append(f"| {kind}: requests | " + " | ".join(str(c) for c in counts) + " | |")
         for i, q in enumerate(("p50", "p95", "p99"), start=1):
             row(f"{kind}: {q} ms", [f[kind][i] for f in figs], ".0f")
+    lines.append(
+        "| CPU seconds used by each server process (logins included) | "
+        + " | ".join(" + ".join(f"{c:.0f}" for c in r["cpu"]) for r in runs)
+        + " | |"
+    )
+    lines.append(
+        "| load average (1 min) at the start / end of the run | "
+        + " | ".join(f"{r['load'][0]:.1f} / {r['load'][1]:.1f}" for r in runs)
+        + " | |"
+    )
     lines.append("| errors | " + " | ".join(str(len(r["tally"].errors)) for r in runs) + " | |")
     lines.append(
         "| replays answered as replays | " + " | ".join(str(r["tally"].replays) for r in runs) + " | |"
