@@ -231,9 +231,16 @@ def polygonal_part(geoms) -> np.ndarray:
     sub, sub_owner = shapely.get_parts(parts, return_index=True)
     owner = owner[sub_owner]
     keep = (shapely.get_type_id(sub) == 3) & ~shapely.is_empty(sub)
-    for i in np.unique(owner[keep]):
-        polys = sub[keep & (owner == i)]
-        out[i] = polys[0] if len(polys) == 1 else shapely.MultiPolygon(list(polys))
+    polys, owner = sub[keep], owner[keep]  # owners ascend: get_parts keeps the input order
+    owners, starts, counts = np.unique(owner, return_index=True, return_counts=True)
+    single = counts == 1
+    out[owners[single]] = polys[starts[single]]
+    multi = ~single
+    if multi.any():
+        in_multi = np.isin(owner, owners[multi])
+        out[owners[multi]] = shapely.multipolygons(
+            polys[in_multi], indices=np.searchsorted(owners[multi], owner[in_multi])
+        )
     return out
 
 

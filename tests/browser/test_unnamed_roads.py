@@ -40,3 +40,38 @@ def test_unnamed_road_pages(browser, live_server, demo_db, size):
     finally:
         context.close()
     guard.check()
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_the_map_names_an_unnamed_road(browser, live_server, demo_db, size):
+    street = unname(demo_db, "老街")
+    add_user(demo_db, "road_officer", "officer")
+    options = {"is_mobile": True, "has_touch": True} if size == "phone" else {}
+    context, page, guard = open_page(browser, live_server.url, viewport=SIZES[size], **options)
+    ARTIFACTS.mkdir(exist_ok=True)
+    try:
+        log_in(page, live_server.url, "road_officer")
+        page.goto(live_server.url + "/")
+        page.wait_for_function("() => window.geoapp && geoapp.stats.streets", timeout=20_000)
+        texts = page.evaluate(
+            """(id) => {
+                const layer = geoapp.layers.streets;
+                const road = layer.getLayers().find(l => l.feature.id === id);
+                const map = layer._map;
+                map.fitBounds(road.getBounds(), {animate: false});
+                map.setZoom(17, {animate: false});
+                const middle = road.getLatLngs()[Math.floor(road.getLatLngs().length / 2)];
+                layer.fire("mouseover", {layer: road, latlng: middle});
+                const tip = road.getTooltip() && road.getTooltip().getContent().textContent;
+                const left = road._leftLabel && road._leftLabel.getContent().textContent;
+                return {name: road.feature.properties.name, tip, left};
+            }""",
+            street,
+        )
+        assert texts["name"] == ""
+        # Named on hover, or by the permanent "… left" label when houses are left to collect.
+        assert texts["tip"] == "无名路" if texts["left"] is None else texts["left"].startswith("无名路：")
+        page.screenshot(path=str(ARTIFACTS / f"map-unnamed-road-{size}.png"))
+    finally:
+        context.close()
+    guard.check()

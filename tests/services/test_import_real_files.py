@@ -289,3 +289,20 @@ def test_phrases_are_translated_with_their_template():
         UNNAMED_ROAD: "无名路",
     }
     assert error.render(lambda m: zh.get(m, m)) == "街路巷 无名路 上没有你范围内的房屋。"
+
+
+def test_invalid_lines_are_refused_or_left_out(town, tmp_path):
+    from geoapp.store.models import Street
+
+    df = gpd.GeoDataFrame(
+        {"name": ["好路", "坏路"]},
+        geometry=[UNNAMED_A, shapely.LineString([(114.003, 27.109), (114.003, 27.109)])],  # one point twice
+        crs=4326,
+    )
+    path = write(df, tmp_path / "lines.gpkg")
+    message = refuse(town, "streets", path, ImportOptions(repair=True))  # lines are never repaired
+    assert "rows 2" in message and "--skip-invalid" in message
+    summary = import_layer(town, "streets", path, ImportOptions(skip_invalid=True))
+    assert summary.inserted == 1 and summary.invalid == {2: "invalid point or line (not repaired)"}
+    with town.session() as s:
+        assert s.scalar(select(Street.id).where(Street.name == "坏路")) is None

@@ -5,7 +5,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from geoapp.spatial.crs import crs_label, within_area_of_use
-from geoapp.spatial.repair import repair, shoelace_area
+from geoapp.spatial.repair import polygonal_part, reason_label, repair, repair_polygons, shoelace_area
 
 SQUARE = shapely.box(0, 0, 2, 2)
 SPIKE = shapely.Polygon([(0, 0), (2, 0), (2, 1), (3, 1), (2, 1), (2, 2), (0, 2)])
@@ -139,3 +139,42 @@ def test_crs_helpers_for_import():
     assert not within_area_of_use((120.0, 27.1, 120.1, 27.2), "EPSG:4547")
     assert not within_area_of_use((np.inf, 27.1, np.inf, 27.2), "EPSG:4326")
     assert within_area_of_use((-70, -30, -60, -20), "EPSG:4326")
+
+
+def test_polygonal_part_keeps_only_polygons():
+    square, other = shapely.box(0, 0, 1, 1), shapely.box(2, 0, 3, 1)
+    mixed = shapely.GeometryCollection(
+        [square, shapely.LineString([(5, 5), (6, 6)]), shapely.MultiPolygon([other])]
+    )
+    out = polygonal_part(np.array([mixed, shapely.LineString([(0, 0), (1, 1)]), square, None], dtype=object))
+    assert out[0].geom_type == "MultiPolygon" and shapely.equals(
+        out[0], shapely.MultiPolygon([square, other])
+    )
+    assert out[1] is None and out[3] is None
+    assert shapely.equals(out[2], square)
+
+
+def test_forced_repair_measures_the_area_change_in_square_metres():
+    def poly(pts):  # units of 1e-5 degrees, about 1 m
+        return shapely.Polygon([(114.0 + x * 1e-5, 27.1 + y * 1e-5) for x, y in pts])
+
+    corner = poly([(0, 0), (20, 0), (19, 10), (20, 9), (0, 10)])  # a bow-tie at one corner
+    figure_8 = poly([(0, 0), (20, 10), (20, 0), (0, 20)])
+    even = poly([(0, 0), (20, 20), (20, 0), (0, 20)])
+    assert repair(np.array([corner, figure_8, even])).refused.all()  # none is safe without --repair
+    forced = repair_polygons(np.array([corner, figure_8, even]), "EPSG:32649")
+    assert 195 < forced.area_before[0] < 215  # ~20 m × 10 m as drawn
+    np.testing.assert_allclose(forced.change[:2], [0.0046, 0.6667], atol=1e-3)
+    assert forced.change[2] == np.inf  # the lobes cancel out: nothing to compare with
+    assert forced.accepted(0.05).tolist() == [True, False, False]
+    assert forced.accepted(0.7).tolist() == [True, True, False]
+    assert all(shapely.is_valid(g) and g.geom_type == "MultiPolygon" for g in forced.geoms)
+
+
+def test_reason_labels():
+    assert reason_label("Self-intersection[114.1 27.1]") == "self-intersection"
+    assert (
+        reason_label("Ring Self-intersection[1 2]; the repair changes the area by +3.0%")
+        == "ring self-intersection"
+    )
+    assert reason_label("Something new") == "Something new" and reason_label(None) == ""

@@ -13,7 +13,7 @@ import shapely
 
 from geoapp.domain.i18n import N_, Phrase, Phrases
 from geoapp.domain.layers import POINT, TYPE_NAMES
-from geoapp.services.gis_io.importer.job import Job, _refuse_huge_geometries
+from geoapp.services.gis_io.importer.job import Job, _refuse_huge_geometries, text_of
 from geoapp.spatial.crs import LONLAT, metric_crs_for
 from geoapp.spatial.readers import find_column, format_rows
 from geoapp.spatial.repair import POLYGONAL, reason_label, repair, repair_polygons
@@ -77,12 +77,13 @@ def check_geometries(job: Job, closed_rings: list[int]) -> None:
         unfixable[int(i)] = Phrase(NOT_POLYGON)
     too_big: list[str] = []
     if job.options.repair and len(polygons):
+        sources = _sources(job, polygons)
         forced = repair_polygons(geoms[polygons], metric_crs_for(shapely.total_bounds(geoms[present])))
         accepted = forced.accepted(job.options.max_area_change)
         for k, i in enumerate(polygons.tolist()):
             params = {
                 "row": int(rows[i]),
-                "source": _source(job, i),
+                "source": sources[i],
                 "reason": reason_phrase(why[i]),
                 "before": f"{forced.area_before[k]:.1f}",
                 "after": f"{forced.area_after[k]:.1f}",
@@ -164,11 +165,12 @@ def _leave_out(job: Job, unfixable: dict[int, Phrase]) -> None:
             {"count": len(positions), "rows": format_rows(rows[positions])},
         )
     )
+    sources = _sources(job, positions)
     for i in positions:
         job.summary.notes.append(
             (
                 N_("Left out row %(row)d%(source)s: %(reason)s."),
-                {"row": int(rows[i]), "source": _source(job, i), "reason": unfixable[i]},
+                {"row": int(rows[i]), "source": sources[i], "reason": unfixable[i]},
             )
         )
     job.summary.invalid = {int(rows[i]): str(unfixable[i]) for i in positions}
@@ -178,13 +180,17 @@ def _leave_out(job: Job, unfixable: dict[int, Phrase]) -> None:
     job.frame = job.frame[keep]
 
 
-def _source(job: Job, position: int) -> str:
-    """`` (osm_id 123)`` when the file has its own feature ids, else ''."""
+def _sources(job: Job, positions) -> dict[int, str]:
+    """Per position: `` (osm_id 123)`` when the file has its own feature ids, else ''."""
+    positions = [int(i) for i in positions]
     column = find_column([c for c in job.frame.columns if c != job.frame.geometry.name], SOURCE_IDS)
     if column is None:
-        return ""
-    value = job.frame[column].iloc[position]
-    return "" if value is None or value != value else f" ({column} {value})"
+        return dict.fromkeys(positions, "")
+    values = job.frame[column].to_numpy()[positions]
+    return {
+        i: "" if v is None or v != v else f" ({column} {text_of(v)})"
+        for i, v in zip(positions, values, strict=True)
+    }
 
 
 def _percent(share: float, *, sign: bool = True) -> str:
