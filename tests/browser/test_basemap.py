@@ -188,3 +188,31 @@ def test_on_a_gcj02_basemap_the_town_is_shifted_and_a_placed_unit_stored_in_wgs8
     assert GEOD.inv(stored[0], stored[1], target.x, target.y)[2] < 0.05  # WGS84, to a few cm (7 decimals)
     context.close()
     guard.check()
+
+
+def test_the_tiles_a_collector_has_seen_are_there_offline(browser, demo_app, live_server, demo_db, tile_file):
+    configure(demo_app, Basemap("mbtiles", str(tile_file)))
+    with demo_db.session() as s:
+        village = s.scalar(select(Village.id).order_by(Village.id).limit(1))
+    add_user(demo_db, "cathy", "collector", village_id=village)
+    context, page, guard = open_page(
+        browser, live_server.url, viewport=SIZES["phone"], is_mobile=True, has_touch=True
+    )
+    try:
+        log_in(page, live_server.url, "cathy")
+        page.wait_for_function(WAIT_HOUSES, timeout=20_000)
+        page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=20_000)
+        page.wait_for_function("() => document.documentElement.dataset.offlinePrefetched !== undefined")
+        page.wait_for_function(LOADED_TILES + " >= 2", timeout=20_000)
+        page.wait_for_timeout(1000)  # the worker stores what it fetched
+        online = page.evaluate(LOADED_TILES)
+        context.set_offline(True)
+        page.reload()
+        page.wait_for_function(WAIT_HOUSES, timeout=20_000)
+        page.wait_for_function(LOADED_TILES + f" >= {min(online, 2)}", timeout=20_000)
+        shot(page, "basemap-collector-offline-phone")
+        context.set_offline(False)
+    finally:
+        context.close()
+    guard.expect("Failed to load resource")  # tiles never seen online have no copy offline
+    guard.check()
