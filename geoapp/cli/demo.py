@@ -66,11 +66,14 @@ def _run(app, *, state, force, if_empty, seed, tasks_path) -> None:
 
 
 def _demo_tiles(app, *, missing_only: bool = False) -> None:
-    """The demo's offline basemap (instance/demo-tiles.mbtiles; `make run` shows it)."""
-    from geoapp.cli.tiles import DEMO_TILES, build_tiles
-    from geoapp.config import ROOT
+    """The demo's offline basemap, into the tile file GEOAPP_BASEMAP names (`make run`:
+    instance/demo-tiles.mbtiles); nothing when it names none."""
+    from geoapp.cli.tiles import build_tiles, default_path
+    from geoapp.domain.basemaps import tile_file
 
-    path = ROOT / DEMO_TILES
+    if tile_file(app.extensions["geoapp.settings"].basemaps) is None:
+        return
+    path = default_path(app)
     if missing_only and path.exists():
         return
     build_tiles(app, path)

@@ -8,8 +8,6 @@ import click
 
 from geoapp.cli import with_app
 
-DEMO_TILES = Path("instance") / "demo-tiles.mbtiles"
-
 
 @click.group(help="Offline basemap tiles (GEOAPP_BASEMAP=mbtiles:PATH).")
 def tiles() -> None:

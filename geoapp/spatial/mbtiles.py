@@ -6,6 +6,7 @@ at the north), so ``row = 2**z - 1 - y`` both ways.
 
 from __future__ import annotations
 
+import functools
 import logging
 import sqlite3
 from collections.abc import Iterable
@@ -118,7 +119,13 @@ def configured_tile_file(path: str | None, root: Path) -> TileFile | None:
         return None
     full = Path(path) if Path(path).is_absolute() else root / path
     try:
-        return open_tile_file(full)
+        stat = full.stat()
+        return _open_once(full, stat.st_mtime_ns, stat.st_size)  # read again only once rebuilt
     except (OSError, sqlite3.DatabaseError) as exc:
         log.warning("basemap tile file %s unreadable: %s", full, exc)
         return None
+
+
+@functools.lru_cache(maxsize=8)
+def _open_once(path: Path, _mtime_ns: int, _size: int) -> TileFile:
+    return open_tile_file(path)

@@ -336,7 +336,8 @@
       getJSON(url("heat", { status: "uncollected", as_of: state.asOf }))
         .then(function (body) {
           if (mine !== heatSequence) return;
-          heat.setLatLngs(body.points);
+          var gcj = window.geoapp && window.geoapp.mapIsGcj02 && window.geoapp.mapIsGcj02(); // shifted onto a GCJ-02 basemap
+          heat.setLatLngs(gcj ? body.points.map(function (p) { return L.GeoJSON.coordsToLatLng([p[1], p[0]]); }) : body.points);
           view.heat = { asOf: body.as_of, count: body.count };
           status(fmt(T.heatCount, { n: count(body.count), date: body.as_of }));
         })

@@ -124,7 +124,12 @@ def test_on_a_gcj02_basemap_the_town_is_shifted_and_a_placed_unit_stored_in_wgs8
         target = village.geom.representative_point()  # a WGS84 point inside the town
     # Requests passing through a service worker escape page.route: no worker here, so the stub sees them.
     context, page, guard = open_page(
-        browser, live_server.url, viewport=SIZES["desk"], service_workers="block"
+        browser,
+        live_server.url,
+        viewport=SIZES["desk"],
+        service_workers="block",
+        geolocation={"longitude": target.x, "latitude": target.y, "accuracy": 5},
+        permissions=["geolocation"],
     )
     blank = (Path(__file__).resolve().parents[2] / "static" / "icons" / "icon-192.png").read_bytes()
     stubbed = []
@@ -152,6 +157,16 @@ def test_on_a_gcj02_basemap_the_town_is_shifted_and_a_placed_unit_stored_in_wgs8
     glon, glat = wgs_to_gcj(*drawn[2][:2])
     assert GEOD.inv(drawn[0], drawn[1], glon, glat)[2] < 0.01
     assert GEOD.inv(drawn[0], drawn[1], *drawn[2][:2])[2] > 100  # really shifted
+    # The phone's position (WGS84 from the browser) is drawn where the basemap shows it.
+    located = page.evaluate(
+        """() => new Promise((resolve) => {
+            const map = geoapp.layers.buildings._map;
+            map.once("locationfound", (e) => resolve([e.latlng.lng, e.latlng.lat]));
+            map.locate({setView: false});
+        })"""
+    )
+    shown_lon, shown_lat = wgs_to_gcj(target.x, target.y)
+    assert GEOD.inv(located[0], located[1], shown_lon, shown_lat)[2] < 0.05
     # Click the map where the basemap shows the target: it is stored at the target's WGS84 position.
     shown = wgs_to_gcj(target.x, target.y)
     page.evaluate(
@@ -172,4 +187,32 @@ def test_on_a_gcj02_basemap_the_town_is_shifted_and_a_placed_unit_stored_in_wgs8
         stored = (building.lon, building.lat)
     assert GEOD.inv(stored[0], stored[1], target.x, target.y)[2] < 0.05  # WGS84, to a few cm (7 decimals)
     context.close()
+    guard.check()
+
+
+def test_the_tiles_a_collector_has_seen_are_there_offline(browser, demo_app, live_server, demo_db, tile_file):
+    configure(demo_app, Basemap("mbtiles", str(tile_file)))
+    with demo_db.session() as s:
+        village = s.scalar(select(Village.id).order_by(Village.id).limit(1))
+    add_user(demo_db, "cathy", "collector", village_id=village)
+    context, page, guard = open_page(
+        browser, live_server.url, viewport=SIZES["phone"], is_mobile=True, has_touch=True
+    )
+    try:
+        log_in(page, live_server.url, "cathy")
+        page.wait_for_function(WAIT_HOUSES, timeout=20_000)
+        page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=20_000)
+        page.wait_for_function("() => document.documentElement.dataset.offlinePrefetched !== undefined")
+        page.wait_for_function(LOADED_TILES + " >= 2", timeout=20_000)
+        page.wait_for_timeout(1000)  # the worker stores what it fetched
+        online = page.evaluate(LOADED_TILES)
+        context.set_offline(True)
+        page.reload()
+        page.wait_for_function(WAIT_HOUSES, timeout=20_000)
+        page.wait_for_function(LOADED_TILES + f" >= {min(online, 2)}", timeout=20_000)
+        shot(page, "basemap-collector-offline-phone")
+        context.set_offline(False)
+    finally:
+        context.close()
+    guard.expect("Failed to load resource")  # tiles never seen online have no copy offline
     guard.check()

@@ -27,3 +27,17 @@ def test_write_then_read_by_xyz(tmp_path):
     assert read_tile(path, 14, 1 << 14, 0) is None  # outside the world
     info = open_tile_file(path)
     assert (info.format, info.media_type) == ("png", "image/png")
+
+
+def test_a_rebuilt_file_is_read_again(tmp_path):
+    from geoapp.spatial.mbtiles import configured_tile_file
+
+    path = tmp_path / "t.mbtiles"
+    write_tile_file(path, [(1, 0, 0, b"a")], {"format": "png", "maxzoom": "1"})
+    first = configured_tile_file("t.mbtiles", tmp_path)  # relative to the root given
+    assert first.maxzoom == 1 and configured_tile_file("t.mbtiles", tmp_path) is first
+    write_tile_file(path, [(2, 0, 0, b"bb")], {"format": "png", "maxzoom": "2", "minzoom": "2"})
+    second = configured_tile_file(str(path), tmp_path)
+    assert second.maxzoom == 2 and second.version != first.version
+    assert configured_tile_file("missing.mbtiles", tmp_path) is None
+    assert configured_tile_file(None, tmp_path) is None
