@@ -71,7 +71,6 @@ def insert_columns(
         return total
     cursor = raw.cursor()
     cache = cursor.execute("PRAGMA cache_size").fetchone()[0]
-    cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     try:
         rt = rtree_name(table.name)
         large = total >= BULK_MIN_ROWS
@@ -98,6 +97,8 @@ def insert_columns(
             ).fetchall()
             for name, _ in indexes:
                 cursor.execute(f'DROP INDEX "{name}"')
+        if not indexes:  # rows go into indexes one by one: keep their pages at hand
+            cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
         for start, rows in _chunks(columns, names, geometry, dialect, total, chunk):
             cursor.executemany(sql, rows)
@@ -244,23 +245,29 @@ def rebuild_sqlite_rtree(cursor, table_name: str, new: tuple | None = None) -> i
         root = len(groups) == 1
         numbers = np.array([1]) if root else np.arange(next_no, next_no + len(groups))
         next_no += 0 if root else len(groups)
-        nodes, links = [], []
-        for number, (start, stop) in zip(numbers.tolist(), groups, strict=True):
-            head = (level if root else 0).to_bytes(2, "big") + (stop - start).to_bytes(2, "big")
-            body = cells[start:stop].tobytes()
-            nodes.append((number, head + body + bytes(node_size - 4 - len(body))))
-            links.append(np.full(stop - start, number, dtype=np.int64))
-        cursor.executemany(f"INSERT INTO {rt}_node VALUES (?, ?)", nodes)
-        children, parents = cells["id"].astype(np.int64), np.concatenate(links)
+        links = []
+        for g in range(0, len(groups), 1_000):  # nodes written a thousand at a time
+            nodes = []
+            for number, (start, stop) in zip(
+                numbers[g : g + 1_000].tolist(), groups[g : g + 1_000], strict=True
+            ):
+                head = (level if root else 0).to_bytes(2, "big") + (stop - start).to_bytes(2, "big")
+                body = cells[start:stop].tobytes()
+                nodes.append((number, head + body + bytes(node_size - 4 - len(body))))
+                links.append(np.full(stop - start, number, dtype=np.int32))
+            cursor.executemany(f"INSERT INTO {rt}_node VALUES (?, ?)", nodes)
+        children, parents = cells["id"], np.concatenate(links)
         for k in range(0, len(children), CHUNK):  # in slices: a million pairs as Python ints weigh 100 MB
             cursor.executemany(
                 f"INSERT INTO {rt}_{'rowid' if level == 0 else 'parent'} VALUES (?, ?)",
                 zip(children[k : k + CHUNK].tolist(), parents[k : k + CHUNK].tolist(), strict=True),
             )
+        del children, parents, links
         if root:
             return n
         starts = np.array([g[0] for g in groups])
-        ordered = boxes[order]
+        ordered = cells["box"].astype(np.float32)
+        del cells
         boxes = np.stack(
             [
                 np.minimum.reduceat(ordered[:, 0], starts),
