@@ -99,6 +99,12 @@ def insert_columns(
                 cursor.execute(f'DROP INDEX "{name}"')
         if not indexes:  # rows go into indexes one by one: keep their pages at hand
             cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+        packed = any(f"{rt}_ins" in statement for statement in saved)
+        if packed:  # before the rows, while memory is lowest: they will take the next ids, in order
+            release_free_memory()
+            boxes = (np.asarray(columns[c], dtype=np.float64) for c in ("minx", "maxx", "miny", "maxy"))
+            rebuild_sqlite_rtree(cursor, table.name, (last_id + 1, *boxes))
+            release_free_memory()
         sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
         for start, rows in _chunks(columns, names, geometry, dialect, total, chunk):
             cursor.executemany(sql, rows)
@@ -106,20 +112,11 @@ def insert_columns(
                 progress(start + len(rows), total)
         for _, statement in indexes:
             cursor.execute(statement)
-        if any(f"{rt}_ins" in statement for statement in saved):
-            release_free_memory()
-            new = None
-            if cursor.execute(
-                f"SELECT MIN(id), MAX(id) FROM {table.name} WHERE id > ?", (last_id,)
-            ).fetchone() == (
-                last_id + 1,
-                last_id + total,
-            ):  # the new rows took the next ids, in order: their boxes are the columns'
-                new = (
-                    last_id + 1,
-                    *(np.asarray(columns[c], dtype=np.float64) for c in ("minx", "maxx", "miny", "maxy")),
-                )
-            rebuild_sqlite_rtree(cursor, table.name, new)
+        new_ids = cursor.execute(
+            f"SELECT MIN(id), MAX(id) FROM {table.name} WHERE id > ?", (last_id,)
+        ).fetchone()
+        if packed and tuple(new_ids) != (last_id + 1, last_id + total):  # not the ids foreseen
+            rebuild_sqlite_rtree(cursor, table.name)
         for statement in saved:
             cursor.execute(statement)
     finally:

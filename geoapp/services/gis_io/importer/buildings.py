@@ -100,12 +100,13 @@ def run(session: Session, job: Job) -> None:
     address = Addresses(addresses, names, [street_names.get(s) for s in fronting], doors)
     refuse_taken_addresses(session, address, doors)
     use_of = {u: parse_use(u).value for u in set(uses)}
+    uses = [use_of[u] for u in uses]
     columns = {
         "village_id": assigned,
         "street_id": fronting,
         "door_no": doors,
         "address": address,
-        "use": [use_of[u] for u in uses],
+        "use": uses,
         "floors": [None] * len(geoms)
         if floors is None
         else [None if np.isnan(f) else int(f) for f in floors],
