@@ -18,6 +18,9 @@ rebuild, tallies equal to a regroup (``tests/store/test_bulk.py``).
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import ctypes.util
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
@@ -26,9 +29,9 @@ from sqlalchemy import Connection, Table
 from geoapp.store.spatial_index import rtree_name
 from geoapp.store.types import wkb_array
 
-CHUNK = 50_000
+CHUNK = 25_000
 BULK_MIN_ROWS = 20_000  # below this the triggers keep the R*Tree row by row, as for any write
-SQLITE_CACHE_KIB = 64 * 1024  # page cache while loading (the default 2 MB thrashes on the indexes)
+SQLITE_CACHE_KIB = 32 * 1024  # page cache while loading (the default 2 MB thrashes on the indexes)
 
 
 def insert_columns(
@@ -54,6 +57,7 @@ def insert_columns(
     if total == 0:
         return 0
     chunk = chunk or CHUNK
+    release_free_memory()
     dialect = connection.dialect.name
     raw = connection.connection.dbapi_connection
     if dialect == "postgresql":
@@ -67,7 +71,6 @@ def insert_columns(
         return total
     cursor = raw.cursor()
     cache = cursor.execute("PRAGMA cache_size").fetchone()[0]
-    cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     try:
         rt = rtree_name(table.name)
         large = total >= BULK_MIN_ROWS
@@ -94,6 +97,14 @@ def insert_columns(
             ).fetchall()
             for name, _ in indexes:
                 cursor.execute(f'DROP INDEX "{name}"')
+        if not indexes:  # rows go into indexes one by one: keep their pages at hand
+            cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+        packed = any(f"{rt}_ins" in statement for statement in saved)
+        if packed:  # before the rows, while memory is lowest: they will take the next ids, in order
+            release_free_memory()
+            boxes = (np.asarray(columns[c], dtype=np.float64) for c in ("minx", "maxx", "miny", "maxy"))
+            rebuild_sqlite_rtree(cursor, table.name, (last_id + 1, *boxes))
+            release_free_memory()
         sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
         for start, rows in _chunks(columns, names, geometry, dialect, total, chunk):
             cursor.executemany(sql, rows)
@@ -101,25 +112,26 @@ def insert_columns(
                 progress(start + len(rows), total)
         for _, statement in indexes:
             cursor.execute(statement)
-        if any(f"{rt}_ins" in statement for statement in saved):
-            new = None
-            if cursor.execute(
-                f"SELECT MIN(id), MAX(id) FROM {table.name} WHERE id > ?", (last_id,)
-            ).fetchone() == (
-                last_id + 1,
-                last_id + total,
-            ):  # the new rows took the next ids, in order: their boxes are the columns'
-                new = (
-                    last_id + 1,
-                    *(np.asarray(columns[c], dtype=np.float64) for c in ("minx", "maxx", "miny", "maxy")),
-                )
-            rebuild_sqlite_rtree(cursor, table.name, new)
+        new_ids = cursor.execute(
+            f"SELECT MIN(id), MAX(id) FROM {table.name} WHERE id > ?", (last_id,)
+        ).fetchone()
+        if packed and tuple(new_ids) != (last_id + 1, last_id + total):  # not the ids foreseen
+            rebuild_sqlite_rtree(cursor, table.name)
         for statement in saved:
             cursor.execute(statement)
     finally:
         cursor.execute(f"PRAGMA cache_size={cache}")
         cursor.close()
     return total
+
+
+def release_free_memory() -> None:
+    """Give the C heap's free pages back to the system (glibc's ``malloc_trim``; elsewhere nothing).
+
+    Reading a million geometries frees as many temporaries (GEOS copies) between live
+    ones; without this the process keeps about 200 MB it no longer uses through the store."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
 
 
 def _chunks(columns, names, geometry, dialect, total, chunk):
@@ -175,8 +187,8 @@ def _str_groups(boxes: np.ndarray, per_node: int) -> tuple[np.ndarray, list[tupl
     n = len(boxes)
     nodes = -(-n // per_node)
     slices = int(np.ceil(np.sqrt(nodes)))
-    cx = boxes[:, 0].astype(float) + boxes[:, 1]
-    cy = boxes[:, 2].astype(float) + boxes[:, 3]
+    cx = boxes[:, 0] + boxes[:, 1]  # twice the centre, in single precision: only an order
+    cy = boxes[:, 2] + boxes[:, 3]
     by_x = np.argsort(cx, kind="stable")
     order = []
     step = slices * per_node
@@ -204,17 +216,18 @@ def rebuild_sqlite_rtree(cursor, table_name: str, new: tuple | None = None) -> i
     per_node = (node_size - 4) // _CELL.itemsize
     query = f"SELECT id, minx, maxx, miny, maxy FROM {table_name}"
     rows = cursor.execute(query + (" WHERE id < ?" if new else ""), (new[0],) if new else ()).fetchall()
-    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-    raw = np.array([r[1:] for r in rows], dtype=np.float64).reshape(len(rows), 4)
+    stored = len(rows)
+    n = stored + (len(new[1]) if new else 0)
+    ids = np.empty(n, dtype=np.int64)
+    ids[:stored] = [r[0] for r in rows]
+    boxes = np.empty((n, 4), dtype=np.float32)  # minx, maxx, miny, maxy, rounded outwards
+    for k, (column, rounding) in enumerate(((1, _down), (2, _up), (3, _down), (4, _up))):
+        boxes[:stored, k] = rounding(np.array([r[column] for r in rows], dtype=np.float64))
+        if new:
+            boxes[stored:, k] = rounding(np.asarray(new[column], dtype=np.float64))
     del rows
     if new:
-        ids = np.concatenate([ids, np.arange(new[0], new[0] + len(new[1]), dtype=np.int64)])
-        raw = np.concatenate([raw, np.stack(new[1:], axis=1)])
-    n = len(ids)
-    boxes = np.empty((n, 4), dtype=np.float32)
-    boxes[:, 0], boxes[:, 1] = _down(raw[:, 0]), _up(raw[:, 1])
-    boxes[:, 2], boxes[:, 3] = _down(raw[:, 2]), _up(raw[:, 3])
-    del raw
+        ids[stored:] = np.arange(new[0], new[0] + n - stored, dtype=np.int64)
     for shadow in ("node", "rowid", "parent"):
         cursor.execute(f"DELETE FROM {rt}_{shadow}")
     if n == 0:
@@ -229,19 +242,29 @@ def rebuild_sqlite_rtree(cursor, table_name: str, new: tuple | None = None) -> i
         root = len(groups) == 1
         numbers = np.array([1]) if root else np.arange(next_no, next_no + len(groups))
         next_no += 0 if root else len(groups)
-        nodes, links = [], []
-        for number, (start, stop) in zip(numbers.tolist(), groups, strict=True):
-            head = (level if root else 0).to_bytes(2, "big") + (stop - start).to_bytes(2, "big")
-            body = cells[start:stop].tobytes()
-            nodes.append((number, head + body + bytes(node_size - 4 - len(body))))
-            links.append(np.full(stop - start, number, dtype=np.int64))
-        cursor.executemany(f"INSERT INTO {rt}_node VALUES (?, ?)", nodes)
-        children = zip(cells["id"].astype(np.int64).tolist(), np.concatenate(links).tolist(), strict=True)
-        cursor.executemany(f"INSERT INTO {rt}_{'rowid' if level == 0 else 'parent'} VALUES (?, ?)", children)
+        links = []
+        for g in range(0, len(groups), 1_000):  # nodes written a thousand at a time
+            nodes = []
+            for number, (start, stop) in zip(
+                numbers[g : g + 1_000].tolist(), groups[g : g + 1_000], strict=True
+            ):
+                head = (level if root else 0).to_bytes(2, "big") + (stop - start).to_bytes(2, "big")
+                body = cells[start:stop].tobytes()
+                nodes.append((number, head + body + bytes(node_size - 4 - len(body))))
+                links.append(np.full(stop - start, number, dtype=np.int32))
+            cursor.executemany(f"INSERT INTO {rt}_node VALUES (?, ?)", nodes)
+        children, parents = cells["id"], np.concatenate(links)
+        for k in range(0, len(children), CHUNK):  # in slices: a million pairs as Python ints weigh 100 MB
+            cursor.executemany(
+                f"INSERT INTO {rt}_{'rowid' if level == 0 else 'parent'} VALUES (?, ?)",
+                zip(children[k : k + CHUNK].tolist(), parents[k : k + CHUNK].tolist(), strict=True),
+            )
+        del children, parents, links
         if root:
             return n
         starts = np.array([g[0] for g in groups])
-        ordered = boxes[order]
+        ordered = cells["box"].astype(np.float32)
+        del cells
         boxes = np.stack(
             [
                 np.minimum.reduceat(ordered[:, 0], starts),

@@ -8,13 +8,12 @@ import shapely
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from geoapp.domain.address import TOWN_NAME, standard_address
 from geoapp.domain.errors import InvalidInput
 from geoapp.domain.i18n import N_
 from geoapp.domain.identifiers import parse_village_code
 from geoapp.domain.uses import parse_use
 from geoapp.services.gis_io import topology
-from geoapp.services.gis_io.importer.bulk import refuse_taken_addresses
+from geoapp.services.gis_io.importer.bulk import Addresses, refuse_taken_addresses
 from geoapp.services.gis_io.importer.job import (
     Job,
     bboxes,
@@ -33,6 +32,7 @@ STORED_BEFORE = N_(
 
 
 def run(session: Session, job: Job) -> None:
+    bulk.release_free_memory()  # what reading the file freed
     anchors = anchor_points(job.geoms)
     new_keys = zip(np.round(shapely.get_x(anchors), 7), np.round(shapely.get_y(anchors), 7), strict=True)
     stored_keys = {(round(x, 7), round(y, 7)) for x, y in session.execute(select(Building.lon, Building.lat))}
@@ -97,18 +97,16 @@ def run(session: Session, job: Job) -> None:
     anchors = anchor_points(geoms)
     bounds = bboxes(geoms)
     names = [village_names[int(v)] for v in assigned]
-    address = [
-        (given or standard_address(TOWN_NAME, village, street_names.get(street), door))[:200]
-        for given, village, street, door in zip(addresses, names, fronting, doors, strict=True)
-    ]
+    address = Addresses(addresses, names, [street_names.get(s) for s in fronting], doors)
     refuse_taken_addresses(session, address, doors)
     use_of = {u: parse_use(u).value for u in set(uses)}
+    uses = [use_of[u] for u in uses]
     columns = {
         "village_id": assigned,
         "street_id": fronting,
         "door_no": doors,
         "address": address,
-        "use": [use_of[u] for u in uses],
+        "use": uses,
         "floors": [None] * len(geoms)
         if floors is None
         else [None if np.isnan(f) else int(f) for f in floors],
