@@ -7,7 +7,9 @@ from __future__ import annotations
 import folium
 from flask import url_for
 from flask_babel import gettext
+from markupsafe import escape
 
+from geoapp.domain.i18n import N_
 from geoapp.domain.layers import MAP_LAYERS, LayerSpec, spec, status_legend
 from geoapp.domain.roles import Role
 from geoapp.domain.status import STATUS_COLOURS, STATUS_LABELS
@@ -31,6 +33,30 @@ def status_style() -> dict:
     }
 
 
+BIN_ZOOM = 14  # below it, a map too large to load whole shows squares counting the houses
+BIN_STEPS = (  # share of a square's houses collected: from, colour, label
+    (0.0, "#d7301f", N_("Collected: under 25%")),
+    (0.25, "#fc8d59", N_("Collected: 25–50%")),
+    (0.5, "#fee08b", N_("Collected: 50–75%")),
+    (0.75, "#91cf60", N_("Collected: 75–99%")),
+    (1.0, "#1a9850", N_("All collected")),
+)
+
+
+def bin_options() -> dict:
+    """The squares drawn instead of the houses when a view holds too many (``api.building_bins``)."""
+    return {
+        "url": url_for("api.building_bins"),
+        "zoom": BIN_ZOOM,
+        "steps": [{"from": f, "colour": c, "label": gettext(label)} for f, c, label in BIN_STEPS],
+        "text": {
+            "title": gettext("Houses per square: share collected"),
+            "cell": gettext("{n} houses: {c} collected, {v} verified"),
+            "zoomIn": gettext("Squares count the houses: zoom in to see each one."),
+        },
+    }
+
+
 def _popup_options(layer: LayerSpec, history: bool) -> dict:
     """What each kind of popup needs besides the layer's own entry."""
     _ = gettext
@@ -51,6 +77,7 @@ def _popup_options(layer: LayerSpec, history: bool) -> dict:
                 "history": _("History of this record"),
                 "truncated": _("Too many houses in view: zoom in to see them all."),
             },
+            "bins": bin_options() if layer.by_view else None,
         }
     if layer.popup == "unit":
         return {
@@ -113,12 +140,16 @@ def town_map(
         if layer.name == "buildings" and village_id:
             query["village"] = village_id
         style = layer.style
+        url = url_for(layer.endpoint, **query)
+        if layer.name == "buildings":  # the largest answer: asked for before anything else on the page
+            link = f'<link rel="preload" href="{escape(url)}" as="fetch" crossorigin="anonymous">'
+            m.get_root().header.add_child(folium.Element(link), name="preload_houses", index=0)
         RemoteGeoJson(
-            url_for(layer.endpoint, **query),
+            url,
             gettext(layer.label),
             layer.map_kind,
             by_view=layer.by_view,
-            preload=True,
+            preload=layer.name != "buildings",
             popup=layer.popup,
             symbol=style.symbol if style else None,
             **_popup_options(layer, history),

@@ -326,6 +326,7 @@
     // One handler per layer, not per feature: popups and tooltips are built on demand.
     layer.on("click", function (e) {
       var sub = e.layer;
+      if (sub._bin) return map.fitBounds(sub.getBounds(), { animate: false }); // a count: zoom into it
       if (geoapp.clickHook && geoapp.clickHook(opts, sub, e)) return; // e.g. placing a unit
       if (opts.kind === "buildings") buildingPopup(map, sub, opts);
       else if (opts.popup === "unit") unitPopup(map, sub, opts);
@@ -345,6 +346,7 @@
       });
     }
     var loaded = null;
+    var loadedZoom = null; // the zoom of the squares drawn (null: houses), which a zoom makes stale
     var pending = null;
     var tooMany = null;
     var sequence = 0;
@@ -362,7 +364,8 @@
       var view = map.getBounds();
       var wanted = view.pad(0.25);
       if (byView && !force) {
-        if ((loaded && loaded.contains(view)) || (pending && pending.contains(view))) return;
+        var fresh = loadedZoom === null || loadedZoom === map.getZoom();
+        if ((loaded && fresh && loaded.contains(view)) || (pending && pending.contains(view))) return;
         if (tooMany && tooMany.equals(wanted)) return; // asked already: still too many
       }
       var url = opts.url;
@@ -377,6 +380,7 @@
             .join(",")
         );
       }
+      if (byView && opts.bins && map.getZoom() < opts.bins.zoom) return loadBins(wanted); // no house by house here
       var mine = ++sequence;
       pending = byView ? wanted : null;
       wholePending = !byView;
@@ -396,11 +400,14 @@
             return;
           }
           if (!byView) whole = true;
+          if (byView && data.truncated && opts.bins) return loadBins(wanted); // too many: count them instead
           layer.clearLayers();
           layer.addData(data);
           stack();
           if (opts.kind === "streets") labelStreets();
           loaded = byView && !data.truncated ? wanted : null;
+          loadedZoom = null;
+          binLegend(false);
           tooMany = byView && data.truncated ? wanted : null;
           if (info) info.show(data.truncated ? opts.text.truncated : "");
           var stat = {
@@ -422,6 +429,90 @@
           if (info) info.show(String(err.message || err));
           geoapp.stats[opts.kind] = { error: String(err.message || err) };
         });
+    }
+
+    /* Too many houses for the view (a county, a town at low zoom): squares counting them,
+     * coloured by the share collected (legend ``opts.bins``), drawn in place of the houses. */
+    function loadBins(wanted) {
+      var mine = ++sequence;
+      pending = wanted;
+      var zoom = map.getZoom();
+      var started = performance.now();
+      var box = [wanted.getWest(), wanted.getSouth(), wanted.getEast(), wanted.getNorth()].map(function (v) {
+        return Math.max(-180, Math.min(180, v)).toFixed(6);
+      });
+      box[1] = Math.max(-90, box[1]).toFixed(6);
+      box[3] = Math.min(90, box[3]).toFixed(6);
+      fetch(withParam(withParam(opts.bins.url, "zoom", Math.floor(zoom)), "bbox", box.join(",")), { credentials: "same-origin" })
+        .then(function (r) {
+          if (!r.ok) throw new Error("HTTP " + r.status);
+          return r.json();
+        })
+        .then(function (data) {
+          if (mine !== sequence) return;
+          pending = null;
+          layer.clearLayers();
+          var features = data.features || [];
+          for (var i = 0; i < features.length; i++) {
+            var p = features[i].properties;
+            var c = features[i].geometry.coordinates[0];
+            var sub = L.rectangle([[c[0][1], c[0][0]], [c[2][1], c[2][0]]], binStyle(p.n ? p.c / p.n : 0));
+            sub.feature = features[i];
+            sub._bin = true;
+            layer.addLayer(sub);
+          }
+          stack();
+          loaded = wanted;
+          loadedZoom = zoom;
+          tooMany = null;
+          if (info) info.show(features.length ? opts.bins.text.zoomIn : "");
+          binLegend(true);
+          var stat = { count: 0, bins: features.length, byView: true, fetchMs: performance.now() - started, at: performance.now() };
+          geoapp.stats[opts.kind] = stat;
+          document.dispatchEvent(new CustomEvent("geoapp:loaded", { detail: { kind: opts.kind, stat: stat } }));
+          load(false);
+        })
+        .catch(function (err) {
+          if (mine === sequence) pending = null;
+          if (info) info.show(String(err.message || err));
+          geoapp.stats[opts.kind] = { error: String(err.message || err) };
+        });
+    }
+    var binStyles = {};
+    function binStyle(share) {
+      var step = opts.bins.steps.length - 1;
+      while (step > 0 && share < opts.bins.steps[step].from) step--;
+      if (!binStyles[step]) {
+        var colour = opts.bins.steps[step].colour;
+        binStyles[step] = { color: colour, weight: 1, fillColor: colour, fillOpacity: 0.55, renderer: canvas() };
+      }
+      return binStyles[step];
+    }
+    var binLegendControl = null;
+    function binLegend(show) {
+      if (!opts.bins) return;
+      if (show && !binLegendControl) {
+        binLegendControl = geoapp.legend(map, {
+          title: opts.bins.text.title,
+          position: "bottomleft",
+          items: opts.bins.steps.map(function (s) {
+            return { colour: s.colour, label: s.label };
+          }),
+        });
+      } else if (!show && binLegendControl) {
+        binLegendControl.remove();
+        binLegendControl = null;
+      }
+    }
+    if (opts.bins) {
+      layer.on("mouseover", function (e) {
+        var sub = e.layer;
+        if (!sub._bin) return;
+        var p = sub.feature.properties;
+        var text = opts.bins.text.cell.replace("{n}", p.n).replace("{c}", p.c).replace("{v}", p.v);
+        if (!sub.getTooltip()) sub.bindTooltip(el("span", null, text), { sticky: true });
+        sub.openTooltip(e.latlng);
+      });
     }
 
     // Uncollected streets say how many houses are left, once the map is close enough to read.

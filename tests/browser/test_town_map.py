@@ -75,13 +75,27 @@ def test_a_layer_too_big_for_one_answer_loads_by_view(browser, demo_url):
 
 
 def _zoom_in_and_load_by_view(page, server):
+    """Too many houses for one answer: from the lowest zoom up, squares counting the houses
+    (never an empty map); from street level, the houses themselves."""
     page.goto(server.url + "/")
-    page.wait_for_function("() => geoapp.stats.buildings && geoapp.stats.buildings.truncated", timeout=20_000)
-    assert page.locator(".geoapp-notice").inner_text() == "视图内房屋过多：请放大地图查看全部。"
+    bins = "() => geoapp.stats.buildings && geoapp.stats.buildings.bins > 0"
+    page.wait_for_function(bins, timeout=20_000)
+    assert page.locator(".geoapp-notice").inner_text() == "方格统计房屋数：放大地图可查看每栋房屋。"
+    assert any("方格内房屋：采集比例" in t for t in page.locator(".geoapp-legend").all_inner_texts())
+    for zoom in (None, 3, 10):  # None: the lowest zoom the map allows
+        page.evaluate(
+            """(z) => { geoapp.stats.buildings = null; const map = geoapp.layers.buildings._map;
+                map.setView(map.getCenter(), z === null ? map.getMinZoom() : z, {animate: false}); }""",
+            zoom,
+        )
+        page.wait_for_function(bins, timeout=20_000)
+        squares = page.evaluate("() => geoapp.layers.buildings.getLayers().filter(l => l._bin).length")
+        assert squares == page.evaluate("() => geoapp.stats.buildings.bins") > 0
     page.evaluate("() => { geoapp.layers.buildings._map.setView([27.10, 113.35], 18, {animate: false}); }")
     page.wait_for_function(
-        "() => geoapp.stats.buildings.byView && !geoapp.stats.buildings.truncated", timeout=20_000
+        "() => geoapp.stats.buildings.count > 0 && !geoapp.stats.buildings.truncated", timeout=20_000
     )
-    count = page.evaluate("() => geoapp.layers.buildings.getLayers().length")
-    assert 0 < count <= 1000
+    count = page.evaluate("() => geoapp.layers.buildings.getLayers().filter(l => !l._bin).length")
+    assert 0 < count <= 1000 and count == page.evaluate("() => geoapp.layers.buildings.getLayers().length")
     assert not page.locator(".geoapp-notice").is_visible()
+    assert all("方格内房屋" not in t for t in page.locator(".geoapp-legend").all_inner_texts())
