@@ -270,15 +270,17 @@
     return layer;
   }
 
+  /* A one-line notice over the map (bottom left, above the legend: the top holds the zoom
+   * buttons, the counts and the offline badge on a phone). */
   function notice(map) {
-    var control = L.control({ position: "topleft" });
+    var control = L.control({ position: "bottomleft" });
     control.onAdd = function () {
       this._div = el("div", "geoapp-notice geoapp-hidden");
       return this._div;
     };
     control.show = function (text) {
       this._div.textContent = text || "";
-      this._div.className = text ? "geoapp-notice" : "geoapp-notice geoapp-hidden";
+      this._div.classList.toggle("geoapp-hidden", !text); // keeps Leaflet's own control classes
     };
     control.addTo(map);
     return control;
