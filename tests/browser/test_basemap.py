@@ -6,6 +6,7 @@ placed on the map is stored in WGS84."""
 from __future__ import annotations
 
 import dataclasses
+import time
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,25 @@ LOADED_TILES = """() => Array.from(document.querySelectorAll('.geoapp-basemap-ti
     .filter(img => img.complete && img.naturalWidth === 256 && new URL(img.src).pathname.startsWith('/tiles/base/'))
     .length"""
 GEOD = Geod(ellps="WGS84")
+
+
+CACHED_TILES = """async () => {
+    let n = 0;
+    for (const name of await caches.keys()) {
+        const keys = await (await caches.open(name)).keys();
+        n += keys.filter(r => new URL(r.url).pathname.startsWith('/tiles/base/')).length;
+    }
+    return n;
+}"""
+
+
+def wait_until_cached(page, tiles: int, timeout_s: float = 20.0) -> None:
+    """Until the service worker's cache holds ``tiles`` basemap tiles (it stores what it
+    fetched after answering the page: a loaded tile is not yet a kept one)."""
+    deadline = time.monotonic() + timeout_s
+    while (cached := page.evaluate(CACHED_TILES)) < tiles:
+        assert time.monotonic() < deadline, f"{cached} of {tiles} tiles kept by the service worker"
+        page.wait_for_timeout(200)
 
 
 def shot(page, name: str) -> None:
@@ -204,8 +224,8 @@ def test_the_tiles_a_collector_has_seen_are_there_offline(browser, demo_app, liv
         page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=20_000)
         page.wait_for_function("() => document.documentElement.dataset.offlinePrefetched !== undefined")
         page.wait_for_function(LOADED_TILES + " >= 2", timeout=20_000)
-        page.wait_for_timeout(1000)  # the worker stores what it fetched
         online = page.evaluate(LOADED_TILES)
+        wait_until_cached(page, min(online, 2))
         context.set_offline(True)
         page.reload()
         page.wait_for_function(WAIT_HOUSES, timeout=20_000)
