@@ -617,6 +617,10 @@
       performance.getEntriesByType("resource").forEach(function (entry) {
         urls.push(entry.name);
       });
+      // Basemap tiles asked before the worker took over and still loading are not entries yet.
+      Array.prototype.forEach.call(document.querySelectorAll("img.leaflet-tile"), function (img) {
+        if (img.src) urls.push(img.src);
+      });
       worker.postMessage({ type: "cache", urls: urls });
     }
     if ("serviceWorker" in navigator) {
