@@ -1,6 +1,6 @@
 """Each village's houses counted by state, kept by the database itself.
 
-Coverage as of today (``services/reports/coverage.py``) needs, per village, the houses
+Coverage as of today (``services/reports/coverage/today.py``) needs, per village, the houses
 (and their people and households) in each state: collected, verified or returned; a
 flagged visit not yet checked; checked; passed at the first check; and first submitted
 before which stage deadline. Grouping a county's million houses for that takes seconds,

@@ -6,7 +6,7 @@ seed and the same houses give the same sample); each sampled house gets a re-vis
 task. Someone other than the house's collector goes back and records the result:
 confirmed, or found wrong with a reason. A wrong record is returned to its
 collector with that reason and counts as a failed check in the accuracy rate from
-then on (``Building.revisit_failed_at``, read by ``services/reports/coverage.py``).
+then on (``Building.revisit_failed_at``, read by ``services/reports/coverage/``).
 Every sample and every result is audited.
 """
 

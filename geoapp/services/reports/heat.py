@@ -25,7 +25,9 @@ from geoapp.domain.roles import Scope
 
 # The status history the coverage module reads (module docstring there): one definition of
 # "collected at a moment" for the table, the chart and this map.
-from geoapp.services.reports.coverage import _check_args, _house_filter, _transitions
+from geoapp.services.reports.coverage.events import _house_filter
+from geoapp.services.reports.coverage.rows import _check_args
+from geoapp.services.reports.coverage.series import _transitions
 from geoapp.store.models import Building
 
 DIGITS = 5

@@ -32,7 +32,8 @@ from geoapp.domain.roles import Role, Scope
 
 # _aggregate and _Cutoffs: the coverage module's own count by village at the end of a day (its
 # docstring), used here for one kind only (the pace needs no rates).
-from geoapp.services.reports.coverage import Coverage, Row, _aggregate, _Cutoffs, coverage, progress_series
+from geoapp.services.reports.coverage import Coverage, Row, _Cutoffs, coverage, progress_series
+from geoapp.services.reports.coverage.figures import _aggregate
 from geoapp.store.models import Village
 
 TASK_COLUMNS = {"houses": Village.task_houses, "people": Village.task_people, "units": Village.task_units}
