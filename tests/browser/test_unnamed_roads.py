@@ -4,6 +4,7 @@ and in the units page's street list, with no numbering offered. Screenshots at 3
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -17,15 +18,25 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1440, "height": 900}}
 
 
-@pytest.mark.parametrize("size", list(SIZES))
-def test_unnamed_road_pages(browser, live_server, demo_db, size):
-    street = unname(demo_db, "老街")
-    add_user(demo_db, "road_admin", "admin")
+@contextmanager
+def signed_in(browser, live_server, demo_db, size: str, role: str):
+    """A page at ``size`` (phone: touch), logged in as a new user of ``role``; then the guard."""
+    add_user(demo_db, f"road_{role}", role)
     options = {"is_mobile": True, "has_touch": True} if size == "phone" else {}
     context, page, guard = open_page(browser, live_server.url, viewport=SIZES[size], **options)
     ARTIFACTS.mkdir(exist_ok=True)
     try:
-        log_in(page, live_server.url, "road_admin")
+        log_in(page, live_server.url, f"road_{role}")
+        yield page
+    finally:
+        context.close()
+    guard.check()
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_unnamed_road_pages(browser, live_server, demo_db, size):
+    street = unname(demo_db, "老街")
+    with signed_in(browser, live_server, demo_db, size, "admin") as page:
         page.goto(live_server.url + "/addresses")
         row = page.locator(f"#street-{street}")
         assert row.locator("td.name").inner_text() == "无名路"
@@ -37,20 +48,12 @@ def test_unnamed_road_pages(browser, live_server, demo_db, size):
         page.screenshot(path=str(ARTIFACTS / f"units-unnamed-road-{size}.png"))
         widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
         assert widths[0] <= widths[1]
-    finally:
-        context.close()
-    guard.check()
 
 
 @pytest.mark.parametrize("size", list(SIZES))
 def test_the_map_names_an_unnamed_road(browser, live_server, demo_db, size):
     street = unname(demo_db, "老街")
-    add_user(demo_db, "road_officer", "officer")
-    options = {"is_mobile": True, "has_touch": True} if size == "phone" else {}
-    context, page, guard = open_page(browser, live_server.url, viewport=SIZES[size], **options)
-    ARTIFACTS.mkdir(exist_ok=True)
-    try:
-        log_in(page, live_server.url, "road_officer")
+    with signed_in(browser, live_server, demo_db, size, "officer") as page:
         page.goto(live_server.url + "/")
         page.wait_for_function("() => window.geoapp && geoapp.stats.streets", timeout=20_000)
         texts = page.evaluate(
@@ -72,6 +75,3 @@ def test_the_map_names_an_unnamed_road(browser, live_server, demo_db, size):
         # Named on hover, or by the permanent "… left" label when houses are left to collect.
         assert texts["tip"] == "无名路" if texts["left"] is None else texts["left"].startswith("无名路：")
         page.screenshot(path=str(ARTIFACTS / f"map-unnamed-road-{size}.png"))
-    finally:
-        context.close()
-    guard.check()
