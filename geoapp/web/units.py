@@ -17,13 +17,12 @@ from geoapp.domain.uses import UNIT_KIND_LABELS
 from geoapp.i18n import translate
 from geoapp.maps.town import status_style
 from geoapp.maps.units import unit_options
-from geoapp.services.accounts import budget
 from geoapp.services.campaign import units as units_service
 from geoapp.services.campaign.review import village_choices
 from geoapp.services.gis_io import layers, register_export
 from geoapp.store.models import Street
 from geoapp.web.access import access, require_scope
-from geoapp.web.api import cached_geojson
+from geoapp.web.api import cached_geojson, charge_people
 from geoapp.web.context import database, read_session, settings
 from geoapp.web.parsing import body, parse_bbox, parse_choice, parse_int
 
@@ -57,12 +56,6 @@ def parse_filter() -> UnitFilter:
         unplaced=_flag("unplaced"),
         unit_id=parse_int("unit"),
     )
-
-
-def charge_people(scope, rows: int) -> None:
-    if rows:
-        with database().write() as s:
-            budget.charge_people(s, scope, settings(), rows)
 
 
 @bp.get("/api/units.geojson")
