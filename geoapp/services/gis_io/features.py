@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from geoapp.domain.roles import Role, Scope
 from geoapp.services.accounts.scoping import scoped
-from geoapp.services.gis_io.layers import raw_geom, village_counts
+from geoapp.services.gis_io.layers import raw_geom, street_counts, village_counts
 from geoapp.store.models import Building, Street, Unit, Village
 from geoapp.store.spatial_index import BBox, bbox_filter
 
@@ -52,15 +52,7 @@ def villages(session: Session, scope: Scope, *, bbox: BBox | None = None) -> Sel
 def streets(session: Session, scope: Scope, *, bbox: BBox | None = None) -> Select:
     """Streets (everyone walks them) with how many of their houses in the caller's scope
     there are and how many are still uncollected."""
-    counts = scoped(
-        select(
-            Building.street_id.label("sid"),
-            func.count().label("houses"),
-            func.sum(case((Building.status == "uncollected", 1), else_=0)).label("left"),
-        ).where(Building.street_id.is_not(None)),
-        scope,
-    ).group_by(Building.street_id)
-    counts = counts.subquery()
+    counts = street_counts(scope)
     stmt = select(
         Street.id.label("id"),
         raw_geom(Street.geom, _dialect(session)).label("geom"),

@@ -126,15 +126,7 @@ def streets_geojson(session: Session, scope: Scope, *, bbox: BBox | None = None)
     """Streets with how many houses fronting them (in the caller's scope) are still
     uncollected: a street is uncollected while ``left`` > 0."""
     dialect = session.get_bind().dialect.name
-    counts = scoped(
-        select(
-            Building.street_id.label("sid"),
-            func.count().label("houses"),
-            func.sum(case((Building.status == "uncollected", 1), else_=0)).label("left"),
-        ).where(Building.street_id.is_not(None)),
-        scope,
-    )
-    counts = counts.group_by(Building.street_id).subquery()
+    counts = street_counts(scope)
     stmt = select(
         Street.id,
         Street.name,
@@ -148,6 +140,22 @@ def streets_geojson(session: Session, scope: Scope, *, bbox: BBox | None = None)
     rows = session.execute(stmt.order_by(Street.id)).all()
     props = [orjson.dumps({"name": r[1], "kind": r[2], "houses": int(r[3]), "left": int(r[4])}) for r in rows]
     return feature_collection([r[0] for r in rows], [r[5] for r in rows], props)
+
+
+def street_counts(scope: Scope):
+    """Per street: its houses in the caller's scope and those still uncollected (``left``)."""
+    return (
+        scoped(
+            select(
+                Building.street_id.label("sid"),
+                func.count().label("houses"),
+                func.sum(case((Building.status == "uncollected", 1), else_=0)).label("left"),
+            ).where(Building.street_id.is_not(None)),
+            scope,
+        )
+        .group_by(Building.street_id)
+        .subquery()
+    )
 
 
 def village_counts():
