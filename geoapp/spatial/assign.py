@@ -58,11 +58,24 @@ def nearest_within(geoms: np.ndarray, targets: np.ndarray, max_distance_m: float
             np.nanmax(bounds[:, 3]),
         )
     project = transformer(LONLAT, metric_crs_for(total))
-    tree = shapely.STRtree(to_metric(targets, project))
-    g_idx, t_idx = tree.query_nearest(
-        to_metric(geoms, project), max_distance=max_distance_m, all_matches=False
-    )
-    result[g_idx] = t_idx
+    targets_m = to_metric(targets, project)
+    # Candidates first, in lon/lat: a window of degrees surely wider than max_distance_m here
+    # (a degree is at least 110 km × cos(latitude); twice that for the UTM zone's scale), so
+    # only the geometries near a target get a metric copy.
+    lat = min(max(abs(total[1]), abs(total[3])), 89.0)
+    window = 2.0 * max_distance_m / (110_000.0 * np.cos(np.radians(lat)))
+    near, target = shapely.STRtree(targets).query(geoms, predicate="dwithin", distance=window)
+    if len(near) == 0:
+        return result
+    close, inverse = np.unique(near, return_inverse=True)
+    metres = shapely.distance(to_metric(geoms[close], project)[inverse], targets_m[target])
+    within = metres <= max_distance_m
+    near, target, metres = near[within], target[within], metres[within]
+    if len(near) == 0:
+        return result
+    order = np.lexsort((target, metres, near))  # per geometry the nearest, ties to the first target
+    first = np.r_[True, near[order][1:] != near[order][:-1]]
+    result[near[order][first]] = target[order][first]
     return result
 
 
