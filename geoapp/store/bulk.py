@@ -108,9 +108,8 @@ def insert_columns(
             boxes = (np.asarray(columns[c], dtype=np.float64) for c in ("minx", "maxx", "miny", "maxy"))
             rebuild_sqlite_rtree(cursor, table.name, (last_id + 1, *boxes))
             release_free_memory()
-        # Rows going into indexes one by one, or indexes sorted after the load: pages at hand
-        # (raised after the packed R*Tree, which is written before the rows, to keep the peak low).
-        cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+        if not indexes:  # rows go into indexes one by one: keep their pages at hand
+            cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
         started, executing = time.perf_counter(), 0.0
         for start, rows in _chunks(columns, names, geometry, dialect, total, chunk):
