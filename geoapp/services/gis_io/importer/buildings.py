@@ -102,6 +102,7 @@ def run(session: Session, job: Job) -> None:
     owners = text_values(job, "owner", max_length=100)
     floors = whole_numbers(job, "floors")
     claimed = text_values(job, "village")
+    job.frame = job.frame[[job.frame.geometry.name]]  # the file's columns are read: let them go
 
     anchors = anchor_points(geoms)
     bounds = bboxes(geoms)
