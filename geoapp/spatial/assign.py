@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import geopandas as gpd
 import numpy as np
 import shapely
+from pyproj import Transformer
 
-from geoapp.spatial.crs import LONLAT, metric_crs_for
+from geoapp.spatial.crs import LONLAT, metric_crs_for, transformer
 
 
 def anchor_points(geoms: np.ndarray) -> np.ndarray:
@@ -45,13 +45,53 @@ def nearest_within(geoms: np.ndarray, targets: np.ndarray, max_distance_m: float
     Inputs are lon/lat; distances are measured in a local UTM zone.
     """
     geoms = np.asarray(geoms, dtype=object)
+    targets = np.asarray(targets, dtype=object)
     result = np.full(len(geoms), -1, dtype=np.int64)
     if len(geoms) == 0 or len(targets) == 0:
         return result
-    both = gpd.GeoSeries(np.concatenate([geoms, np.asarray(targets, dtype=object)]), crs=LONLAT)
-    metric = both.to_crs(metric_crs_for(both.total_bounds)).values
-    g_m, t_m = np.asarray(metric[: len(geoms)]), np.asarray(metric[len(geoms) :])
-    tree = shapely.STRtree(t_m)
-    g_idx, t_idx = tree.query_nearest(g_m, max_distance=max_distance_m, all_matches=False)
-    result[g_idx] = t_idx
+    bounds = np.vstack([shapely.bounds(geoms), shapely.bounds(targets)])
+    with np.errstate(invalid="ignore"):  # empty geometries have NaN bounds, as in total_bounds
+        total = (
+            np.nanmin(bounds[:, 0]),
+            np.nanmin(bounds[:, 1]),
+            np.nanmax(bounds[:, 2]),
+            np.nanmax(bounds[:, 3]),
+        )
+    project = transformer(LONLAT, metric_crs_for(total))
+    targets_m = to_metric(targets, project)
+    # Candidates first, in lon/lat: a window of degrees surely wider than max_distance_m here
+    # (a degree is at least 110 km × cos(latitude); twice that for the UTM zone's scale), so
+    # only the geometries near a target get a metric copy.
+    lat = min(max(abs(total[1]), abs(total[3])), 89.0)
+    window = 2.0 * max_distance_m / (110_000.0 * np.cos(np.radians(lat)))
+    near, target = shapely.STRtree(targets).query(geoms, predicate="dwithin", distance=window)
+    if len(near) == 0:
+        return result
+    close, inverse = np.unique(near, return_inverse=True)
+    metres = shapely.distance(to_metric(geoms[close], project)[inverse], targets_m[target])
+    within = metres <= max_distance_m
+    near, target, metres = near[within], target[within], metres[within]
+    if len(near) == 0:
+        return result
+    order = np.lexsort((target, metres, near))  # per geometry the nearest, ties to the first target
+    first = np.r_[True, near[order][1:] != near[order][:-1]]
+    result[near[order][first]] = target[order][first]
     return result
+
+
+def to_metric(geoms: np.ndarray, project: Transformer) -> np.ndarray:
+    """``geoms`` reprojected by ``project`` (pyproj, always_xy) on their coordinate arrays:
+    points (the county's houses) are made anew from their x and y, others get new coordinates."""
+    types = shapely.get_type_id(geoms)
+    if len(geoms) and (types == 0).all() and not shapely.has_z(geoms).any():
+        x, y = project.transform(shapely.get_x(geoms), shapely.get_y(geoms))
+        return shapely.points(x, y)
+    out = np.empty_like(geoms)
+    flat = ~shapely.has_z(geoms)
+    for kept, include_z in ((flat, False), (~flat, True)):
+        if not kept.any():
+            continue
+        coords = shapely.get_coordinates(geoms[kept], include_z=include_z)
+        new = np.array(project.transform(*coords.T)).T
+        out[kept] = shapely.set_coordinates(geoms[kept].copy(), new)
+    return out

@@ -428,10 +428,20 @@ def _read_vector(
     index = pd.RangeIndex(1, len(frame) + 1)
     frame = gpd.GeoDataFrame(
         frame.drop(columns=frame.geometry.name).set_index(index),
-        geometry=gpd.GeoSeries(shapely.force_2d(geoms), index=index, crs=frame.crs),
+        geometry=gpd.GeoSeries(_flat(geoms), index=index, crs=frame.crs),
     )
     _refuse_missing_geometry(frame, name, keep_empty)
     return frame, closed
+
+
+def _flat(geoms: np.ndarray) -> np.ndarray:
+    """``geoms`` without Z (``force_2d`` makes a new copy of each: only where one has a Z)."""
+    has_z = shapely.has_z(geoms)
+    if not has_z.any():
+        return geoms
+    out = geoms.copy()
+    out[has_z] = shapely.force_2d(geoms[has_z])
+    return out
 
 
 def _check_feature_count(count: int, name: str, limits: ImportLimits) -> None:

@@ -108,9 +108,13 @@ def has_repeated_points(geoms) -> np.ndarray:
     out = np.zeros(len(geoms), dtype=bool)
     if len(geoms) == 0:
         return out
-    paths, path_owner = _paths(geoms)
+    linear = np.flatnonzero(~np.isin(shapely.get_type_id(geoms), (-1, 0, 4)))  # points have no paths
+    if len(linear) == 0:
+        return out
+    paths, path_owner = _paths(geoms[linear])
     if len(paths) == 0:
         return out
+    path_owner = linear[path_owner]
     coords, path_of = shapely.get_coordinates(paths, return_index=True)
     same_path = path_of[1:] == path_of[:-1]
     repeated = same_path & np.all(coords[1:] == coords[:-1], axis=1)

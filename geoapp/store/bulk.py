@@ -21,6 +21,8 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import logging
+import time
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
@@ -28,6 +30,8 @@ from sqlalchemy import Connection, Table
 
 from geoapp.store.spatial_index import rtree_name
 from geoapp.store.types import wkb_array
+
+log = logging.getLogger(__name__)  # the time of each step at DEBUG (bench/profile_import.py)
 
 CHUNK = 25_000
 BULK_MIN_ROWS = 20_000  # below this the triggers keep the R*Tree row by row, as for any write
@@ -77,7 +81,8 @@ def insert_columns(
         last_id, stored = cursor.execute(
             f"SELECT COALESCE(MAX(id), 0), COUNT(*) FROM {table.name}"
         ).fetchone()
-        paused = [f"{rt}_ins", *idle_triggers] if large else []
+        counter = f"map_change_{table.name}_ins"  # one bump per row: one bump of ``total`` instead
+        paused = [f"{rt}_ins", counter, *idle_triggers] if large else []
         saved = []
         for name in paused:
             found = cursor.execute(
@@ -97,26 +102,34 @@ def insert_columns(
             ).fetchall()
             for name, _ in indexes:
                 cursor.execute(f'DROP INDEX "{name}"')
-        if not indexes:  # rows go into indexes one by one: keep their pages at hand
-            cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         packed = any(f"{rt}_ins" in statement for statement in saved)
         if packed:  # before the rows, while memory is lowest: they will take the next ids, in order
             release_free_memory()
             boxes = (np.asarray(columns[c], dtype=np.float64) for c in ("minx", "maxx", "miny", "maxy"))
             rebuild_sqlite_rtree(cursor, table.name, (last_id + 1, *boxes))
             release_free_memory()
+        if not indexes:  # rows go into indexes one by one: keep their pages at hand
+            cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+        started, executing = time.perf_counter(), 0.0
         for start, rows in _chunks(columns, names, geometry, dialect, total, chunk):
+            before = time.perf_counter()
             cursor.executemany(sql, rows)
+            executing += time.perf_counter() - before
             if progress is not None:
                 progress(start + len(rows), total)
+        log.debug("rows: %.2f s (executemany %.2f s)", time.perf_counter() - started, executing)
+        started = time.perf_counter()
         for _, statement in indexes:
             cursor.execute(statement)
+        log.debug("indexes made again: %.2f s", time.perf_counter() - started)
         new_ids = cursor.execute(
             f"SELECT MIN(id), MAX(id) FROM {table.name} WHERE id > ?", (last_id,)
         ).fetchone()
         if packed and tuple(new_ids) != (last_id + 1, last_id + total):  # not the ids foreseen
             rebuild_sqlite_rtree(cursor, table.name)
+        if any(f"TRIGGER {counter} " in statement for statement in saved):
+            cursor.execute("UPDATE map_change SET n = n + ? WHERE name = ?", (total, table.name))
         for statement in saved:
             cursor.execute(statement)
     finally:

@@ -99,6 +99,7 @@ def snapshot(db) -> dict:
             ).all(),
             "tally": c.execute(text("SELECT * FROM village_tally ORDER BY 1, 2, 3, 4, 5, 6")).all(),
             "audit": c.execute(text("SELECT action, object_type FROM audit_event ORDER BY id")).all(),
+            "map_change": c.execute(text("SELECT name, n FROM map_change ORDER BY name")).all(),
         }
         if db.dialect == "sqlite":
             out["rtree"] = c.execute(text("SELECT * FROM rtree_building ORDER BY id")).all()

@@ -30,3 +30,34 @@ def test_crs_helpers():
     assert looks_like_lonlat((113, 27, 114, 28))
     assert not looks_like_lonlat((38_500_000, 3_000_000, 38_510_000, 3_010_000))
     assert guess_projected_crs((38_500_000, 3_000_000, 38_510_000, 3_010_000)) == "EPSG:4526"
+
+
+def _nearest_in_a_metric_copy(geoms, targets, max_distance_m):
+    """The search before it was vectorised: every geometry reprojected by geopandas, then
+    STRtree.query_nearest in metres."""
+    import geopandas as gpd
+
+    from geoapp.spatial.crs import LONLAT, metric_crs_for
+
+    both = gpd.GeoSeries(np.concatenate([geoms, targets]), crs=LONLAT)
+    metric = np.asarray(both.to_crs(metric_crs_for(both.total_bounds)).values)
+    tree = shapely.STRtree(metric[len(geoms) :])
+    g, t = tree.query_nearest(metric[: len(geoms)], max_distance=max_distance_m, all_matches=False)
+    out = np.full(len(geoms), -1)
+    out[g] = t
+    return out
+
+
+def test_nearest_within_finds_what_a_metric_copy_of_everything_finds():
+    rng = np.random.default_rng(7)
+    for lon, lat in ((114.0, 27.1), (126.5, 45.8), (87.6, 43.8)):  # south, north-east, west China
+        starts = rng.uniform((lon, lat), (lon + 0.05, lat + 0.05), size=(60, 2))
+        streets = shapely.linestrings(np.stack([starts, starts + rng.normal(0, 0.002, (60, 2))], axis=1))
+        xy = rng.uniform((lon - 0.01, lat - 0.01), (lon + 0.06, lat + 0.06), size=(3000, 2))
+        houses = shapely.points(xy).astype(object)
+        houses[::50] = shapely.buffer(houses[::50], 0.0002, quad_segs=2)  # some footprints
+        houses[7] = shapely.Point()  # empty: no street
+        for metres in (5.0, 60.0, 250.0):
+            got = nearest_within(houses, streets, metres)
+            assert (got == _nearest_in_a_metric_copy(houses, streets, metres)).all()
+            assert 0 < (got >= 0).sum() < len(houses)

@@ -73,6 +73,7 @@ def import_layer(
         dry_run=options.dry_run,
     )
     job = Job(entry.spec, data.file, data.frame, options, summary, progress)
+    data.frame = None  # the job's frame from now on (replaced as it is checked): one copy held
     check_geometries(job, data.closed_rings)
     if options.outside_village and options.skip_outside:
         raise job.refuse(

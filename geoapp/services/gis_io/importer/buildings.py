@@ -4,6 +4,7 @@ fronting street found, a standard address made where the file has none."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import shapely
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,6 +19,9 @@ from geoapp.services.gis_io.importer.job import (
     Job,
     bboxes,
     leave_out_stored,
+    looked_up,
+    optional_ints,
+    per_distinct,
     text_values,
     whole_numbers,
 )
@@ -34,9 +38,14 @@ STORED_BEFORE = N_(
 def run(session: Session, job: Job) -> None:
     bulk.release_free_memory()  # what reading the file freed
     anchors = anchor_points(job.geoms)
-    new_keys = zip(np.round(shapely.get_x(anchors), 7), np.round(shapely.get_y(anchors), 7), strict=True)
     stored_keys = {(round(x, 7), round(y, 7)) for x, y in session.execute(select(Building.lon, Building.lat))}
-    leave_out_stored(job, np.array([k in stored_keys for k in new_keys], dtype=bool), STORED_BEFORE)
+    if stored_keys:
+        new_keys = zip(np.round(shapely.get_x(anchors), 7), np.round(shapely.get_y(anchors), 7), strict=True)
+        stored = np.array([k in stored_keys for k in new_keys], dtype=bool)
+    else:  # a first import: nothing to compare with
+        stored = np.zeros(len(anchors), dtype=bool)
+    del anchors
+    leave_out_stored(job, stored, STORED_BEFORE)
     if len(job.frame) == 0:
         return
     village_ids, village_geoms = topology.village_index(session)
@@ -93,23 +102,21 @@ def run(session: Session, job: Job) -> None:
     owners = text_values(job, "owner", max_length=100)
     floors = whole_numbers(job, "floors")
     claimed = text_values(job, "village")
+    job.frame = job.frame[[job.frame.geometry.name]]  # the file's columns are read: let them go
 
     anchors = anchor_points(geoms)
     bounds = bboxes(geoms)
-    names = [village_names[int(v)] for v in assigned]
-    address = Addresses(addresses, names, [street_names.get(s) for s in fronting], doors)
+    names = looked_up(village_names, assigned)
+    address = Addresses(addresses, names, looked_up(street_names, fronting), doors)
     refuse_taken_addresses(session, address, doors)
-    use_of = {u: parse_use(u).value for u in set(uses)}
-    uses = [use_of[u] for u in uses]
+    uses = per_distinct(uses, lambda u: parse_use(u).value)
     columns = {
         "village_id": assigned,
         "street_id": fronting,
         "door_no": doors,
         "address": address,
         "use": uses,
-        "floors": [None] * len(geoms)
-        if floors is None
-        else [None if np.isnan(f) else int(f) for f in floors],
+        "floors": np.full(len(geoms), None, dtype=object) if floors is None else optional_ints(floors),
         "structure": structures,
         "owner_name": owners,
         "status": np.full(len(geoms), "uncollected", dtype=object),
@@ -131,7 +138,7 @@ def run(session: Session, job: Job) -> None:
         progress=job.report,
         idle_triggers=("tally_building_ins",),  # new houses are uncollected: not tallied
     )
-    with_street = sum(s is not None for s in fronting)
+    with_street = int(pd.notna(fronting).sum())
     job.summary.notes.append(
         (
             N_("Fronting street found for %(count)d of %(total)d buildings (within %(distance)g m)."),
@@ -140,8 +147,8 @@ def run(session: Session, job: Job) -> None:
     )
     disagree = [
         int(job.frame.index[i])
-        for i, value in enumerate(claimed)
-        if value is not None and value not in (village_names[assigned[i]], village_codes[assigned[i]])
+        for i in np.flatnonzero(pd.notna(claimed))  # only the rows naming a village
+        if claimed[i] not in (village_names[assigned[i]], village_codes[assigned[i]])
     ]
     if disagree:
         job.summary.notes.append(

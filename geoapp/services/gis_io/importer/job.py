@@ -263,7 +263,7 @@ def text_values(job: Job, role: str, *, required: bool = False, max_length: int 
             column=column,
         )
     if max_length is not None:
-        too_long = np.array([v is not None and len(v) > max_length for v in values], dtype=bool)
+        too_long = pd.Series(values, dtype=object).str.len().gt(max_length).to_numpy()
         if too_long.any():
             raise job.refuse(
                 N_(
@@ -282,8 +282,13 @@ def whole_numbers(job: Job, role: str) -> np.ndarray | None:
     column = column_of(job, role)
     if column is None:
         return None
-    texts = text_values(job, role)
-    numbers = pd.to_numeric(pd.Series(texts, dtype=object), errors="coerce").to_numpy(dtype=float)
+    values = job.frame[column]
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind in "iu":  # never missing
+        texts = np.zeros(len(values), dtype=object)  # not missing
+        numbers = values.to_numpy(dtype=float)
+    else:
+        texts = text_values(job, role)
+        numbers = pd.to_numeric(pd.Series(texts, dtype=object), errors="coerce").to_numpy(dtype=float)
     bad = ~pd.isna(texts) & ~((numbers >= 0) & (np.mod(numbers, 1) == 0))
     if bad.any():
         raise job.refuse(
@@ -293,6 +298,29 @@ def whole_numbers(job: Job, role: str) -> np.ndarray | None:
             column=column,
         )
     return numbers
+
+
+def per_distinct(values, function) -> np.ndarray:
+    """``function`` of each value, called once per distinct value (None included) and mapped
+    back to the rows: an object array."""
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
+    missing = [function(None)] if (codes < 0).any() else [None]
+    mapped = np.empty(len(uniques) + 1, dtype=object)  # the last one: rows without a value
+    mapped[:] = [*(function(u) for u in uniques), *missing]
+    return mapped[codes]
+
+
+def looked_up(mapping: dict, keys) -> np.ndarray:
+    """``mapping.get(key)`` per key (None where the key is None or unknown): an object array."""
+    return per_distinct(keys, lambda k: None if k is None else mapping.get(int(k)))
+
+
+def optional_ints(numbers: np.ndarray) -> np.ndarray:
+    """Whole numbers (floats, NaN where empty) as Python ints or None: an object array."""
+    out = np.full(len(numbers), None, dtype=object)
+    known = ~np.isnan(numbers)
+    out[known] = numbers[known].astype(np.int64).tolist()
+    return out
 
 
 def parsed(job: Job, values: np.ndarray, parse, *, skip_empty: bool = False):
