@@ -306,8 +306,334 @@
     });
   }
 
+  /* Every house of a compact answer (``/api/buildings.geojson?compact=1``: columns of ids,
+   * lon, lat and status indexes) as ONE path of the shared canvas renderer: projected in
+   * one loop, painted in one pass per status colour, hit-tested through a grid of cells.
+   * The canvas renderer treats it like any other path (draw order, clicks, hover), so the
+   * houses stay above the streets and blocks and below the unit symbols.
+   * ``house(i)`` gives a small stand-in for one house (``feature``, ``getLatLng``,
+   * ``options.fillColor``, ``fire``) for the code written for one Leaflet layer per house. */
+  var CELL = 32;
+  var HouseCloud = L.Path.extend({
+    options: { radius: 4, color: "#333", weight: 0.6, fillOpacity: 0.85 },
+
+    initialize: function (data, opts, group) {
+      L.setOptions(this, { renderer: canvas() });
+      this._group = group;
+      this._opts = opts;
+      this.statuses = data.statuses.slice();
+      this.uses = data.uses;
+      this.ids = data.ids;
+      this.codes = Uint8Array.from(data.s);
+      this.useCodes = data.u;
+      var n = data.ids.length;
+      this.latlngs = new Array(n);
+      this.index = new Map();
+      // Outlines: house i has vertices first[i] .. first[i + 1] - 1 (none: drawn as a circle).
+      this.first = new Uint32Array(n + 1);
+      var counts = data.n || [],
+        ring = data.ring || [],
+        v = 0,
+        i;
+      for (i = 0; i < n; i++) {
+        this.first[i] = v;
+        v += counts[i] || 0;
+      }
+      this.first[n] = v;
+      this.vertices = new Array(v);
+      for (i = 0; i < n; i++) {
+        this.latlngs[i] = L.GeoJSON.coordsToLatLng([data.lon[i], data.lat[i]]); // shifted on a GCJ-02 basemap
+        this.index.set(data.ids[i], i);
+        for (var k = this.first[i]; k < this.first[i + 1]; k++) {
+          this.vertices[k] = L.GeoJSON.coordsToLatLng([data.lon[i] + ring[2 * k] * 1e-7, data.lat[i] + ring[2 * k + 1] * 1e-7]);
+        }
+      }
+      this._x0 = null;
+      this._subs = null;
+    },
+
+    count: function () {
+      return this.ids.length;
+    },
+
+    _project: function () {
+      var map = this._map,
+        n = this.ids.length,
+        i;
+      if (!this._x0 || this._crs !== map.options.crs) {
+        this._crs = map.options.crs;
+        this._x0 = new Float64Array(n);
+        this._y0 = new Float64Array(n);
+        for (i = 0; i < n; i++) {
+          var p0 = this._crs.latLngToPoint(this.latlngs[i], 0);
+          this._x0[i] = p0.x;
+          this._y0[i] = p0.y;
+        }
+        var nv = this.vertices.length;
+        this._vx0 = new Float64Array(nv);
+        this._vy0 = new Float64Array(nv);
+        for (i = 0; i < nv; i++) {
+          var q0 = this._crs.latLngToPoint(this.vertices[i], 0);
+          this._vx0[i] = q0.x;
+          this._vy0[i] = q0.y;
+        }
+      }
+      var k = this._crs.scale(map.getZoom()) / this._crs.scale(0),
+        origin = map.getPixelOrigin();
+      this._px = this._px && this._px.length === n ? this._px : new Float64Array(n);
+      this._py = this._py && this._py.length === n ? this._py : new Float64Array(n);
+      var minX = Infinity,
+        minY = Infinity,
+        maxX = -Infinity,
+        maxY = -Infinity;
+      for (i = 0; i < n; i++) {
+        var x = (this._px[i] = this._x0[i] * k - origin.x),
+          y = (this._py[i] = this._y0[i] * k - origin.y);
+        if (x < minX) minX = x;
+        if (x > maxX) maxX = x;
+        if (y < minY) minY = y;
+        if (y > maxY) maxY = y;
+      }
+      var nv = this._vx0.length,
+        reach = 0;
+      this._vx = this._vx && this._vx.length === nv ? this._vx : new Float64Array(nv);
+      this._vy = this._vy && this._vy.length === nv ? this._vy : new Float64Array(nv);
+      for (i = 0; i < nv; i++) {
+        this._vx[i] = this._vx0[i] * k - origin.x;
+        this._vy[i] = this._vy0[i] * k - origin.y;
+      }
+      for (i = 0; i < n; i++) {
+        for (var j = this.first[i]; j < this.first[i + 1]; j++) {
+          reach = Math.max(reach, Math.abs(this._vx[j] - this._px[i]), Math.abs(this._vy[j] - this._py[i]));
+        }
+      }
+      this._reach = reach; // how far an outline reaches from its house's point, at most
+      var w = Math.max(this.options.radius, reach) + this._clickTolerance();
+      this._pxBounds = n ? L.bounds([minX - w, minY - w], [maxX + w, maxY + w]) : null;
+      this._grid = null; // built on the first hit test at this zoom
+    },
+
+    _update: function () {
+      if (this._map) this._updatePath();
+    },
+
+    _empty: function () {
+      return !this._pxBounds || !this._renderer._bounds.intersects(this._pxBounds);
+    },
+
+    _updatePath: function () {
+      var renderer = this._renderer;
+      if (!renderer._drawing || this._empty()) return;
+      var ctx = renderer._ctx,
+        r = this.options.radius,
+        m = Math.max(r, this._reach) + 1,
+        b = renderer._redrawBounds || renderer._bounds,
+        x0 = b.min.x - m,
+        y0 = b.min.y - m,
+        x1 = b.max.x + m,
+        y1 = b.max.y + m,
+        first = this.first,
+        vx = this._vx,
+        vy = this._vy,
+        colours = this._opts.status.colours,
+        n = this.ids.length,
+        px = this._px,
+        py = this._py,
+        codes = this.codes;
+      ctx.lineWidth = this.options.weight;
+      ctx.strokeStyle = this.options.color;
+      for (var c = 0; c < this.statuses.length; c++) {
+        var any = false;
+        ctx.beginPath();
+        for (var i = 0; i < n; i++) {
+          if (codes[i] !== c) continue;
+          var x = px[i],
+            y = py[i];
+          if (x < x0 || x > x1 || y < y0 || y > y1) continue;
+          any = true;
+          var a = first[i],
+            z = first[i + 1];
+          if (a === z) {
+            ctx.moveTo(x + r, y);
+            ctx.arc(x, y, r, 0, Math.PI * 2);
+            continue;
+          }
+          ctx.moveTo(vx[a], vy[a]);
+          for (var q = a + 1; q < z; q++) ctx.lineTo(vx[q], vy[q]);
+          ctx.closePath();
+        }
+        if (!any) continue;
+        ctx.globalAlpha = this.options.fillOpacity;
+        ctx.fillStyle = colours[this.statuses[c]] || "#777";
+        ctx.fill();
+        ctx.globalAlpha = 1;
+        ctx.stroke();
+      }
+    },
+
+    _cellKey: function (cx, cy) {
+      return cx * 1e6 + cy;
+    },
+
+    _buildGrid: function () {
+      var grid = new Map();
+      for (var i = 0; i < this.ids.length; i++) {
+        var minX = this._px[i],
+          maxX = minX,
+          minY = this._py[i],
+          maxY = minY;
+        for (var k = this.first[i]; k < this.first[i + 1]; k++) {
+          minX = Math.min(minX, this._vx[k]);
+          maxX = Math.max(maxX, this._vx[k]);
+          minY = Math.min(minY, this._vy[k]);
+          maxY = Math.max(maxY, this._vy[k]);
+        }
+        for (var cx = Math.floor(minX / CELL); cx <= Math.floor(maxX / CELL); cx++) {
+          for (var cy = Math.floor(minY / CELL); cy <= Math.floor(maxY / CELL); cy++) {
+            var key = this._cellKey(cx, cy);
+            var cell = grid.get(key);
+            if (cell) cell.push(i);
+            else grid.set(key, [i]);
+          }
+        }
+      }
+      this._grid = grid;
+    },
+
+    /* How far ``p`` is from house ``i`` in pixels: from its circle's centre, or 0 inside its
+     * outline and the distance to the outline outside it. */
+    _distance: function (p, i) {
+      var a = this.first[i],
+        z = this.first[i + 1];
+      if (a === z) return Math.sqrt((this._px[i] - p.x) * (this._px[i] - p.x) + (this._py[i] - p.y) * (this._py[i] - p.y)) - this.options.radius;
+      var inside = false,
+        best = Infinity;
+      for (var k = a, prev = z - 1; k < z; prev = k++) {
+        var xk = this._vx[k],
+          yk = this._vy[k],
+          xp = this._vx[prev],
+          yp = this._vy[prev];
+        if (yk > p.y !== yp > p.y && p.x < ((xp - xk) * (p.y - yk)) / (yp - yk) + xk) inside = !inside;
+        best = Math.min(best, L.LineUtil.pointToSegmentDistance(p, L.point(xp, yp), L.point(xk, yk)));
+      }
+      return inside ? 0 : best;
+    },
+
+    /* The house under ``p`` (a layer point), nearest first; remembered for the event fired next. */
+    _containsPoint: function (p) {
+      if (!this._pxBounds || !this._pxBounds.contains(p)) return false;
+      if (!this._grid) this._buildGrid();
+      var best = -1,
+        bestD = this._clickTolerance(),
+        cx = Math.floor(p.x / CELL),
+        cy = Math.floor(p.y / CELL);
+      for (var dx = -1; dx <= 1; dx++) {
+        for (var dy = -1; dy <= 1; dy++) {
+          var cell = this._grid.get(this._cellKey(cx + dx, cy + dy));
+          if (!cell) continue;
+          for (var j = 0; j < cell.length; j++) {
+            var d = this._distance(p, cell[j]);
+            if (d <= bestD) {
+              bestD = d;
+              best = cell[j];
+            }
+          }
+        }
+      }
+      this._hit = best;
+      return best >= 0;
+    },
+
+    /* The stand-in of house number ``i`` (in the answer's order), made once. */
+    house: function (i) {
+      if (!this._subs) this._subs = new Array(this.ids.length);
+      var sub = this._subs[i];
+      if (sub) return sub;
+      var cloud = this,
+        name = this.statuses[this.codes[i]];
+      sub = this._subs[i] = {
+        _house: i,
+        feature: {
+          type: "Feature",
+          id: this.ids[i],
+          properties: { s: name, u: this.uses[this.useCodes[i]] },
+        },
+        options: { fillColor: this._opts.status.colours[name] || "#777" },
+        getLatLng: function () {
+          return cloud.latlngs[i];
+        },
+        /* A click given by code (tests, links) goes where a click on the canvas goes. */
+        fire: function (type, data) {
+          cloud._group.fire(type, L.extend({}, data, { layer: sub, sourceTarget: sub }));
+          return sub;
+        },
+      };
+      return sub;
+    },
+
+    eachHouse: function (fn, context) {
+      for (var i = 0; i < this.ids.length; i++) fn.call(context, this.house(i));
+    },
+
+    setStatus: function (id, status) {
+      var i = this.index.get(id);
+      if (i === undefined) return;
+      var c = this.statuses.indexOf(status);
+      if (c < 0) {
+        c = this.statuses.length;
+        this.statuses.push(status);
+      }
+      this.codes[i] = c;
+      if (this._subs && this._subs[i]) {
+        this._subs[i].feature.properties.s = status;
+        this._subs[i].options.fillColor = this._opts.status.colours[status] || "#777";
+      }
+      if (this._map) this._renderer._requestRedraw(this);
+    },
+  });
+  geoapp.HouseCloud = HouseCloud;
+
+  /* The houses' layer group: its layers are the squares counting houses or one HouseCloud;
+   * ``eachLayer``/``getLayers`` give each house's stand-in in place of the cloud (Leaflet's
+   * own adding and removing still go through the real layers). */
+  function houseGroup(layer) {
+    var real = L.LayerGroup.prototype.eachLayer;
+    layer.eachLayer = function (fn, context) {
+      real.call(this, function (sub) {
+        if (sub instanceof HouseCloud) sub.eachHouse(fn, context);
+        else fn.call(context, sub);
+      });
+      return this;
+    };
+    layer.onAdd = function (map) {
+      real.call(this, map.addLayer, map);
+    };
+    layer.onRemove = function (map) {
+      real.call(this, map.removeLayer, map);
+    };
+    layer.clearLayers = function () {
+      real.call(this, this.removeLayer, this);
+      return this;
+    };
+    layer.cloud = function () {
+      var found = null;
+      real.call(this, function (sub) {
+        if (sub instanceof HouseCloud) found = sub;
+      });
+      return found;
+    };
+    /* The stand-in of the house with this id (null: not drawn). */
+    layer.house = function (id) {
+      var cloud = layer.cloud();
+      var i = cloud ? cloud.index.get(id) : undefined;
+      return i === undefined ? null : cloud.house(i);
+    };
+    return layer;
+  }
+
   geoapp.remoteLayer = function (map, opts) {
     var layer = L.featureGroup();
+    if (opts.kind === "buildings") houseGroup(layer);
     var styleCache = {};
     function styleOf(feature) {
       var p = feature.properties;
@@ -318,6 +644,10 @@
       return styleCache[key];
     }
     layer.addData = function (data) {
+      if (data.compact) {
+        if (data.ids.length) layer.addLayer(new HouseCloud(data, opts, layer));
+        return layer;
+      }
       var features = data.features || [];
       for (var i = 0; i < features.length; i++) {
         var sub = featureLayer(features[i], styleOf(features[i]));
@@ -328,6 +658,7 @@
     // One handler per layer, not per feature: popups and tooltips are built on demand.
     layer.on("click", function (e) {
       var sub = e.layer;
+      if (sub instanceof HouseCloud) sub = sub.house(sub._hit);
       if (sub._bin) return map.fitBounds(sub.getBounds(), { animate: false }); // a count: zoom into it
       if (geoapp.clickHook && geoapp.clickHook(opts, sub, e)) return; // e.g. placing a unit
       if (opts.kind === "buildings") buildingPopup(map, sub, opts);
@@ -413,7 +744,7 @@
           tooMany = byView && data.truncated ? wanted : null;
           if (info) info.show(data.truncated ? opts.text.truncated : "");
           var stat = {
-            count: data.features.length,
+            count: data.compact ? data.count : data.features.length,
             truncated: !!data.truncated,
             byView: byView,
             fetchMs: performance.now() - started,
@@ -571,6 +902,8 @@
   geoapp.setHouseStatus = function (id, status) {
     var layer = geoapp.layers.buildings;
     if (!layer) return;
+    var cloud = layer.cloud && layer.cloud();
+    if (cloud) return cloud.setStatus(id, status);
     layer.eachLayer(function (sub) {
       if (sub.feature && sub.feature.id === id) {
         sub.feature.properties.s = status;
@@ -591,10 +924,7 @@
     var moved = false;
     function look(e) {
       if (e.detail.kind !== "buildings") return;
-      var found = null;
-      layer.eachLayer(function (sub) {
-        if (sub.feature && sub.feature.id === id) found = sub;
-      });
+      var found = layer.house(id);
       if (found) {
         document.removeEventListener("geoapp:loaded", look);
         map.setView(found.getLatLng ? found.getLatLng() : found.getBounds().getCenter(), 18, { animate: false });
