@@ -314,6 +314,24 @@
    * ``house(i)`` gives a small stand-in for one house (``feature``, ``getLatLng``,
    * ``options.fillColor``, ``fire``) for the code written for one Leaflet layer per house. */
   var CELL = 32;
+  /* A point's pixel position at zoom 0, written into xs[i], ys[i]: Web Mercator worked out
+   * in place (no object per point) on the usual CRS, Leaflet's own projection otherwise. */
+  function zeroZoom(crs) {
+    if (crs === L.CRS.EPSG3857) {
+      var d = Math.PI / 180,
+        max = L.Projection.SphericalMercator.MAX_LATITUDE;
+      return function (lat, lng, xs, ys, i) {
+        var sin = Math.sin(Math.max(Math.min(max, lat), -max) * d);
+        xs[i] = 256 * (0.5 + lng / 360);
+        ys[i] = 256 * (0.5 - Math.log((1 + sin) / (1 - sin)) / (4 * Math.PI));
+      };
+    }
+    return function (lat, lng, xs, ys, i) {
+      var p = crs.latLngToPoint(L.latLng(lat, lng), 0);
+      xs[i] = p.x;
+      ys[i] = p.y;
+    };
+  }
   var HouseCloud = L.Path.extend({
     options: { radius: 4, color: "#333", weight: 0.6, fillOpacity: 0.85 },
 
@@ -324,6 +342,8 @@
       this.statuses = data.statuses.slice();
       this.uses = data.uses;
       this.ids = data.ids;
+      this.lon = data.lon; // as stored (WGS84), for the stand-ins' GeoJSON geometry
+      this.lat = data.lat;
       this.codes = Uint8Array.from(data.s);
       this.useCodes = data.u;
       var n = data.ids.length;
@@ -340,12 +360,16 @@
         v += counts[i] || 0;
       }
       this.first[n] = v;
-      this.vertices = new Array(v);
+      this.vertexLat = new Float64Array(v);
+      this.vertexLng = new Float64Array(v);
+      var toLatLng = L.GeoJSON.coordsToLatLng; // shifted on a GCJ-02 basemap (basemaps.js)
       for (i = 0; i < n; i++) {
-        this.latlngs[i] = L.GeoJSON.coordsToLatLng([data.lon[i], data.lat[i]]); // shifted on a GCJ-02 basemap
+        this.latlngs[i] = toLatLng([data.lon[i], data.lat[i]]);
         this.index.set(data.ids[i], i);
         for (var k = this.first[i]; k < this.first[i + 1]; k++) {
-          this.vertices[k] = L.GeoJSON.coordsToLatLng([data.lon[i] + ring[2 * k] * 1e-7, data.lat[i] + ring[2 * k + 1] * 1e-7]);
+          var ll = toLatLng([data.lon[i] + ring[2 * k] * 1e-7, data.lat[i] + ring[2 * k + 1] * 1e-7]);
+          this.vertexLat[k] = ll.lat;
+          this.vertexLng[k] = ll.lng;
         }
       }
       this._x0 = null;
@@ -364,19 +388,12 @@
         this._crs = map.options.crs;
         this._x0 = new Float64Array(n);
         this._y0 = new Float64Array(n);
-        for (i = 0; i < n; i++) {
-          var p0 = this._crs.latLngToPoint(this.latlngs[i], 0);
-          this._x0[i] = p0.x;
-          this._y0[i] = p0.y;
-        }
-        var nv = this.vertices.length;
+        var project = zeroZoom(this._crs);
+        for (i = 0; i < n; i++) project(this.latlngs[i].lat, this.latlngs[i].lng, this._x0, this._y0, i);
+        var nv = this.vertexLat.length;
         this._vx0 = new Float64Array(nv);
         this._vy0 = new Float64Array(nv);
-        for (i = 0; i < nv; i++) {
-          var q0 = this._crs.latLngToPoint(this.vertices[i], 0);
-          this._vx0[i] = q0.x;
-          this._vy0[i] = q0.y;
-        }
+        for (i = 0; i < nv; i++) project(this.vertexLat[i], this.vertexLng[i], this._vx0, this._vy0, i);
       }
       var k = this._crs.scale(map.getZoom()) / this._crs.scale(0),
         origin = map.getPixelOrigin();
@@ -556,6 +573,7 @@
         feature: {
           type: "Feature",
           id: this.ids[i],
+          geometry: { type: "Point", coordinates: [this.lon[i], this.lat[i]] },
           properties: { s: name, u: this.uses[this.useCodes[i]] },
         },
         options: { fillColor: this._opts.status.colours[name] || "#777" },
@@ -629,6 +647,14 @@
       return i === undefined ? null : cloud.house(i);
     };
     return layer;
+  }
+
+  /* A layer's answer through ``geoapp.call`` (dom.js); a refusal becomes an Error whose
+   * message is "HTTP <status>", as the notice over the map shows it. */
+  function getJson(url) {
+    return geoapp.call("GET", url).catch(function (err) {
+      throw err && err.status ? new Error("HTTP " + err.status) : err;
+    });
   }
 
   geoapp.remoteLayer = function (map, opts) {
@@ -718,11 +744,7 @@
       pending = byView ? wanted : null;
       wholePending = !byView;
       var started = performance.now();
-      fetch(url, { credentials: "same-origin" })
-        .then(function (r) {
-          if (!r.ok) throw new Error("HTTP " + r.status);
-          return r.json();
-        })
+      getJson(url)
         .then(function (data) {
           if (mine !== sequence) return;
           pending = null;
@@ -776,11 +798,7 @@
       });
       box[1] = Math.max(-90, box[1]).toFixed(6);
       box[3] = Math.min(90, box[3]).toFixed(6);
-      fetch(withParam(withParam(opts.bins.url, "zoom", Math.floor(zoom)), "bbox", box.join(",")), { credentials: "same-origin" })
-        .then(function (r) {
-          if (!r.ok) throw new Error("HTTP " + r.status);
-          return r.json();
-        })
+      getJson(withParam(withParam(opts.bins.url, "zoom", Math.floor(zoom)), "bbox", box.join(",")))
         .then(function (data) {
           if (mine !== sequence) return;
           pending = null;

@@ -171,3 +171,51 @@ def test_the_compact_houses_are_the_geojson_houses_as_columns(clients, who):
     tag = r.headers["ETag"]
     assert tag != client.get("/api/buildings.geojson").headers["ETag"]  # never one answer for the other
     assert client.get("/api/buildings.geojson?compact=1", headers={"If-None-Match": tag}).status_code == 304
+
+
+def test_the_map_page_is_rendered_once_per_role_and_language(clients, demo_db):
+    """The folium map is rendered once per (role, language, scope…) in the app's own cache;
+    each page still has its own CSP nonce, CSRF token and user (never another user's)."""
+    import re
+
+    from geoapp import create_app
+    from tests.conftest import add_user, login, make_settings
+
+    officer = clients("officer")
+    first = officer.get("/").data.decode()
+    cache = clients.app.extensions["geoapp.map_cache"]
+    built = cache.built
+    add_user(demo_db, "officer_2", "officer")
+    second = clients.app.test_client()
+    assert login(second, "officer_2").status_code == 302
+    again = second.get("/").data.decode()
+    assert cache.built == built  # the same map for another officer: not rendered again
+
+    def user(html):
+        return re.search(r'name="geoapp-user" content="(\d+)"', html).group(1)
+
+    def nonce(html):
+        return re.search(r'<script nonce="([^"]+)"', html).group(1)
+
+    def token(html):
+        return re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
+
+    assert user(first) == str(clients.users["officer"]) and user(again) != user(first)
+    assert nonce(first) != nonce(again) and token(first) != token(again)
+    assert nonce(again) in again.split('id="map_')[0]  # the cached head's scripts carry this page's nonce
+    officer.get("/?lang=en")
+    clients("leader").get("/")
+    assert cache.built == built + 2  # another language, another role: rendered once each
+
+    other = create_app(make_settings(demo_db.engine.url.render_as_string(hide_password=False)))
+    try:  # another app (its own settings, its own data): a cache of its own
+        client = other.test_client()
+        assert login(client, "officer").status_code == 302
+        assert user(client.get("/").data.decode()) == user(first)
+        assert (
+            other.extensions["geoapp.map_cache"] is not cache
+            and other.extensions["geoapp.map_cache"].built == 1
+        )
+        assert cache.built == built + 2
+    finally:
+        other.extensions["geoapp.db"].dispose()
