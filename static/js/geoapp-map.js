@@ -314,6 +314,8 @@
    * ``house(i)`` gives a small stand-in for one house (``feature``, ``getLatLng``,
    * ``options.fillColor``, ``fire``) for the code written for one Leaflet layer per house. */
   var CELL = 32;
+  var DOT_SIZE = 10; // pixels of one house's dot (radius 4, its outline, a pixel of edge)
+  var DOT_REACH = 3; // outlines reaching no further from their point are drawn as dots
   /* A point's pixel position at zoom 0, written into xs[i], ys[i]: Web Mercator worked out
    * in place (no object per point) on the usual CRS, Leaflet's own projection otherwise. */
   function zeroZoom(crs) {
@@ -419,10 +421,14 @@
         this._vx[i] = this._vx0[i] * k - origin.x;
         this._vy[i] = this._vy0[i] * k - origin.y;
       }
+      this._hr = this._hr && this._hr.length === n ? this._hr : new Float32Array(n);
       for (i = 0; i < n; i++) {
+        var own = 0;
         for (var j = this.first[i]; j < this.first[i + 1]; j++) {
-          reach = Math.max(reach, Math.abs(this._vx[j] - this._px[i]), Math.abs(this._vy[j] - this._py[i]));
+          own = Math.max(own, Math.abs(this._vx[j] - this._px[i]), Math.abs(this._vy[j] - this._py[i]));
         }
+        this._hr[i] = own; // 0: a point
+        if (own > reach) reach = own;
       }
       this._reach = reach; // how far an outline reaches from its house's point, at most
       var w = Math.max(this.options.radius, reach) + this._clickTolerance();
@@ -438,54 +444,163 @@
       return !this._pxBounds || !this._renderer._bounds.intersects(this._pxBounds);
     },
 
+    /* A point, or an outline no wider than a dot at this zoom (the whole town in view), is drawn as a dot. */
+    _dot: function (i) {
+      return this._hr[i] <= DOT_REACH;
+    },
+
     _updatePath: function () {
       var renderer = this._renderer;
       if (!renderer._drawing || this._empty()) return;
-      var ctx = renderer._ctx,
-        r = this.options.radius,
+      // The canvas only (a redraw asked for by this layer covers the whole town: at street
+      // zoom far more than the canvas); the renderer clips to what it redraws.
+      var r = this.options.radius,
+        b = renderer._bounds,
         m = Math.max(r, this._reach) + 1,
-        b = renderer._redrawBounds || renderer._bounds,
-        x0 = b.min.x - m,
-        y0 = b.min.y - m,
-        x1 = b.max.x + m,
-        y1 = b.max.y + m,
+        outlines = [b.min.x - m, b.min.y - m, b.max.x + m, b.max.y + m];
+      m = r + 1;
+      this._drawShapes(renderer._ctx, outlines);
+      this._drawDots(renderer._ctx, [b.min.x - m, b.min.y - m, b.max.x + m, b.max.y + m]);
+    },
+
+    /* Outlines wider than a dot (closer in), each house on its own path (one path spanning
+     * the whole map costs the canvas far more than many small ones). */
+    _drawShapes: function (ctx, view) {
+      var r = this.options.radius,
         first = this.first,
         vx = this._vx,
         vy = this._vy,
-        colours = this._opts.status.colours,
-        n = this.ids.length,
         px = this._px,
         py = this._py,
-        codes = this.codes;
+        codes = this.codes,
+        fills = this._fills();
       ctx.lineWidth = this.options.weight;
       ctx.strokeStyle = this.options.color;
-      for (var c = 0; c < this.statuses.length; c++) {
-        var any = false;
+      for (var i = 0; i < this.ids.length; i++) {
+        var x = px[i],
+          y = py[i];
+        if (x < view[0] || x > view[2] || y < view[1] || y > view[3] || this._dot(i)) continue;
+        var a = first[i],
+          z = first[i + 1];
         ctx.beginPath();
-        for (var i = 0; i < n; i++) {
-          if (codes[i] !== c) continue;
-          var x = px[i],
-            y = py[i];
-          if (x < x0 || x > x1 || y < y0 || y > y1) continue;
-          any = true;
-          var a = first[i],
-            z = first[i + 1];
-          if (a === z) {
-            ctx.moveTo(x + r, y);
-            ctx.arc(x, y, r, 0, Math.PI * 2);
-            continue;
-          }
-          ctx.moveTo(vx[a], vy[a]);
-          for (var q = a + 1; q < z; q++) ctx.lineTo(vx[q], vy[q]);
-          ctx.closePath();
-        }
-        if (!any) continue;
+        ctx.moveTo(vx[a], vy[a]);
+        for (var q = a + 1; q < z; q++) ctx.lineTo(vx[q], vy[q]);
+        ctx.closePath();
         ctx.globalAlpha = this.options.fillOpacity;
-        ctx.fillStyle = colours[this.statuses[c]] || "#777";
+        ctx.fillStyle = fills[codes[i]];
         ctx.fill();
         ctx.globalAlpha = 1;
         ctx.stroke();
       }
+    },
+
+    _fills: function () {
+      var colours = this._opts.status.colours;
+      return this.statuses.map(function (s) {
+        return colours[s] || "#777";
+      });
+    },
+
+    /* One dot per status, drawn once by the canvas (same circle, fill and outline as a
+     * house drawn alone), kept as pixels. */
+    _sprites: function () {
+      var fills = this._fills(),
+        size = DOT_SIZE,
+        key = fills.join();
+      if (this._spriteKey === key) return this._spritePixels;
+      var canvasEl = document.createElement("canvas");
+      canvasEl.width = canvasEl.height = size;
+      var c = canvasEl.getContext("2d"),
+        o = this.options;
+      this._spritePixels = fills.map(function (fill) {
+        c.clearRect(0, 0, size, size);
+        c.beginPath();
+        c.arc(size / 2, size / 2, o.radius, 0, Math.PI * 2);
+        c.globalAlpha = o.fillOpacity;
+        c.fillStyle = fill;
+        c.fill();
+        c.globalAlpha = 1;
+        c.lineWidth = o.weight;
+        c.strokeStyle = o.color;
+        c.stroke();
+        return c.getImageData(0, 0, size, size).data;
+      });
+      this._spriteKey = key;
+      return this._spritePixels;
+    },
+
+    /* Points and small outlines: every dot laid into one block of pixels (blended where dots overlap),
+     * handed to the canvas in one drawImage. */
+    _drawDots: function (ctx, view) {
+      var n = this.ids.length,
+        px = this._px,
+        py = this._py,
+        codes = this.codes,
+        half = DOT_SIZE / 2,
+        minX = Infinity,
+        minY = Infinity,
+        maxX = -Infinity,
+        maxY = -Infinity,
+        i;
+      for (i = 0; i < n; i++) {
+        var x = px[i],
+          y = py[i];
+        if (x < view[0] || x > view[2] || y < view[1] || y > view[3] || !this._dot(i)) continue;
+        if (x < minX) minX = x;
+        if (x > maxX) maxX = x;
+        if (y < minY) minY = y;
+        if (y > maxY) maxY = y;
+      }
+      if (minX === Infinity) return;
+      var ox = Math.floor(minX) - half,
+        oy = Math.floor(minY) - half,
+        w = Math.ceil(maxX) - ox + half + 1,
+        h = Math.ceil(maxY) - oy + half + 1,
+        image = this._image && this._image.width === w && this._image.height === h ? this._image : new ImageData(w, h),
+        out = image.data,
+        sprites = this._sprites(),
+        size = DOT_SIZE;
+      if (image === this._image) out.fill(0); // the same size as last time: reused, cleared
+      for (i = 0; i < n; i++) {
+        var hx = px[i],
+          hy = py[i];
+        if (hx < view[0] || hx > view[2] || hy < view[1] || hy > view[3] || !this._dot(i)) continue;
+        var sprite = sprites[codes[i]],
+          bx = Math.round(hx) - half - ox,
+          by = Math.round(hy) - half - oy;
+        for (var sy = 0; sy < size; sy++) {
+          var row = ((by + sy) * w + bx) * 4,
+            srow = sy * size * 4;
+          for (var sx = 0; sx < size; sx++) {
+            var s = srow + sx * 4,
+              sa = sprite[s + 3];
+            if (!sa) continue;
+            var d = row + sx * 4,
+              da = out[d + 3];
+            if (sa === 255 || !da) {
+              out[d] = sprite[s];
+              out[d + 1] = sprite[s + 1];
+              out[d + 2] = sprite[s + 2];
+              out[d + 3] = sa;
+              continue;
+            }
+            // "source over", unpremultiplied
+            var a = sa / 255,
+              keep = (da / 255) * (1 - a),
+              total = a + keep;
+            out[d] = (sprite[s] * a + out[d] * keep) / total;
+            out[d + 1] = (sprite[s + 1] * a + out[d + 1] * keep) / total;
+            out[d + 2] = (sprite[s + 2] * a + out[d + 2] * keep) / total;
+            out[d + 3] = total * 255;
+          }
+        }
+      }
+      this._image = image;
+      var scratch = this._scratch || (this._scratch = document.createElement("canvas"));
+      scratch.width = w;
+      scratch.height = h;
+      scratch.getContext("2d").putImageData(image, 0, 0);
+      ctx.drawImage(scratch, ox, oy);
     },
 
     _cellKey: function (cx, cy) {
@@ -522,7 +637,7 @@
     _distance: function (p, i) {
       var a = this.first[i],
         z = this.first[i + 1];
-      if (a === z) return Math.sqrt((this._px[i] - p.x) * (this._px[i] - p.x) + (this._py[i] - p.y) * (this._py[i] - p.y)) - this.options.radius;
+      if (this._dot(i)) return Math.sqrt((this._px[i] - p.x) * (this._px[i] - p.x) + (this._py[i] - p.y) * (this._py[i] - p.y)) - this.options.radius;
       var inside = false,
         best = Infinity;
       for (var k = a, prev = z - 1; k < z; prev = k++) {
