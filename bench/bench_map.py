@@ -183,7 +183,7 @@ def report(result: dict) -> str:
             f"| folium page the ordinary way (`prefer_canvas=True`, `GeoJson(marker=CircleMarker)`, "
             f"{result['folium_html_bytes'] / 1e6:.1f} MB of HTML) | {base:.0f} ms "
             f"(runs: {', '.join(f'{t:.0f}' for t in sorted(result['times']['folium']))}) | baseline |",
-            f"| the app's officer map (town page, layers fetched as GeoJSON, one canvas) | {app:.0f} ms "
+            f"| the app's officer map (cached page shell, houses as columns drawn by one canvas path) | {app:.0f} ms "
             f"(runs: {', '.join(f'{t:.0f}' for t in sorted(result['times']['app']))}) | "
             f"{base / app:.2f}× {'faster' if app < base else 'slower'}; target ≤ 600 ms |",
         ]

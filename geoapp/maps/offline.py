@@ -4,7 +4,7 @@ panel, the service worker's registration (``static/js/offline.js``, ``static/sw.
 from __future__ import annotations
 
 import folium
-from flask import g, url_for
+from flask import url_for
 from flask_babel import gettext
 
 from geoapp.domain.fields import FIELD_LABELS
@@ -17,10 +17,9 @@ PREFETCH_LIMIT = 500  # uncollected houses' details kept for offline forms
 
 def offline_options() -> dict:
     _ = gettext
-    scope = g.get("scope")
     return {
-        # Queued records are sent by the account that made them only (a shared phone).
-        "user": scope.user_id if scope is not None else None,
+        # Queued records are sent by the account that made them only (a shared phone): its
+        # id is in the page (map.html), not here (the map is cached for every user of a role).
         "urls": {
             "worker": url_for("offline.service_worker"),
             "building": url_for("api.building", building_id=0)[:-1],

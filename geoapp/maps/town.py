@@ -137,8 +137,10 @@ def town_map(
     layers = [layer for layer in layers if role is None or Role(role) in layer.map_roles]
     for layer in layers:
         query = dict(layer.query) | (layer_query or {}).get(layer.name, {})
-        if layer.name == "buildings" and village_id:
-            query["village"] = village_id
+        if layer.name == "buildings":
+            query["compact"] = 1  # columns drawn by one canvas layer (geoapp-map.js HouseCloud)
+            if village_id:
+                query["village"] = village_id
         style = layer.style
         url = url_for(layer.endpoint, **query)
         if layer.name == "buildings":  # the largest answer: asked for before anything else on the page

@@ -68,14 +68,19 @@ def streets():
 @bp.get("/buildings.geojson")
 @access(*ALL_ROLES)
 def buildings():
+    """Houses as GeoJSON, or with ``compact=1`` as columns (the town map's one canvas layer)."""
     village_id, bbox = parse_int("village"), parse_bbox(request.args.get("bbox"))
-    return cached_geojson(
+    build = layers.buildings_columns if request.args.get("compact") == "1" else layers.buildings_geojson
+    response = cached_geojson(
         ("building",),
-        lambda: layers.buildings_geojson(
+        lambda: build(
             read_session(), require_scope(), village_id=village_id, bbox=bbox, limit=settings().max_features
         ),
         settings().max_features,
     )
+    if build is layers.buildings_columns:
+        response.mimetype = "application/json"
+    return response
 
 
 @bp.get("/buildings/bins.geojson")

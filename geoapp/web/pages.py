@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request, session
-from flask_babel import gettext
+from flask import Blueprint, current_app, render_template, request, session
+from flask_babel import get_locale, gettext
 
 from geoapp.domain.clock import MINUTES, SECONDS, beijing_text
 from geoapp.domain.roles import ALL_ROLES, PERSONAL_DATA_ROLES, REVIEW_ROLES, Role
@@ -11,7 +11,7 @@ from geoapp.domain.roles import EDITOR_ROLES as EDITORS
 from geoapp.domain.status import STATUS_LABELS
 from geoapp.domain.visits import FLAG_LABELS
 from geoapp.i18n import LOCALES
-from geoapp.maps.render import render_map
+from geoapp.maps.render import map_cache
 from geoapp.maps.review import review_options
 from geoapp.maps.town import town_map
 from geoapp.services.accounts import budget
@@ -42,22 +42,31 @@ def _remember_language():
 @access(*ALL_ROLES)
 def town():
     scope = require_scope()
-    m = town_map(
-        map_bounds(read_session(), scope),
-        village_id=scope.village_id,
-        collect=scope.role in EDITORS,
-        history=scope.may_reveal,  # officers and administrators read the audit log
-        review=scope.role in REVIEW_ROLES,
-        role=scope.role.value,
-        unit_id=scope.unit_id,
-        decide_moves=scope.role in (Role.COLLECTOR, Role.OFFICER, Role.ADMIN),
-        block_editor=scope.role in (Role.OFFICER, Role.ADMIN),
-        block_officers=blocks_service.officers(read_session()) if scope.role == Role.ADMIN else None,
+    bounds = map_bounds(read_session(), scope)
+    officers = blocks_service.officers(read_session()) if scope.role == Role.ADMIN else None
+    # Everything the map is built from (the user's name, id and CSRF token are not: map.html).
+    key = ("town", str(get_locale()), request.script_root, scope.role.value, scope.village_id, scope.unit_id,
+           scope.may_reveal, tuple(bounds) if bounds else None, tuple(map(tuple, officers or ())))  # fmt: skip
+    parts = map_cache(current_app).parts(
+        key,
+        lambda: town_map(
+            bounds,
+            village_id=scope.village_id,
+            collect=scope.role in EDITORS,
+            history=scope.may_reveal,  # officers and administrators read the audit log
+            review=scope.role in REVIEW_ROLES,
+            role=scope.role.value,
+            unit_id=scope.unit_id,
+            decide_moves=scope.role in (Role.COLLECTOR, Role.OFFICER, Role.ADMIN),
+            block_editor=scope.role in (Role.OFFICER, Role.ADMIN),
+            block_officers=officers,
+        ),
+        csp_nonce(),
     )
     title = gettext("Village map") if scope.role == Role.COLLECTOR else gettext("Town map")
     if scope.role == Role.COLLECTOR and (name := progress_service.village_name(read_session(), scope)):
         title = name
-    return render_template("map.html", parts=render_map(m, csp_nonce()), title=title)
+    return render_template("map.html", parts=parts, title=title, user_id=scope.user_id)
 
 
 @bp.get("/people")

@@ -306,8 +306,475 @@
     });
   }
 
+  /* Every house of a compact answer (``/api/buildings.geojson?compact=1``: columns of ids,
+   * lon, lat and status indexes) as ONE path of the shared canvas renderer: projected in
+   * one loop, painted in one pass per status colour, hit-tested through a grid of cells.
+   * The canvas renderer treats it like any other path (draw order, clicks, hover), so the
+   * houses stay above the streets and blocks and below the unit symbols.
+   * ``house(i)`` gives a small stand-in for one house (``feature``, ``getLatLng``,
+   * ``options.fillColor``, ``fire``) for the code written for one Leaflet layer per house. */
+  var CELL = 32;
+  var DOT_SIZE = 10; // pixels of one house's dot (radius 4, its outline, a pixel of edge)
+  var DOT_REACH = 3; // outlines reaching no further from their point are drawn as dots
+  /* A point's pixel position at zoom 0, written into xs[i], ys[i]: Web Mercator worked out
+   * in place (no object per point) on the usual CRS, Leaflet's own projection otherwise. */
+  function zeroZoom(crs) {
+    if (crs === L.CRS.EPSG3857) {
+      var d = Math.PI / 180,
+        max = L.Projection.SphericalMercator.MAX_LATITUDE;
+      return function (lat, lng, xs, ys, i) {
+        var sin = Math.sin(Math.max(Math.min(max, lat), -max) * d);
+        xs[i] = 256 * (0.5 + lng / 360);
+        ys[i] = 256 * (0.5 - Math.log((1 + sin) / (1 - sin)) / (4 * Math.PI));
+      };
+    }
+    return function (lat, lng, xs, ys, i) {
+      var p = crs.latLngToPoint(L.latLng(lat, lng), 0);
+      xs[i] = p.x;
+      ys[i] = p.y;
+    };
+  }
+  var HouseCloud = L.Path.extend({
+    options: { radius: 4, color: "#333", weight: 0.6, fillOpacity: 0.85 },
+
+    initialize: function (data, opts, group) {
+      L.setOptions(this, { renderer: canvas() });
+      this._group = group;
+      this._opts = opts;
+      this.statuses = data.statuses.slice();
+      this.uses = data.uses;
+      this.ids = data.ids;
+      this.lon = data.lon; // as stored (WGS84), for the stand-ins' GeoJSON geometry
+      this.lat = data.lat;
+      this.codes = Uint8Array.from(data.s);
+      this.useCodes = data.u;
+      var n = data.ids.length;
+      this.latlngs = new Array(n);
+      this.index = new Map();
+      // Outlines: house i has vertices first[i] .. first[i + 1] - 1 (none: drawn as a circle).
+      this.first = new Uint32Array(n + 1);
+      var counts = data.n || [],
+        ring = data.ring || [],
+        v = 0,
+        i;
+      for (i = 0; i < n; i++) {
+        this.first[i] = v;
+        v += counts[i] || 0;
+      }
+      this.first[n] = v;
+      this.vertexLat = new Float64Array(v);
+      this.vertexLng = new Float64Array(v);
+      var toLatLng = L.GeoJSON.coordsToLatLng; // shifted on a GCJ-02 basemap (basemaps.js)
+      for (i = 0; i < n; i++) {
+        this.latlngs[i] = toLatLng([data.lon[i], data.lat[i]]);
+        this.index.set(data.ids[i], i);
+        for (var k = this.first[i]; k < this.first[i + 1]; k++) {
+          var ll = toLatLng([data.lon[i] + ring[2 * k] * 1e-7, data.lat[i] + ring[2 * k + 1] * 1e-7]);
+          this.vertexLat[k] = ll.lat;
+          this.vertexLng[k] = ll.lng;
+        }
+      }
+      this._x0 = null;
+      this._subs = null;
+    },
+
+    count: function () {
+      return this.ids.length;
+    },
+
+    _project: function () {
+      var map = this._map,
+        n = this.ids.length,
+        i;
+      if (!this._x0 || this._crs !== map.options.crs) {
+        this._crs = map.options.crs;
+        this._x0 = new Float64Array(n);
+        this._y0 = new Float64Array(n);
+        var project = zeroZoom(this._crs);
+        for (i = 0; i < n; i++) project(this.latlngs[i].lat, this.latlngs[i].lng, this._x0, this._y0, i);
+        var nv = this.vertexLat.length;
+        this._vx0 = new Float64Array(nv);
+        this._vy0 = new Float64Array(nv);
+        for (i = 0; i < nv; i++) project(this.vertexLat[i], this.vertexLng[i], this._vx0, this._vy0, i);
+      }
+      var k = this._crs.scale(map.getZoom()) / this._crs.scale(0),
+        origin = map.getPixelOrigin();
+      this._px = this._px && this._px.length === n ? this._px : new Float64Array(n);
+      this._py = this._py && this._py.length === n ? this._py : new Float64Array(n);
+      var minX = Infinity,
+        minY = Infinity,
+        maxX = -Infinity,
+        maxY = -Infinity;
+      for (i = 0; i < n; i++) {
+        var x = (this._px[i] = this._x0[i] * k - origin.x),
+          y = (this._py[i] = this._y0[i] * k - origin.y);
+        if (x < minX) minX = x;
+        if (x > maxX) maxX = x;
+        if (y < minY) minY = y;
+        if (y > maxY) maxY = y;
+      }
+      var nv = this._vx0.length,
+        reach = 0;
+      this._vx = this._vx && this._vx.length === nv ? this._vx : new Float64Array(nv);
+      this._vy = this._vy && this._vy.length === nv ? this._vy : new Float64Array(nv);
+      for (i = 0; i < nv; i++) {
+        this._vx[i] = this._vx0[i] * k - origin.x;
+        this._vy[i] = this._vy0[i] * k - origin.y;
+      }
+      this._hr = this._hr && this._hr.length === n ? this._hr : new Float32Array(n);
+      for (i = 0; i < n; i++) {
+        var own = 0;
+        for (var j = this.first[i]; j < this.first[i + 1]; j++) {
+          own = Math.max(own, Math.abs(this._vx[j] - this._px[i]), Math.abs(this._vy[j] - this._py[i]));
+        }
+        this._hr[i] = own; // 0: a point
+        if (own > reach) reach = own;
+      }
+      this._reach = reach; // how far an outline reaches from its house's point, at most
+      var w = Math.max(this.options.radius, reach) + this._clickTolerance();
+      this._pxBounds = n ? L.bounds([minX - w, minY - w], [maxX + w, maxY + w]) : null;
+      this._grid = null; // built on the first hit test at this zoom
+    },
+
+    _update: function () {
+      if (this._map) this._updatePath();
+    },
+
+    _empty: function () {
+      return !this._pxBounds || !this._renderer._bounds.intersects(this._pxBounds);
+    },
+
+    /* A point, or an outline no wider than a dot at this zoom (the whole town in view), is drawn as a dot. */
+    _dot: function (i) {
+      return this._hr[i] <= DOT_REACH;
+    },
+
+    _updatePath: function () {
+      var renderer = this._renderer;
+      if (!renderer._drawing || this._empty()) return;
+      // The canvas only (a redraw asked for by this layer covers the whole town: at street
+      // zoom far more than the canvas); the renderer clips to what it redraws.
+      var r = this.options.radius,
+        b = renderer._bounds,
+        m = Math.max(r, this._reach) + 1,
+        outlines = [b.min.x - m, b.min.y - m, b.max.x + m, b.max.y + m];
+      m = r + 1;
+      this._drawShapes(renderer._ctx, outlines);
+      this._drawDots(renderer._ctx, [b.min.x - m, b.min.y - m, b.max.x + m, b.max.y + m]);
+    },
+
+    /* Outlines wider than a dot (closer in), each house on its own path (one path spanning
+     * the whole map costs the canvas far more than many small ones). */
+    _drawShapes: function (ctx, view) {
+      var r = this.options.radius,
+        first = this.first,
+        vx = this._vx,
+        vy = this._vy,
+        px = this._px,
+        py = this._py,
+        codes = this.codes,
+        fills = this._fills();
+      ctx.lineWidth = this.options.weight;
+      ctx.strokeStyle = this.options.color;
+      for (var i = 0; i < this.ids.length; i++) {
+        var x = px[i],
+          y = py[i];
+        if (x < view[0] || x > view[2] || y < view[1] || y > view[3] || this._dot(i)) continue;
+        var a = first[i],
+          z = first[i + 1];
+        ctx.beginPath();
+        ctx.moveTo(vx[a], vy[a]);
+        for (var q = a + 1; q < z; q++) ctx.lineTo(vx[q], vy[q]);
+        ctx.closePath();
+        ctx.globalAlpha = this.options.fillOpacity;
+        ctx.fillStyle = fills[codes[i]];
+        ctx.fill();
+        ctx.globalAlpha = 1;
+        ctx.stroke();
+      }
+    },
+
+    _fills: function () {
+      var colours = this._opts.status.colours;
+      return this.statuses.map(function (s) {
+        return colours[s] || "#777";
+      });
+    },
+
+    /* One dot per status, drawn once by the canvas (same circle, fill and outline as a
+     * house drawn alone), kept as pixels. */
+    _sprites: function () {
+      var fills = this._fills(),
+        size = DOT_SIZE,
+        key = fills.join();
+      if (this._spriteKey === key) return this._spritePixels;
+      var canvasEl = document.createElement("canvas");
+      canvasEl.width = canvasEl.height = size;
+      var c = canvasEl.getContext("2d"),
+        o = this.options;
+      this._spritePixels = fills.map(function (fill) {
+        c.clearRect(0, 0, size, size);
+        c.beginPath();
+        c.arc(size / 2, size / 2, o.radius, 0, Math.PI * 2);
+        c.globalAlpha = o.fillOpacity;
+        c.fillStyle = fill;
+        c.fill();
+        c.globalAlpha = 1;
+        c.lineWidth = o.weight;
+        c.strokeStyle = o.color;
+        c.stroke();
+        return c.getImageData(0, 0, size, size).data;
+      });
+      this._spriteKey = key;
+      return this._spritePixels;
+    },
+
+    /* Points and small outlines: every dot laid into one block of pixels (blended where dots overlap),
+     * handed to the canvas in one drawImage. */
+    _drawDots: function (ctx, view) {
+      var n = this.ids.length,
+        px = this._px,
+        py = this._py,
+        codes = this.codes,
+        half = DOT_SIZE / 2,
+        minX = Infinity,
+        minY = Infinity,
+        maxX = -Infinity,
+        maxY = -Infinity,
+        i;
+      for (i = 0; i < n; i++) {
+        var x = px[i],
+          y = py[i];
+        if (x < view[0] || x > view[2] || y < view[1] || y > view[3] || !this._dot(i)) continue;
+        if (x < minX) minX = x;
+        if (x > maxX) maxX = x;
+        if (y < minY) minY = y;
+        if (y > maxY) maxY = y;
+      }
+      if (minX === Infinity) return;
+      var ox = Math.floor(minX) - half,
+        oy = Math.floor(minY) - half,
+        w = Math.ceil(maxX) - ox + half + 1,
+        h = Math.ceil(maxY) - oy + half + 1,
+        image = this._image && this._image.width === w && this._image.height === h ? this._image : new ImageData(w, h),
+        out = image.data,
+        sprites = this._sprites(),
+        size = DOT_SIZE;
+      if (image === this._image) out.fill(0); // the same size as last time: reused, cleared
+      for (i = 0; i < n; i++) {
+        var hx = px[i],
+          hy = py[i];
+        if (hx < view[0] || hx > view[2] || hy < view[1] || hy > view[3] || !this._dot(i)) continue;
+        var sprite = sprites[codes[i]],
+          bx = Math.round(hx) - half - ox,
+          by = Math.round(hy) - half - oy;
+        for (var sy = 0; sy < size; sy++) {
+          var row = ((by + sy) * w + bx) * 4,
+            srow = sy * size * 4;
+          for (var sx = 0; sx < size; sx++) {
+            var s = srow + sx * 4,
+              sa = sprite[s + 3];
+            if (!sa) continue;
+            var d = row + sx * 4,
+              da = out[d + 3];
+            if (sa === 255 || !da) {
+              out[d] = sprite[s];
+              out[d + 1] = sprite[s + 1];
+              out[d + 2] = sprite[s + 2];
+              out[d + 3] = sa;
+              continue;
+            }
+            // "source over", unpremultiplied
+            var a = sa / 255,
+              keep = (da / 255) * (1 - a),
+              total = a + keep;
+            out[d] = (sprite[s] * a + out[d] * keep) / total;
+            out[d + 1] = (sprite[s + 1] * a + out[d + 1] * keep) / total;
+            out[d + 2] = (sprite[s + 2] * a + out[d + 2] * keep) / total;
+            out[d + 3] = total * 255;
+          }
+        }
+      }
+      this._image = image;
+      var scratch = this._scratch || (this._scratch = document.createElement("canvas"));
+      scratch.width = w;
+      scratch.height = h;
+      scratch.getContext("2d").putImageData(image, 0, 0);
+      ctx.drawImage(scratch, ox, oy);
+    },
+
+    _cellKey: function (cx, cy) {
+      return cx * 1e6 + cy;
+    },
+
+    _buildGrid: function () {
+      var grid = new Map();
+      for (var i = 0; i < this.ids.length; i++) {
+        var minX = this._px[i],
+          maxX = minX,
+          minY = this._py[i],
+          maxY = minY;
+        for (var k = this.first[i]; k < this.first[i + 1]; k++) {
+          minX = Math.min(minX, this._vx[k]);
+          maxX = Math.max(maxX, this._vx[k]);
+          minY = Math.min(minY, this._vy[k]);
+          maxY = Math.max(maxY, this._vy[k]);
+        }
+        for (var cx = Math.floor(minX / CELL); cx <= Math.floor(maxX / CELL); cx++) {
+          for (var cy = Math.floor(minY / CELL); cy <= Math.floor(maxY / CELL); cy++) {
+            var key = this._cellKey(cx, cy);
+            var cell = grid.get(key);
+            if (cell) cell.push(i);
+            else grid.set(key, [i]);
+          }
+        }
+      }
+      this._grid = grid;
+    },
+
+    /* How far ``p`` is from house ``i`` in pixels: from its circle's centre, or 0 inside its
+     * outline and the distance to the outline outside it. */
+    _distance: function (p, i) {
+      var a = this.first[i],
+        z = this.first[i + 1];
+      if (this._dot(i)) return Math.sqrt((this._px[i] - p.x) * (this._px[i] - p.x) + (this._py[i] - p.y) * (this._py[i] - p.y)) - this.options.radius;
+      var inside = false,
+        best = Infinity;
+      for (var k = a, prev = z - 1; k < z; prev = k++) {
+        var xk = this._vx[k],
+          yk = this._vy[k],
+          xp = this._vx[prev],
+          yp = this._vy[prev];
+        if (yk > p.y !== yp > p.y && p.x < ((xp - xk) * (p.y - yk)) / (yp - yk) + xk) inside = !inside;
+        best = Math.min(best, L.LineUtil.pointToSegmentDistance(p, L.point(xp, yp), L.point(xk, yk)));
+      }
+      return inside ? 0 : best;
+    },
+
+    /* The house under ``p`` (a layer point), nearest first; remembered for the event fired next. */
+    _containsPoint: function (p) {
+      if (!this._pxBounds || !this._pxBounds.contains(p)) return false;
+      if (!this._grid) this._buildGrid();
+      var best = -1,
+        bestD = this._clickTolerance(),
+        cx = Math.floor(p.x / CELL),
+        cy = Math.floor(p.y / CELL);
+      for (var dx = -1; dx <= 1; dx++) {
+        for (var dy = -1; dy <= 1; dy++) {
+          var cell = this._grid.get(this._cellKey(cx + dx, cy + dy));
+          if (!cell) continue;
+          for (var j = 0; j < cell.length; j++) {
+            var d = this._distance(p, cell[j]);
+            if (d <= bestD) {
+              bestD = d;
+              best = cell[j];
+            }
+          }
+        }
+      }
+      this._hit = best;
+      return best >= 0;
+    },
+
+    /* The stand-in of house number ``i`` (in the answer's order), made once. */
+    house: function (i) {
+      if (!this._subs) this._subs = new Array(this.ids.length);
+      var sub = this._subs[i];
+      if (sub) return sub;
+      var cloud = this,
+        name = this.statuses[this.codes[i]];
+      sub = this._subs[i] = {
+        _house: i,
+        feature: {
+          type: "Feature",
+          id: this.ids[i],
+          geometry: { type: "Point", coordinates: [this.lon[i], this.lat[i]] },
+          properties: { s: name, u: this.uses[this.useCodes[i]] },
+        },
+        options: { fillColor: this._opts.status.colours[name] || "#777" },
+        getLatLng: function () {
+          return cloud.latlngs[i];
+        },
+        /* A click given by code (tests, links) goes where a click on the canvas goes. */
+        fire: function (type, data) {
+          cloud._group.fire(type, L.extend({}, data, { layer: sub, sourceTarget: sub }));
+          return sub;
+        },
+      };
+      return sub;
+    },
+
+    eachHouse: function (fn, context) {
+      for (var i = 0; i < this.ids.length; i++) fn.call(context, this.house(i));
+    },
+
+    setStatus: function (id, status) {
+      var i = this.index.get(id);
+      if (i === undefined) return;
+      var c = this.statuses.indexOf(status);
+      if (c < 0) {
+        c = this.statuses.length;
+        this.statuses.push(status);
+      }
+      this.codes[i] = c;
+      if (this._subs && this._subs[i]) {
+        this._subs[i].feature.properties.s = status;
+        this._subs[i].options.fillColor = this._opts.status.colours[status] || "#777";
+      }
+      if (this._map) this._renderer._requestRedraw(this);
+    },
+  });
+  geoapp.HouseCloud = HouseCloud;
+
+  /* The houses' layer group: its layers are the squares counting houses or one HouseCloud;
+   * ``eachLayer``/``getLayers`` give each house's stand-in in place of the cloud (Leaflet's
+   * own adding and removing still go through the real layers). */
+  function houseGroup(layer) {
+    var real = L.LayerGroup.prototype.eachLayer;
+    layer.eachLayer = function (fn, context) {
+      real.call(this, function (sub) {
+        if (sub instanceof HouseCloud) sub.eachHouse(fn, context);
+        else fn.call(context, sub);
+      });
+      return this;
+    };
+    layer.onAdd = function (map) {
+      real.call(this, map.addLayer, map);
+    };
+    layer.onRemove = function (map) {
+      real.call(this, map.removeLayer, map);
+    };
+    layer.clearLayers = function () {
+      real.call(this, this.removeLayer, this);
+      return this;
+    };
+    layer.cloud = function () {
+      var found = null;
+      real.call(this, function (sub) {
+        if (sub instanceof HouseCloud) found = sub;
+      });
+      return found;
+    };
+    /* The stand-in of the house with this id (null: not drawn). */
+    layer.house = function (id) {
+      var cloud = layer.cloud();
+      var i = cloud ? cloud.index.get(id) : undefined;
+      return i === undefined ? null : cloud.house(i);
+    };
+    return layer;
+  }
+
+  /* A layer's answer through ``geoapp.call`` (dom.js); a refusal becomes an Error whose
+   * message is "HTTP <status>", as the notice over the map shows it. */
+  function getJson(url) {
+    return geoapp.call("GET", url).catch(function (err) {
+      throw err && err.status ? new Error("HTTP " + err.status) : err;
+    });
+  }
+
   geoapp.remoteLayer = function (map, opts) {
     var layer = L.featureGroup();
+    if (opts.kind === "buildings") houseGroup(layer);
     var styleCache = {};
     function styleOf(feature) {
       var p = feature.properties;
@@ -318,6 +785,10 @@
       return styleCache[key];
     }
     layer.addData = function (data) {
+      if (data.compact) {
+        if (data.ids.length) layer.addLayer(new HouseCloud(data, opts, layer));
+        return layer;
+      }
       var features = data.features || [];
       for (var i = 0; i < features.length; i++) {
         var sub = featureLayer(features[i], styleOf(features[i]));
@@ -328,6 +799,7 @@
     // One handler per layer, not per feature: popups and tooltips are built on demand.
     layer.on("click", function (e) {
       var sub = e.layer;
+      if (sub instanceof HouseCloud) sub = sub.house(sub._hit);
       if (sub._bin) return map.fitBounds(sub.getBounds(), { animate: false }); // a count: zoom into it
       if (geoapp.clickHook && geoapp.clickHook(opts, sub, e)) return; // e.g. placing a unit
       if (opts.kind === "buildings") buildingPopup(map, sub, opts);
@@ -387,11 +859,7 @@
       pending = byView ? wanted : null;
       wholePending = !byView;
       var started = performance.now();
-      fetch(url, { credentials: "same-origin" })
-        .then(function (r) {
-          if (!r.ok) throw new Error("HTTP " + r.status);
-          return r.json();
-        })
+      getJson(url)
         .then(function (data) {
           if (mine !== sequence) return;
           pending = null;
@@ -413,7 +881,7 @@
           tooMany = byView && data.truncated ? wanted : null;
           if (info) info.show(data.truncated ? opts.text.truncated : "");
           var stat = {
-            count: data.features.length,
+            count: data.compact ? data.count : data.features.length,
             truncated: !!data.truncated,
             byView: byView,
             fetchMs: performance.now() - started,
@@ -445,11 +913,7 @@
       });
       box[1] = Math.max(-90, box[1]).toFixed(6);
       box[3] = Math.min(90, box[3]).toFixed(6);
-      fetch(withParam(withParam(opts.bins.url, "zoom", Math.floor(zoom)), "bbox", box.join(",")), { credentials: "same-origin" })
-        .then(function (r) {
-          if (!r.ok) throw new Error("HTTP " + r.status);
-          return r.json();
-        })
+      getJson(withParam(withParam(opts.bins.url, "zoom", Math.floor(zoom)), "bbox", box.join(",")))
         .then(function (data) {
           if (mine !== sequence) return;
           pending = null;
@@ -571,6 +1035,8 @@
   geoapp.setHouseStatus = function (id, status) {
     var layer = geoapp.layers.buildings;
     if (!layer) return;
+    var cloud = layer.cloud && layer.cloud();
+    if (cloud) return cloud.setStatus(id, status);
     layer.eachLayer(function (sub) {
       if (sub.feature && sub.feature.id === id) {
         sub.feature.properties.s = status;
@@ -591,10 +1057,7 @@
     var moved = false;
     function look(e) {
       if (e.detail.kind !== "buildings") return;
-      var found = null;
-      layer.eachLayer(function (sub) {
-        if (sub.feature && sub.feature.id === id) found = sub;
-      });
+      var found = layer.house(id);
       if (found) {
         document.removeEventListener("geoapp:loaded", look);
         map.setView(found.getLatLng ? found.getLatLng() : found.getBounds().getCenter(), 18, { animate: false });

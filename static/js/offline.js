@@ -119,7 +119,9 @@
 
   geoapp.offline = function (map, opts) {
     var T = opts.text;
-    owner = opts.user;
+    var meta = document.querySelector('meta[name="geoapp-user"]'); // map.html: the map itself is shared by a role
+    owner = opts.user !== undefined ? opts.user : meta && meta.content ? Number(meta.content) : null;
+    opts.user = owner;
     var state = { items: [], sending: false, persisted: null, message: "" };
     var api = {};
     geoapp.offline.api = api;

@@ -129,6 +129,93 @@ def test_the_map_page_asks_for_the_houses_first_and_once(clients):
 
     html = clients("officer").get("/").data.decode()
     links = re.findall(r'<link rel="preload" href="([^"]+)" as="fetch"', html)
-    assert links[0] == "/api/buildings.geojson" and "/api/villages.geojson" in links
+    assert links[0] == "/api/buildings.geojson?compact=1" and "/api/villages.geojson" in links
     assert len(links) == len(set(links))  # no layer asked for twice
     assert html.index(links[0]) < html.index("leaflet.js")
+
+
+@pytest.mark.parametrize("who", ["officer", "collector"])
+def test_the_compact_houses_are_the_geojson_houses_as_columns(clients, who):
+    """``compact=1`` (the town map's canvas layer): the same houses, scope and ETag rules,
+    as columns of ids, lon, lat and indexes into the statuses and uses."""
+    client = clients(who)
+    features = orjson.loads(client.get("/api/buildings.geojson").data)["features"]
+    r = client.get("/api/buildings.geojson?compact=1")
+    assert r.status_code == 200 and r.mimetype == "application/json"
+    data = orjson.loads(r.data)
+    assert data["compact"] is True and data["truncated"] is False and data["count"] == len(features) > 0
+    rows = [
+        (i, (x, y), data["statuses"][s], data["uses"][u])
+        for i, x, y, s, u in zip(data["ids"], data["lon"], data["lat"], data["s"], data["u"], strict=True)
+    ]
+    expected = [
+        (f["id"], tuple(f["geometry"]["coordinates"]), f["properties"]["s"], f["properties"]["u"])
+        for f in features
+    ]
+    assert [r[0] for r in rows] == [e[0] for e in expected]
+    assert [r[2:] for r in rows] == [e[2:] for e in expected]
+    at, outlines = 0, 0
+    for (_, point, *_), f, n in zip(rows, features, data["n"], strict=True):
+        geometry = f["geometry"]
+        if geometry["type"] == "Point":
+            assert n == 0 and math.dist(point, geometry["coordinates"]) < 1e-6
+            continue
+        ring = (geometry["coordinates"] if geometry["type"] == "Polygon" else geometry["coordinates"][0])[0]
+        offsets = data["ring"][at : at + 2 * n]
+        at += 2 * n
+        outlines += 1
+        got = [(point[0] + offsets[k] * 1e-7, point[1] + offsets[k + 1] * 1e-7) for k in range(0, 2 * n, 2)]
+        assert n == len(ring) - 1 and all(math.dist(a, b) < 1e-6 for a, b in zip(got, ring, strict=False))
+    assert at == len(data["ring"]) and outlines > 0
+    assert len(r.data) < len(orjson.dumps(features)) / 2
+    tag = r.headers["ETag"]
+    assert tag != client.get("/api/buildings.geojson").headers["ETag"]  # never one answer for the other
+    assert client.get("/api/buildings.geojson?compact=1", headers={"If-None-Match": tag}).status_code == 304
+
+
+def test_the_map_page_is_rendered_once_per_role_and_language(clients, demo_db):
+    """The folium map is rendered once per (role, language, scope…) in the app's own cache;
+    each page still has its own CSP nonce, CSRF token and user (never another user's)."""
+    import re
+
+    from geoapp import create_app
+    from tests.conftest import add_user, login, make_settings
+
+    officer = clients("officer")
+    first = officer.get("/").data.decode()
+    cache = clients.app.extensions["geoapp.map_cache"]
+    built = cache.built
+    add_user(demo_db, "officer_2", "officer")
+    second = clients.app.test_client()
+    assert login(second, "officer_2").status_code == 302
+    again = second.get("/").data.decode()
+    assert cache.built == built  # the same map for another officer: not rendered again
+
+    def user(html):
+        return re.search(r'name="geoapp-user" content="(\d+)"', html).group(1)
+
+    def nonce(html):
+        return re.search(r'<script nonce="([^"]+)"', html).group(1)
+
+    def token(html):
+        return re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
+
+    assert user(first) == str(clients.users["officer"]) and user(again) != user(first)
+    assert nonce(first) != nonce(again) and token(first) != token(again)
+    assert nonce(again) in again.split('id="map_')[0]  # the cached head's scripts carry this page's nonce
+    officer.get("/?lang=en")
+    clients("leader").get("/")
+    assert cache.built == built + 2  # another language, another role: rendered once each
+
+    other = create_app(make_settings(demo_db.engine.url.render_as_string(hide_password=False)))
+    try:  # another app (its own settings, its own data): a cache of its own
+        client = other.test_client()
+        assert login(client, "officer").status_code == 302
+        assert user(client.get("/").data.decode()) == user(first)
+        assert (
+            other.extensions["geoapp.map_cache"] is not cache
+            and other.extensions["geoapp.map_cache"].built == 1
+        )
+        assert cache.built == built + 2
+    finally:
+        other.extensions["geoapp.db"].dispose()

@@ -79,6 +79,86 @@ def buildings_geojson(
     )
 
 
+def _footprints(wkb: Sequence[bytes], lon: np.ndarray, lat: np.ndarray) -> tuple[list[int], list[int]]:
+    """Each house's outline (the outer ring of its polygon, of its first polygon when it has
+    several; none for a point) as vertex counts ``n`` and one flat list of offsets from its
+    point in 1e-7 degrees (x, y, x, y…), the ring's closing vertex left out."""
+    geoms = shapely.from_wkb(np.asarray(wkb, dtype=object))
+    kind = shapely.get_type_id(geoms)
+    polys = np.where(kind == 6, shapely.get_geometry(geoms, 0), geoms)
+    polys = np.where(np.isin(shapely.get_type_id(polys), [3]), polys, None)
+    rings = shapely.get_exterior_ring(polys)
+    coords, owner = shapely.get_coordinates(rings, return_index=True)
+    counts = np.bincount(owner, minlength=len(wkb)) if len(owner) else np.zeros(len(wkb), dtype=int)
+    keep = np.ones(len(owner), dtype=bool)
+    ends = np.cumsum(counts) - 1
+    keep[ends[counts > 0]] = False  # the closing vertex repeats the first
+    coords, owner = coords[keep], owner[keep]
+    offsets = np.empty(2 * len(owner), dtype=np.int64)
+    offsets[0::2] = np.rint((coords[:, 0] - lon[owner]) * 1e7)
+    offsets[1::2] = np.rint((coords[:, 1] - lat[owner]) * 1e7)
+    return np.maximum(counts - 1, 0).tolist(), offsets.tolist()
+
+
+def buildings_columns(
+    session: Session,
+    scope: Scope,
+    *,
+    village_id: int | None = None,
+    bbox: BBox | None = None,
+    limit: int = 50_000,
+) -> bytes:
+    """The same houses as ``buildings_geojson`` as columns (the town map draws them on one
+    canvas): ``ids``, ``lon``, ``lat`` (each house's point), ``s``/``u`` indexes into
+    ``statuses``/``uses``, and the outlines (``_footprints``: ``n``, ``ring``). Parsed by the
+    browser without an object per house."""
+    dialect = session.get_bind().dialect.name
+    stmt = scoped(
+        select(
+            Building.id,
+            Building.status,
+            Building.use,
+            Building.lon,
+            Building.lat,
+            raw_geom(Building.geom, dialect),
+        ),
+        scope,
+    )
+    village_id = village_filter(session, scope, village_id)
+    if village_id is not None:
+        stmt = stmt.where(Building.village_id == village_id)
+    if bbox is not None:
+        stmt = stmt.where(bbox_filter(Building, bbox, dialect))
+    rows = session.connection().execute(stmt.order_by(Building.id).limit(limit + 1)).all()
+    truncated = len(rows) > limit
+    if truncated:
+        rows = []
+    statuses: dict[str, int] = {}
+    uses: dict[str | None, int] = {}
+    lon = np.round(np.array([r[3] for r in rows], dtype=float), 7)
+    lat = np.round(np.array([r[4] for r in rows], dtype=float), 7)
+    n, ring = _footprints([r[5] for r in rows], lon, lat) if rows else ([], [])
+    s = [statuses.setdefault(r[1], len(statuses)) for r in rows]
+    u = [uses.setdefault(r[2], len(uses)) for r in rows]
+    return orjson.dumps(
+        {
+            "compact": True,
+            "truncated": truncated,
+            "count": len(rows),
+            "statuses": list(statuses),
+            "uses": list(uses),
+            "ids": [r[0] for r in rows],
+            "lon": lon,
+            "lat": lat,
+            "s": s,
+            "u": u,
+            "n": n,
+            "ring": ring,
+        },
+        option=orjson.OPT_SERIALIZE_NUMPY,
+    )
+
+
 def units_geojson(
     session: Session,
     scope: Scope,
