@@ -111,6 +111,11 @@ def test_village_progress_equals_the_houses_grouped_afresh(clients, demo_db):
         s.execute(update(Building).where(Building.id == back).values(status="uncollected"))
     again = _progress(_bins(officer, "/api/villages/progress.geojson"))
     assert again == {v[0]: _afresh(demo_db).get(v[0], Counter()) for v in villages} != _progress(data)
+    # A village changed (its task): the outlines kept in memory are made again.
+    with demo_db.write() as s:
+        s.execute(update(Village).where(Village.id == villages[0][0]).values(task_houses=villages[0][1] + 7))
+    changed = _bins(officer, "/api/villages/progress.geojson")["features"]
+    assert {f["id"]: f["properties"]["task"] for f in changed}[villages[0][0]] == villages[0][1] + 7
     # A view: the villages whose outline's box meets it.
     x0, y0 = villages[0][2], villages[0][3]
     box = (x0, y0, x0 + 0.005, y0 + 0.005)
