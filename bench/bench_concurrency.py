@@ -27,7 +27,6 @@ import itertools
 import json
 import os
 import random
-import re
 import shutil
 import socket
 import subprocess
@@ -48,61 +47,27 @@ from sqlalchemy import func, select
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from _common import add_collectors, free_port, log_in_opener, seed, start_postgis  # noqa: E402
 
 from geoapp.domain.identifiers import make_resident_id  # noqa: E402
-from geoapp.domain.tasks import read_task_table  # noqa: E402
-from geoapp.services.accounts.passwords import make_hasher  # noqa: E402
-from geoapp.services.demo.build import build_demo  # noqa: E402
 from geoapp.store.db import Database  # noqa: E402
-from geoapp.store.migrate import upgrade  # noqa: E402
-from geoapp.store.models import Building, Person, User, Village, Visit  # noqa: E402
+from geoapp.store.models import Building, Person, Village, Visit  # noqa: E402
 
-PASSWORD = "Bench-password-1"
-CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
 _serial = itertools.count()
 
 
 def setup(url: str, collectors: int) -> dict[str, list[Building]]:
-    """Demo town, accounts, and each collector's share of uncollected houses."""
+    """Demo town, accounts (seat 0 is the baseline collector) over every village, and each
+    collector's share of uncollected houses (``bench/_common.py``)."""
     db = Database(url)
-    upgrade(db.engine)
-    build_demo(db, read_task_table(ROOT / "gis_data" / "task_table.csv"), state="mid")
-    shares: dict[str, list] = {}
-    with db.write() as s:
-        villages = s.scalars(select(Village.id).order_by(Village.code)).all()
-        hasher = make_hasher()
-        password_hash = hasher.hash(PASSWORD)  # one hash for all: logins still verify it
-        seats: dict[int, list[str]] = {}
-        for k in range(collectors + 1):  # seat 0 is the baseline collector
-            village = villages[k % len(villages)]
-            name = f"bench{k:03d}"
-            s.add(User(username=name, role="collector", village_id=village, password_hash=password_hash,
-                       must_change_password=False))  # fmt: skip
-            seats.setdefault(village, []).append(name)
-        for village, names in seats.items():
-            houses = s.execute(
-                select(Building.id, Building.version, Building.lon, Building.lat)
-                .where(Building.village_id == village, Building.status == "uncollected")
-                .order_by(Building.id)
-            ).all()
-            for j, name in enumerate(names):
-                shares[name] = list(houses[j :: len(names)])
+    seed(db)
+    with db.session() as s:
+        villages = s.scalar(select(func.count()).select_from(Village))
+    shares = add_collectors(db, collectors + 1, villages, "bench")
     db.dispose()
     return shares
-
-
-def start_postgis():
-    """A throw-away PostGIS server (the one the tests use) with an empty database."""
-    from tests.pg_server import PgServer, create_postgis_database
-
-    server = PgServer()
-    return server, create_postgis_database(server.start(), "bench")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_server(url: str, port: int) -> subprocess.Popen:
@@ -133,10 +98,7 @@ class Collector:
         self.base = base
         self.houses = list(houses)
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
-        token = CSRF.search(self._get("/login")).group(1)
-        form = urllib.parse.urlencode({"username": username, "password": PASSWORD, "csrf_token": token})
-        self.opener.open(self.base + "/login", data=form.encode(), timeout=60).read()
-        self.csrf = CSRF.search(self._get("/account/tokens")).group(1)
+        self.csrf = log_in_opener(self.opener, base, username, timeout=60)
 
     def _get(self, path: str) -> str:
         with self.opener.open(self.base + path, timeout=60) as r:

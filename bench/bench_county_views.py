@@ -8,6 +8,9 @@ mid-campaign), built once per backend. For each backend, over the same random vi
   the map loads (``buildings_geojson`` with ``bbox``);
 - county level (zoom 9 to 12, the whole county down to a town): the houses counted per
   square cell and status (``house_bins``), what the map draws when a view holds too many;
+- county level at zoom 9 to 11 (what the map draws there now): each village with its houses
+  by status from the kept tallies (``village_progress``), next to the squares over the
+  same views;
 - the ETag of a layer (the change counters read: what a 304 costs before the answer);
 each as p50/p95 of the service call. Baseline, same views, same run: GDAL through pyogrio
 reading the view from a GeoPackage of the same houses (and, for county views, grouping
@@ -25,6 +28,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+import orjson
+from sqlalchemy import text
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -33,7 +38,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from bench_coverage import build_county  # noqa: E402
 
 from geoapp.domain.roles import Role, Scope  # noqa: E402
-from geoapp.services.gis_io.aggregates import cell_degrees, house_bins  # noqa: E402
+from geoapp.services.gis_io.aggregates import cell_degrees, house_bins, village_progress  # noqa: E402
 from geoapp.services.gis_io.layers import buildings_geojson, layer_etag  # noqa: E402
 from geoapp.store.db import Database  # noqa: E402
 from geoapp.store.migrate import upgrade  # noqa: E402
@@ -42,6 +47,7 @@ OFFICER = Scope(None, "bench-officer", Role.OFFICER)
 COUNTY = (112.0, 26.0, 112.6, 26.6)  # build_county's grid: 30 × 30 villages of 0.02°
 STREET = (0.011, 0.0069)  # 1280 × 800 px at zoom 17
 COUNTY_ZOOMS = {9: (1.0, 0.62), 10: (0.5, 0.31), 11: (0.25, 0.16), 12: (0.125, 0.078)}
+VILLAGE_ZOOM = 11  # maps/town.py COUNTY_ZOOM: at or below it the map draws the villages
 
 
 def views(rng, size, n):
@@ -107,6 +113,16 @@ def measure(db: Database, gpkg: Path, seed: int = 5) -> dict:
             out[f"bins{zoom}_cells"] = len(house_bins(s, OFFICER, bbox=boxes[0], zoom=zoom))
             t, _ = timed(lambda b, zoom=zoom: gdal_bins(gpkg, b, zoom), boxes)
             out[f"gdal_bins{zoom}"] = pct(t)
+            if zoom <= VILLAGE_ZOOM:
+                village_progress(s, OFFICER, bbox=boxes[0])  # warm
+                t, _ = timed(lambda b: village_progress(s, OFFICER, bbox=b), boxes)
+                out[f"villages{zoom}"] = pct(t)
+                out[f"villages{zoom}_n"] = len(
+                    orjson.loads(village_progress(s, OFFICER, bbox=boxes[0]))["features"]
+                )
+        whole = orjson.loads(village_progress(s, OFFICER, bbox=None))["features"]
+        collected = s.scalar(text("SELECT COUNT(*) FROM building WHERE status <> 'uncollected'"))
+        assert sum(f["properties"]["c"] for f in whole) == collected, "the tallies differ from the houses"
         t, _ = timed(lambda _: layer_etag(s, OFFICER, ("building",), b"bbox=1"), range(200))
         out["etag"] = pct(t)
     pyogrio.read_dataframe(gpkg, bbox=street[0])
@@ -134,6 +150,11 @@ def rows(label: str, built: dict, m: dict) -> list[str]:
         out.append(
             f"| {label}: county view zoom {zoom} ({COUNTY_ZOOMS[zoom][0]}° wide): houses per cell and status, p50 / p95 | {cell(f'bins{zoom}')} | GDAL reading the view + numpy grouping {cell(f'gdal_bins{zoom}')} | {ratio(f'bins{zoom}', f'gdal_bins{zoom}')} |"
         )
+    for zoom in COUNTY_ZOOMS:
+        if f"villages{zoom}" in m:
+            out.append(
+                f"| {label}: county view zoom {zoom}: villages coloured by progress (`village_progress`, kept tallies; {m[f'villages{zoom}_n']} villages in the first view), p50 / p95 | {cell(f'villages{zoom}')} | squares over the same views (above) {cell(f'bins{zoom}')}; GDAL {cell(f'gdal_bins{zoom}')} | {ratio(f'villages{zoom}', f'bins{zoom}')} than the squares, {ratio(f'villages{zoom}', f'gdal_bins{zoom}')} than GDAL |"
+            )
     out.append(
         f"| {label}: a layer's ETag (change counters read), p50 / p95 | {m['etag'][0]:.2f} / {m['etag'][1]:.2f} ms | | |"
     )
@@ -149,7 +170,7 @@ def run(label: str, url: str, houses: int, work: Path, lines: list[str]) -> None
     export_gpkg(db, gpkg)
     lines += rows(label, built, measure(db, gpkg))
     db.dispose()
-    print("\n".join(lines[-7:]), flush=True)
+    print("\n".join(lines[-10:]), flush=True)
 
 
 def main() -> None:

@@ -32,6 +32,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from _common import BENCH_USER, add_officer, log_in_browser, log_in_client  # noqa: E402
+
 from geoapp import create_app  # noqa: E402
 from geoapp.config import Settings  # noqa: E402
 from geoapp.domain.roles import Role, Scope  # noqa: E402
@@ -81,34 +83,13 @@ def naive_folium_html(db: Database) -> str:
     return folium_page(db)
 
 
-BENCH_USER, BENCH_PASSWORD = "bench-officer", "Bench-password-1"
 # Wait for the houses to be drawn, but never for ever.
 DRAWN = """() => Promise.race([window.__drawn,
     new Promise((_, reject) => setTimeout(() => reject(new Error("houses not drawn in 60 s")), 60000))])"""
 
 
-def add_officer(db: Database) -> None:
-    from geoapp.services.accounts.passwords import make_hasher
-    from geoapp.store.models import User
-
-    with db.write() as s:
-        s.add(
-            User(
-                username=BENCH_USER,
-                role="officer",
-                password_hash=make_hasher().hash(BENCH_PASSWORD),
-                must_change_password=False,
-            )
-        )
-
-
 def logged_in_client(app):
-    import re
-
-    client = app.test_client()
-    token = re.search(r'name="csrf-token" content="([^"]+)"', client.get("/login").data.decode()).group(1)
-    client.post("/login", data={"username": BENCH_USER, "password": BENCH_PASSWORD, "csrf_token": token})
-    return client
+    return log_in_client(app.test_client())
 
 
 def bench_geojson(url: str, repeat: int = 15, *, naive: bool = True) -> dict:
@@ -168,15 +149,7 @@ def bench_browser(db_path: Path, naive_html: str, repeat: int = 5) -> dict:
             executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"]
         )
         context = browser.new_context(viewport={"width": 1280, "height": 800})
-        login = context.new_page()
-        login.goto(base + "/login")
-        login.fill("input[name=username]", BENCH_USER)
-        login.fill("input[name=password]", BENCH_PASSWORD)
-        login.click("main button[type=submit]")
-        login.wait_for_load_state()
-        if login.url.endswith("/login"):
-            raise RuntimeError("the benchmark's officer could not log in")
-        login.close()
+        log_in_browser(context, base)
         for url, out in ((base + "/", ours), (base + "/naive.html", naive)):
             for _ in range(repeat + 1):
                 page = context.new_page()

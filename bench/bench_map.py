@@ -24,16 +24,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from _common import add_officer, log_in_browser, seed  # noqa: E402
 
 from geoapp import create_app  # noqa: E402
 from geoapp.config import Settings  # noqa: E402
 from geoapp.domain.status import STATUS_COLOURS  # noqa: E402
-from geoapp.services.demo.build import build_demo  # noqa: E402
 from geoapp.services.gis_io.exporter import layer_frames  # noqa: E402
 from geoapp.store.db import Database  # noqa: E402
-from geoapp.store.migrate import upgrade  # noqa: E402
 
-BENCH_USER, BENCH_PASSWORD = "bench-officer", "Bench-password-1"
 HOOK = """
     window.__drawn = new Promise(resolve => {
       const frame = () => requestAnimationFrame(() => resolve(performance.now()));
@@ -79,17 +79,10 @@ def folium_page(db: Database) -> str:
 
 
 def build(work: Path) -> Path:
-    from geoapp.domain.tasks import read_task_table
-    from geoapp.services.accounts.passwords import make_hasher
-    from geoapp.store.models import User
-
     path = work / "demo.sqlite"
     db = Database(f"sqlite:///{path}")
-    upgrade(db.engine)
-    build_demo(db, read_task_table(ROOT / "gis_data" / "task_table.csv"), state="mid")
-    with db.write() as s:
-        s.add(User(username=BENCH_USER, role="officer", password_hash=make_hasher().hash(BENCH_PASSWORD),
-                   must_change_password=False))  # fmt: skip
+    seed(db)  # the mid-campaign demo town
+    add_officer(db)
     db.dispose()
     return path
 
@@ -129,15 +122,7 @@ def measure(path: Path, repeat: int, profile: bool) -> dict:
             executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"]
         )
         context = browser.new_context(viewport={"width": 1280, "height": 800})
-        login = context.new_page()
-        login.goto(base + "/login")
-        login.fill("input[name=username]", BENCH_USER)
-        login.fill("input[name=password]", BENCH_PASSWORD)
-        login.click("main button[type=submit]")
-        login.wait_for_load_state()
-        if login.url.endswith("/login"):
-            raise RuntimeError("the benchmark's officer could not log in")
-        login.close()
+        log_in_browser(context, base)
         # Alternate the two pages so that both see the same machine load; the first of each warms up.
         for i in range(repeat + 1):
             for name, url in (("app", base + "/"), ("folium", base + "/folium.html")):

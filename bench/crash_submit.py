@@ -31,7 +31,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT))
 
-from load_test import Phone, Server, check_stored, prepare, start_postgis, visits  # noqa: E402
+from _common import start_postgis  # noqa: E402
+from load_test import Phone, Server, check_stored, prepare, visits  # noqa: E402
 
 
 class Crash:

@@ -1,12 +1,16 @@
 """Load test (issue 12): simulated collectors against ``geoapp serve --workers 2`` on PostGIS,
 next to the same load against ``--workers 1`` in the same run.
 
-    python bench/load_test.py [--collectors 100] [--villages 50] [--seconds 60] [--pause 2] [--write FILE]
+    python bench/load_test.py [--collectors 100] [--villages 50] [--seconds 60] [--pause 2]
+                              [--county 100 100000 | --demo] [--write FILE]
 
-1. A throw-away PostGIS server on loopback (as the tests start one) with the mid-campaign
-   demo town (or ``--database-url``: an empty PostGIS database, or one already holding a
-   town), one collector account per seat spread over up to ``--villages`` villages (the
-   demo town has 28), each with their own share of their village's uncollected houses.
+1. A throw-away PostGIS server on loopback (as the tests start one) with a synthetic county
+   (``--county VILLAGES HOUSES``, default 100 villages and 100,000 houses, mid-campaign:
+   ``bench_coverage.build_county``; ``--demo``: the demo town's 28 villages instead), or
+   ``--database-url`` (an empty PostGIS database, or one already holding a town); one
+   collector account per seat over the ``--villages`` villages with the most houses left
+   (50 by default: 2 collectors each), each with their own share of their village's
+   uncollected houses (seeding and logins: ``bench/_common.py``).
 2. For ``--workers 1`` and then ``--workers 2`` (one half of every share each): the
    server is started, every collector logs in through the login form, then for
    ``--seconds`` each does the collector's loop: open the village's house layer, open one
@@ -26,7 +30,6 @@ import os
 import random
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -45,67 +48,32 @@ from sqlalchemy import func, select
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from _common import add_collectors, free_port, log_in_opener, seed, start_postgis  # noqa: E402
 
 from geoapp.domain.identifiers import make_resident_id  # noqa: E402
-from geoapp.services.accounts.passwords import make_hasher  # noqa: E402
 from geoapp.store.db import Database  # noqa: E402
-from geoapp.store.models import Building, Person, User, Village, Visit  # noqa: E402
+from geoapp.store.models import Person, User, Visit  # noqa: E402
 
-PASSWORD = "Load-password-1"
 SECRET = "load-test-secret"  # the same for every run: a session outlives a server's restart
-CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
+COUNTY = (100, 100_000)  # the default county: villages, houses (bench_coverage.build_county)
 KINDS = ("login", "layer", "house", "submit", "replay")
 
 
 # -- the database -------------------------------------------------------------------------------
 
 
-def start_postgis():
-    """A throw-away PostGIS server (the one the tests use) with an empty database."""
-    from tests.pg_server import PgServer, create_postgis_database
-
-    server = PgServer()
-    return server, create_postgis_database(server.start(), "load")
-
-
-def prepare(url: str, collectors: int, villages: int, prefix: str = "load") -> dict[str, list]:
-    """The demo town (unless the database holds one), the collectors' accounts, and each
-    collector's share of their village's uncollected houses: {username: [(id, version, lon, lat)]}."""
-    from geoapp.domain.tasks import read_task_table
-    from geoapp.services.demo.build import build_demo
-    from geoapp.store.migrate import upgrade
-
+def prepare(
+    url: str, collectors: int, villages: int, prefix: str = "load", county: tuple[int, int] | None = None
+) -> dict[str, list]:
+    """The town (unless the database holds one: the demo town, or with ``county=(villages,
+    houses)`` a synthetic county), the collectors' accounts over the ``villages`` villages with
+    the most houses left, and each collector's share of their village's uncollected houses:
+    {username: [(id, version, lon, lat)]}."""
     db = Database(url)
-    upgrade(db.engine)
-    with db.session() as s:
-        empty = s.scalar(select(func.count()).select_from(Village)) == 0
-    if empty:
-        build_demo(db, read_task_table(ROOT / "gis_data" / "task_table.csv"), state="mid")
-    shares: dict[str, list] = {}
-    with db.write() as s:
-        chosen = s.scalars(
-            select(Building.village_id)
-            .where(Building.status == "uncollected")
-            .group_by(Building.village_id)
-            .order_by(func.count().desc())
-            .limit(villages)
-        ).all()
-        password_hash = make_hasher().hash(PASSWORD)  # one hash for all: logins still verify it
-        seats: dict[int, list[str]] = {}
-        for k in range(collectors):
-            village = chosen[k % len(chosen)]
-            name = f"{prefix}{k:03d}"
-            s.add(User(username=name, role="collector", village_id=village, password_hash=password_hash,
-                       must_change_password=False))  # fmt: skip
-            seats.setdefault(village, []).append(name)
-        for village, names in seats.items():
-            houses = s.execute(
-                select(Building.id, Building.version, Building.lon, Building.lat)
-                .where(Building.village_id == village, Building.status == "uncollected")
-                .order_by(Building.id)
-            ).all()
-            for j, name in enumerate(names):
-                shares[name] = [tuple(h) for h in houses[j :: len(names)]]
+    seed(db, county)
+    shares = add_collectors(db, collectors, villages, prefix)
     db.dispose()
     return shares
 
@@ -148,12 +116,6 @@ def check_stored(url: str, acknowledged: dict[str, list[str]], before: set[str])
 
 
 # -- the server ---------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Server:
@@ -239,14 +201,7 @@ class Phone:
             return err.code, err.read()
 
     def login(self) -> None:
-        _, page = self.request("/login")
-        token = CSRF.search(page.decode()).group(1)
-        status, _ = self.request("/login", form={"username": self.username, "password": PASSWORD,
-                                                 "csrf_token": token})  # fmt: skip
-        if status != 200:  # the redirect after a login is followed to the home page
-            raise RuntimeError(f"login of {self.username}: {status}")
-        _, page = self.request("/account/tokens")
-        self.csrf = CSRF.search(page.decode()).group(1)
+        self.csrf = log_in_opener(self.opener, self.base, self.username)
 
     def submission(self, house) -> dict:
         members = []
@@ -476,6 +431,31 @@ def split(shares: dict[str, list], parts: int) -> list[dict[str, list]]:
     return [{name: houses[k::parts] for name, houses in shares.items()} for k in range(parts)]
 
 
+def machine() -> str:
+    cpus = os.cpu_count()
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (
+        f"this machine ({cpus} CPUs, {memory:.0f} GB, load average {os.getloadavg()[0]:.1f} at the end; "
+        "PostgreSQL + PostGIS started on loopback by the script; the server processes and the "
+        "simulated phones share the CPUs)"
+    )
+
+
+def write_section(path: Path, heading: str, body: str) -> None:
+    """Replace the text under ``heading`` (up to the next heading) in the Markdown file
+    ``path``, or add the section at its end."""
+    page = path.read_text(encoding="utf-8") if path.exists() else "# County benchmarks\n"
+    start = page.find(f"\n{heading}\n")
+    if start < 0:
+        page = page.rstrip("\n") + f"\n\n{heading}\n\n{body}"
+    else:
+        after = start + len(heading) + 2
+        ends = [i for i in (page.find("\n## ", after), page.find("\n### ", after)) if i >= 0]
+        end = min(ends) if ends else len(page)
+        page = page[:after] + "\n" + body + "\n" + page[end + 1 :] if ends else page[:after] + "\n" + body
+    path.write_text(page, encoding="utf-8")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -486,19 +466,26 @@ def main() -> None:
     parser.add_argument("--pause", type=float, default=2.0, help="mean seconds between a collector's houses")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="the runs, baseline first")
     parser.add_argument(
+        "--county", type=int, nargs=2, default=COUNTY, metavar=("VILLAGES", "HOUSES"),
+        help="the synthetic county seeded in an empty database (default: %(default)s)",
+    )  # fmt: skip
+    parser.add_argument("--demo", action="store_true", help="seed the demo town (28 villages) instead")
+    parser.add_argument(
         "--database-url", help="a PostGIS database (default: a PostGIS server started for the run)"
     )
     parser.add_argument("--write", type=Path, help="also append the table to this Markdown file")
     args = parser.parse_args()
     pg = None
     if not args.database_url:
-        pg, args.database_url = start_postgis()
+        pg, args.database_url = start_postgis("load")
     url = args.database_url
     backend = "PostGIS" if url.startswith("postgresql") else "SQLite"
     work = Path(os.environ.get("TMPDIR", "/tmp"))
     try:
         t0 = time.perf_counter()
-        shares = prepare(url, args.collectors, args.villages)
+        shares = prepare(
+            url, args.collectors, args.villages, county=None if args.demo else tuple(args.county)
+        )
         args.used_villages = len(set(villages_of(url, list(shares)).values()))
         print(f"town and {args.collectors} accounts ready in {time.perf_counter() - t0:.0f} s", flush=True)
         runs = []
@@ -517,10 +504,9 @@ def main() -> None:
             print(f"first errors (--workers {r['workers']}):", *r["tally"].errors[:5], sep="\n  ")
     if args.write:
         stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-        page = args.write.read_text(encoding="utf-8") if args.write.exists() else "# County benchmarks\n"
         command = " ".join(sys.argv[1:])
-        section = f"\n## Load\n\nMeasured {stamp} by `python bench/load_test.py {command}`.\n\n{table}\n"
-        args.write.write_text(page + section, encoding="utf-8")
+        body = f"Measured {stamp} by `python bench/load_test.py {command}` on {machine()}.\n\n{table}\n"
+        write_section(args.write, "## Load", body)
     sys.exit(0 if all(ok(r) and not r["tally"].errors for r in runs) else 1)
 
 

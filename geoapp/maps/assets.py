@@ -22,6 +22,7 @@ def map_js() -> list[tuple[str, str]]:
         ("leaflet", vendor("leaflet", "dist/leaflet.js")),
         ("geoapp_dom", static("js/dom.js")),
         ("geoapp_map", static("js/geoapp-map.js")),
+        ("geoapp_county", static("js/geoapp-county.js")),
     ]
 
 

@@ -34,6 +34,7 @@ def status_style() -> dict:
 
 
 BIN_ZOOM = 14  # below it, a map too large to load whole shows squares counting the houses
+COUNTY_ZOOM = 11  # at or below it (many villages in view), each village coloured by its progress
 BIN_STEPS = (  # share of a square's houses collected: from, colour, label
     (0.0, "#d7301f", N_("Collected: under 25%")),
     (0.25, "#fc8d59", N_("Collected: 25–50%")),
@@ -53,6 +54,17 @@ def bin_options() -> dict:
             "title": gettext("Houses per square: share collected"),
             "cell": gettext("{n} houses: {c} collected, {v} verified"),
             "zoomIn": gettext("Squares count the houses: zoom in to see each one."),
+        },
+        "county": {  # static/js/geoapp-county.js
+            "url": url_for("api.village_progress"),
+            "zoom": COUNTY_ZOOM,
+            "text": {
+                "title": gettext("Villages: share of the house task collected"),
+                "noTask": gettext("No task number"),
+                "village": gettext("{name}: {c} of {task} houses collected ({share}%), {v} verified"),
+                "villageNoTask": gettext("{name}: {c} houses collected, {v} verified (no task number)"),
+                "zoomIn": gettext("Villages coloured by progress: zoom in to count the houses."),
+            },
         },
     }
 

@@ -93,6 +93,17 @@ def building_bins():
     )
 
 
+@bp.get("/villages/progress.geojson")
+@access(*ALL_ROLES)
+def village_progress():
+    """Villages in ``bbox`` with their houses by status (kept tallies): the map at county zoom."""
+    bbox = parse_bbox(request.args.get("bbox"))
+    return cached_geojson(
+        ("village", "building"),  # the tally changes only with the houses
+        lambda: aggregates.village_progress(read_session(), require_scope(), bbox=bbox),
+    )
+
+
 @bp.get("/buildings/<int:building_id>")
 @access(*ALL_ROLES)
 def building(building_id: int):

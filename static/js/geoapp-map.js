@@ -913,7 +913,9 @@
       });
       box[1] = Math.max(-90, box[1]).toFixed(6);
       box[3] = Math.min(90, box[3]).toFixed(6);
-      getJson(withParam(withParam(opts.bins.url, "zoom", Math.floor(zoom)), "bbox", box.join(",")))
+      var county = geoapp.countyView ? geoapp.countyView(opts, zoom) : null; // villages (geoapp-county.js)
+      var url = county ? county.url : withParam(opts.bins.url, "zoom", Math.floor(zoom));
+      getJson(withParam(url, "bbox", box.join(",")))
         .then(function (data) {
           if (mine !== sequence) return;
           pending = null;
@@ -922,7 +924,7 @@
           for (var i = 0; i < features.length; i++) {
             var p = features[i].properties;
             var c = features[i].geometry.coordinates[0];
-            var sub = L.rectangle([[c[0][1], c[0][0]], [c[2][1], c[2][0]]], binStyle(p.n ? p.c / p.n : 0));
+            var sub = county ? county.draw(features[i], binStyle) : L.rectangle([[c[0][1], c[0][0]], [c[2][1], c[2][0]]], binStyle(p.n ? p.c / p.n : 0));
             sub.feature = features[i];
             sub._bin = true;
             layer.addLayer(sub);
@@ -931,9 +933,9 @@
           loaded = wanted;
           loadedZoom = zoom;
           tooMany = null;
-          if (info) info.show(features.length ? opts.bins.text.zoomIn : "");
-          binLegend(true);
-          var stat = { count: 0, bins: features.length, byView: true, fetchMs: performance.now() - started, at: performance.now() };
+          if (info) info.show(features.length ? county ? county.notice : opts.bins.text.zoomIn : "");
+          binLegend(true, county);
+          var stat = { count: 0, bins: features.length, county: !!county, byView: true, fetchMs: performance.now() - started, at: performance.now() };
           geoapp.stats[opts.kind] = stat;
           document.dispatchEvent(new CustomEvent("geoapp:loaded", { detail: { kind: opts.kind, stat: stat } }));
           load(false);
@@ -955,16 +957,18 @@
       return binStyles[step];
     }
     var binLegendControl = null;
-    function binLegend(show) {
+    function binLegend(show, county) {
       if (!opts.bins) return;
+      if (show && binLegendControl && binLegendControl._county !== !!county) binLegend(false);
       if (show && !binLegendControl) {
         binLegendControl = geoapp.legend(map, {
-          title: opts.bins.text.title,
+          title: county ? county.title : opts.bins.text.title,
           position: "bottomleft",
-          items: opts.bins.steps.map(function (s) {
+          items: county ? county.items : opts.bins.steps.map(function (s) {
             return { colour: s.colour, label: s.label };
           }),
         });
+        binLegendControl._county = !!county;
       } else if (!show && binLegendControl) {
         binLegendControl.remove();
         binLegendControl = null;

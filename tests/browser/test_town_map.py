@@ -1,7 +1,10 @@
 """The town map in a real browser: houses drawn, popups work, nothing loads from outside."""
 
+from pathlib import Path
+
 import pytest
 
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 pytestmark = pytest.mark.browser
 
 WAIT_HOUSES = "() => window.geoapp && geoapp.stats.buildings && geoapp.stats.buildings.count > 0"
@@ -75,22 +78,51 @@ def test_a_layer_too_big_for_one_answer_loads_by_view(browser, demo_url):
 
 
 def _zoom_in_and_load_by_view(page, server):
-    """Too many houses for one answer: from the lowest zoom up, squares counting the houses
-    (never an empty map); from street level, the houses themselves."""
+    """Too many houses for one answer: from the lowest zoom to county zoom, each village
+    coloured by its progress; then squares counting the houses (never an empty map); from
+    street level, the houses themselves."""
     page.goto(server.url + "/")
     bins = "() => geoapp.stats.buildings && geoapp.stats.buildings.bins > 0"
     page.wait_for_function(bins, timeout=20_000)
-    assert page.locator(".geoapp-notice").inner_text() == "方格统计房屋数：放大地图可查看每栋房屋。"
-    assert any("方格内房屋：采集比例" in t for t in page.locator(".geoapp-legend").all_inner_texts())
-    for zoom in (None, 3, 10):  # None: the lowest zoom the map allows
-        page.evaluate(
-            """(z) => { geoapp.stats.buildings = null; const map = geoapp.layers.buildings._map;
-                map.setView(map.getCenter(), z === null ? map.getMinZoom() : z, {animate: false}); }""",
-            zoom,
-        )
+    set_zoom = """(z) => { geoapp.stats.buildings = null; const map = geoapp.layers.buildings._map;
+        map.setView(map.getCenter(), z === null ? map.getMinZoom() : z, {animate: false}); }"""
+    for zoom in (None, 3, 10, 11):  # None: the lowest zoom the map allows
+        page.evaluate(set_zoom, zoom)
         page.wait_for_function(bins, timeout=20_000)
+        assert page.evaluate("() => geoapp.stats.buildings.county") is True
+        drawn = page.evaluate(
+            """() => geoapp.layers.buildings.getLayers().filter(l => l._bin).map(
+                l => [l.feature.properties.name, l.options.fillColor, !!l.getTooltip()])"""
+        )
+        assert len(drawn) == page.evaluate("() => geoapp.stats.buildings.bins") > 0
+        assert all(name and colour and tip for name, colour, tip in drawn)  # coloured, named
+        assert page.locator(".geoapp-notice").inner_text() == "按进度为各村着色：放大地图可按方格统计房屋。"
+        legends = page.locator(".geoapp-legend").all_inner_texts()
+        assert any("各村房屋任务采集比例" in t and "无任务数" in t for t in legends)
+        assert all("方格内房屋" not in t for t in legends)
+    # A village's tooltip names it, with its counts and share.
+    tip = page.evaluate(
+        """() => { const v = geoapp.layers.buildings.getLayers().find(l => l._bin);
+            return [v.feature.properties.name, v.getTooltip().getContent().textContent]; }"""
+    )
+    assert tip[1].startswith(tip[0] + "：房屋任务") and "%" in tip[1], tip
+    for name, size in (("phone", (390, 844)), ("desktop", (1440, 900))):
+        page.set_viewport_size({"width": size[0], "height": size[1]})
+        page.evaluate(set_zoom, 10)
+        page.wait_for_function(bins, timeout=20_000)
+        page.wait_for_timeout(300)
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"town-map-county-zoom-{name}.png"))
+    for zoom in (12, 13):  # a town: squares counting the houses
+        page.evaluate(set_zoom, zoom)
+        page.wait_for_function(bins, timeout=20_000)
+        assert page.evaluate("() => geoapp.stats.buildings.county") is False
         squares = page.evaluate("() => geoapp.layers.buildings.getLayers().filter(l => l._bin).length")
         assert squares == page.evaluate("() => geoapp.stats.buildings.bins") > 0
+        assert page.locator(".geoapp-notice").inner_text() == "方格统计房屋数：放大地图可查看每栋房屋。"
+        legends = page.locator(".geoapp-legend").all_inner_texts()
+        assert any("方格内房屋：采集比例" in t for t in legends)
+        assert all("各村房屋任务采集比例" not in t for t in legends)
     page.evaluate("() => { geoapp.layers.buildings._map.setView([27.10, 113.35], 18, {animate: false}); }")
     page.wait_for_function(
         "() => geoapp.stats.buildings.count > 0 && !geoapp.stats.buildings.truncated", timeout=20_000

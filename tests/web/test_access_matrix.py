@@ -65,6 +65,7 @@ EXPECTED: dict[str, Case] = {
     "api.streets": Case("GET", "/api/streets.geojson", ALL),
     "api.buildings": Case("GET", "/api/buildings.geojson?village={village}", ALL, scoped=True),
     "api.building_bins": Case("GET", "/api/buildings/bins.geojson?zoom=14", ALL),
+    "api.village_progress": Case("GET", "/api/villages/progress.geojson", ALL),
     "api.building": Case("GET", "/api/buildings/{building}", ALL, scoped=True),
     "api.update_building": Case(
         "PATCH", "/api/buildings/{building}", HOUSE_EDIT, scoped=True, body={"floors": 3}

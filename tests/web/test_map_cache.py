@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select, update
 
 from geoapp.services.gis_io.aggregates import cell_degrees
-from geoapp.store.models import Building
+from geoapp.store.models import Building, Village
 
 
 def _bins(client, url):
@@ -68,6 +68,74 @@ def test_a_collector_gets_only_their_villages_bins(clients, demo_db):
     assert sum(f["properties"]["n"] for f in officer["features"]) > len(rows)
 
 
+def _afresh(db, village_id=None):
+    """Each village's houses by status, grouped from the houses themselves (not the tally)."""
+    stmt = select(Building.village_id, Building.status).where(Building.status != "uncollected")
+    if village_id is not None:
+        stmt = stmt.where(Building.village_id == village_id)
+    with db.session() as s:
+        out: dict[int, Counter] = {}
+        for vid, status in s.execute(stmt):
+            out.setdefault(vid, Counter())[status] += 1
+    return out
+
+
+def _progress(data):
+    out = {}
+    for f in data["features"]:
+        p = f["properties"]
+        assert f["geometry"]["type"] in ("Polygon", "MultiPolygon") and p["name"] and p["code"]
+        assert p["c"] == sum(p["s"].values()) and p["v"] == p["s"].get("verified", 0)
+        assert "uncollected" not in p["s"]
+        out[f["id"]] = Counter(p["s"])
+    return out
+
+
+def test_village_progress_equals_the_houses_grouped_afresh(clients, demo_db):
+    officer = clients("officer")
+    data = _bins(officer, "/api/villages/progress.geojson")
+    with demo_db.session() as s:
+        villages = s.execute(select(Village.id, Village.task_houses, Village.minx, Village.miny,
+                                    Village.maxx, Village.maxy)).all()  # fmt: skip
+    assert data["count"] == len(data["features"]) == len(villages) == 28
+    assert {f["id"]: f["properties"]["task"] for f in data["features"]} == {v[0]: v[1] for v in villages}
+    afresh = _afresh(demo_db)
+    assert sum(sum(c.values()) for c in afresh.values()) > 0
+    assert _progress(data) == {v[0]: afresh.get(v[0], Counter()) for v in villages}
+    # Houses written afterwards (a bulk statement: the triggers keep the tally all the same).
+    with demo_db.write() as s:
+        ids = s.scalars(select(Building.id).where(Building.status == "uncollected").limit(30)).all()
+        s.execute(update(Building).where(Building.id.in_(ids[:20])).values(status="collected"))
+        s.execute(update(Building).where(Building.id.in_(ids[20:])).values(status="verified"))
+        back = s.scalar(select(Building.id).where(Building.status == "verified").limit(1))
+        s.execute(update(Building).where(Building.id == back).values(status="uncollected"))
+    again = _progress(_bins(officer, "/api/villages/progress.geojson"))
+    assert again == {v[0]: _afresh(demo_db).get(v[0], Counter()) for v in villages} != _progress(data)
+    # A village changed (its task): the outlines kept in memory are made again.
+    with demo_db.write() as s:
+        s.execute(update(Village).where(Village.id == villages[0][0]).values(task_houses=villages[0][1] + 7))
+    changed = _bins(officer, "/api/villages/progress.geojson")["features"]
+    assert {f["id"]: f["properties"]["task"] for f in changed}[villages[0][0]] == villages[0][1] + 7
+    # A view: the villages whose outline's box meets it.
+    x0, y0 = villages[0][2], villages[0][3]
+    box = (x0, y0, x0 + 0.005, y0 + 0.005)
+    inside = {
+        v[0] for v in villages if v[4] >= box[0] and v[2] <= box[2] and v[5] >= box[1] and v[3] <= box[3]
+    }
+    query = ",".join(map(str, box))
+    part = _bins(officer, f"/api/villages/progress.geojson?bbox={query}")
+    assert 0 < len(inside) < len(villages) and {f["id"] for f in part["features"]} == inside
+
+
+def test_village_progress_is_scoped(clients, demo_db):
+    data = _bins(clients("collector"), "/api/villages/progress.geojson")
+    assert [f["id"] for f in data["features"]] == [clients.village_a]
+    assert _progress(data) == {clients.village_a: _afresh(demo_db, clients.village_a).get(clients.village_a)}
+    other = _bins(clients("collector_b"), "/api/villages/progress.geojson")
+    assert [f["id"] for f in other["features"]] != [clients.village_a]
+    assert _bins(clients("reporter"), "/api/villages/progress.geojson")["features"] == []
+
+
 @pytest.mark.parametrize("bad", ["zoom=99", "zoom=x", "zoom=12&bbox=1,2,3"])
 def test_bad_bins_query_is_a_clear_400(clients, bad):
     assert clients("officer").get(f"/api/buildings/bins.geojson?{bad}").status_code == 400
@@ -80,6 +148,8 @@ LAYERS = [
     "/api/units.geojson?kind=shop",
     "/api/blocks.geojson",
     "/api/buildings/bins.geojson?zoom=12",
+    "/api/villages/progress.geojson",
+    "/api/villages/progress.geojson?bbox=113.2,27.0,113.5,27.2",
 ]
 
 

@@ -4,17 +4,25 @@
 A cell is ``cell_degrees(zoom)`` wide and high (32 screen pixels at that zoom), numbered
 from longitude -180 and latitude -90: cell ``(gx, gy)`` holds the houses with
 ``floor((lon + 180) / size) == gx`` and ``floor((lat + 90) / size) == gy``.
+
+A view of many villages (a county) needs not even that: ``village_progress`` reads each
+village's houses by status from ``village_tally``, kept by triggers, in milliseconds.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import orjson
-from sqlalchemy import Integer, cast, func, select
+import shapely
+from sqlalchemy import Integer, case, cast, func, select
 from sqlalchemy.orm import Session
 
-from geoapp.domain.roles import Scope
+from geoapp.domain.roles import TOWN_ROLES, Role, Scope
+from geoapp.domain.status import Status
 from geoapp.services.accounts.scoping import scoped
-from geoapp.store.models import Building
+from geoapp.services.gis_io.layers import raw_geom
+from geoapp.store import map_change
+from geoapp.store.models import Building, Village, VillageTally
 from geoapp.store.spatial_index import BBox, bbox_filter
 
 CELL_PIXELS = 32
@@ -75,3 +83,74 @@ def house_bins(session: Session, scope: Scope, *, bbox: BBox | None, zoom: int) 
         + orjson.dumps({"cell": size, "zoom": zoom, "count": len(parts)})[1:-1]
     )
     return head + b',"features":[' + b",".join(parts) + b"]}"
+
+
+# Per database: the villages' outlines as GeoJSON, made again when the villages change.
+_OUTLINES: dict[int, tuple[tuple, tuple]] = {}
+_COUNTED = (Status.COLLECTED.value, Status.VERIFIED.value, Status.RETURNED.value)
+
+
+def _outlines(session: Session) -> tuple[np.ndarray, np.ndarray, list[bytes]]:
+    """Every village's id, bounds and feature text up to its figures, kept in memory for as
+    long as the villages do not change: the ``village`` change counter (``store/map_change.py``)
+    and the villages' number, largest id and task sum read first (a new or restored database
+    gives another key)."""
+    connection = session.connection()
+    v = Village
+    key = (
+        map_change.counters(connection, ("village",)),
+        tuple(connection.execute(select(func.count(), func.max(v.id), func.sum(v.task_houses))).one()),
+    )
+    kept = _OUTLINES.get(id(session.get_bind()))
+    if kept is not None and kept[0] == key:
+        return kept[1]
+    dialect = session.get_bind().dialect.name
+    columns = (v.id, v.name, v.code, v.task_houses, v.minx, v.miny, v.maxx, v.maxy, raw_geom(v.geom, dialect))
+    rows = connection.execute(select(*columns).order_by(v.id)).all()
+    geoms = (
+        shapely.to_geojson(shapely.from_wkb(np.asarray([r[8] for r in rows], dtype=object))) if rows else []
+    )
+    heads = [
+        b'{"type":"Feature","id":%d,"geometry":%s,"properties":%s'
+        % (r[0], g.encode(), orjson.dumps({"name": r[1], "code": r[2], "task": int(r[3] or 0)})[:-1])
+        for r, g in zip(rows, geoms, strict=True)
+    ]
+    ids = np.asarray([r[0] for r in rows], dtype=np.int64)
+    bounds = np.asarray([r[4:8] for r in rows], dtype=np.float64).reshape(-1, 4)
+    _OUTLINES[id(session.get_bind())] = (key, (ids, bounds, heads))
+    return ids, bounds, heads
+
+
+def village_progress(session: Session, scope: Scope, *, bbox: BBox | None) -> bytes:
+    """The villages meeting ``bbox`` (a collector: theirs only) with their houses counted by
+    status from ``village_tally`` (kept by triggers: a few rows per village, however many
+    houses), as a FeatureCollection of village outlines with ``name``, ``code``, ``task``
+    (the village's task number of houses), ``c`` (collected: any status but uncollected, as
+    the squares count), ``v`` (verified) and ``s`` (houses per status, uncollected left out:
+    the tally does not keep them). What the map draws at county zoom instead of grouping
+    every house; the outlines are kept in memory while the villages do not change."""
+    ids, bounds, heads = _outlines(session)
+    keep = np.ones(len(ids), dtype=bool)
+    t = VillageTally
+    sums = select(t.village_id, *(func.sum(case((t.status == st, t.houses), else_=0)) for st in _COUNTED))
+    if scope.role == Role.COLLECTOR:
+        keep &= ids == (scope.village_id if scope.village_id is not None else -1)
+        sums = sums.where(t.village_id == scope.village_id)
+    elif scope.role not in TOWN_ROLES:  # a unit's reporter: no village's figures
+        keep[:] = False
+    if bbox is not None:
+        minx, miny, maxx, maxy = (float(b) for b in bbox)
+        keep &= (
+            (bounds[:, 2] >= minx) & (bounds[:, 0] <= maxx) & (bounds[:, 3] >= miny) & (bounds[:, 1] <= maxy)
+        )
+    picked = np.flatnonzero(keep)
+    figures = {}
+    if len(picked):
+        for village_id, *n in session.connection().execute(sums.group_by(t.village_id)):
+            figures[village_id] = {st: int(k) for st, k in zip(_COUNTED, n, strict=True) if k}
+    parts = []
+    for i in picked:
+        by_status = figures.get(int(ids[i]), {})
+        tail = {"c": sum(by_status.values()), "v": by_status.get("verified", 0), "s": by_status}
+        parts.append(heads[i] + b"," + orjson.dumps(tail)[1:] + b"}")
+    return b'{"type":"FeatureCollection","count":%d,"features":[%s]}' % (len(parts), b",".join(parts))
