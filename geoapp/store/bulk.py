@@ -32,6 +32,7 @@ from geoapp.store.types import wkb_array
 CHUNK = 25_000
 BULK_MIN_ROWS = 20_000  # below this the triggers keep the R*Tree row by row, as for any write
 SQLITE_CACHE_KIB = 32 * 1024  # page cache while loading (the default 2 MB thrashes on the indexes)
+PG_SORT_MEMORY = "256MB"  # maintenance_work_mem while PostgreSQL makes the indexes again after a load
 
 
 def insert_columns(
@@ -61,14 +62,8 @@ def insert_columns(
     dialect = connection.dialect.name
     raw = connection.connection.dbapi_connection
     if dialect == "postgresql":
-        copying = f"COPY {table.name} ({', '.join(names)}) FROM STDIN"
-        with raw.cursor() as cursor, cursor.copy(copying) as copy:
-            for start, rows in _chunks(columns, names, geometry, dialect, total, chunk):
-                for row in rows:
-                    copy.write_row(row)
-                if progress is not None:
-                    progress(start + len(rows), total)
-        return total
+        with raw.cursor() as cursor:
+            return _copy_postgresql(cursor, table.name, columns, names, geometry, total, chunk, progress)
     cursor = raw.cursor()
     cache = cursor.execute("PRAGMA cache_size").fetchone()[0]
     try:
@@ -122,6 +117,54 @@ def insert_columns(
     finally:
         cursor.execute(f"PRAGMA cache_size={cache}")
         cursor.close()
+    return total
+
+
+def _copy_postgresql(cursor, table_name, columns, names, geometry, total, chunk, progress) -> int:
+    """PostgreSQL: ``COPY … FROM STDIN``, in the caller's transaction.
+
+    For a large load at least as large as what is stored (a county's first import) the
+    table's indexes other than its primary key (the GiST index, the B-trees, the partial
+    unique index of addresses) are dropped first and made again after the COPY: one sort
+    each, in memory (``maintenance_work_mem`` raised for this transaction only), instead of
+    a million inserts into each. PostgreSQL's DDL is transactional: a failure, a refusal
+    or a kill leaves the indexes as they were. (Dropping them holds the table's exclusive
+    lock until the import commits: readers of the houses wait for a first load, as they
+    would see nothing of it anyway.) Row triggers that count nothing for new rows (the
+    villages' tally) have a WHEN and cost no PL/pgSQL call (migration 0022); the map's
+    change counter is a statement trigger (one bump for the COPY). A large load ends with
+    ``ANALYZE`` so the planner knows the table's new size."""
+    large = total >= BULK_MIN_ROWS
+    remake: list[str] = []
+    if large:
+        cursor.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table_name} LIMIT %s) AS stored", (total + 1,))
+        if cursor.fetchone()[0] <= total:
+            cursor.execute(
+                "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+                "WHERE i.indrelid = %s::regclass AND NOT EXISTS "
+                "(SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) ORDER BY 1",
+                (table_name,),
+            )
+            found = cursor.fetchall()
+            for name, definition in found:
+                cursor.execute(f"DROP INDEX {name}")
+                remake.append(definition)
+    copying = f"COPY {table_name} ({', '.join(names)}) FROM STDIN"
+    with cursor.copy(copying) as copy:
+        for start, rows in _chunks(columns, names, geometry, "postgresql", total, chunk):
+            for row in rows:
+                copy.write_row(row)
+            if progress is not None:
+                progress(start + len(rows), total)
+    if remake:
+        cursor.execute("SELECT current_setting('maintenance_work_mem')")
+        before = cursor.fetchone()[0]
+        cursor.execute("SELECT set_config('maintenance_work_mem', %s, true)", (PG_SORT_MEMORY,))
+        for definition in remake:
+            cursor.execute(definition)
+        cursor.execute("SELECT set_config('maintenance_work_mem', %s, true)", (before,))
+    if large:
+        cursor.execute(f"ANALYZE {table_name}")
     return total
 
 
