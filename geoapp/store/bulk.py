@@ -24,10 +24,11 @@ import ctypes.util
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
+import shapely
 from sqlalchemy import Connection, Table
 
 from geoapp.store.spatial_index import rtree_name
-from geoapp.store.types import wkb_array
+from geoapp.store.types import SRID, wkb_array
 
 CHUNK = 25_000
 BULK_MIN_ROWS = 20_000  # below this the triggers keep the R*Tree row by row, as for any write
@@ -149,13 +150,35 @@ def _copy_postgresql(cursor, table_name, columns, names, geometry, total, chunk,
             for name, definition in found:
                 cursor.execute(f"DROP INDEX {name}")
                 remake.append(definition)
-    copying = f"COPY {table_name} ({', '.join(names)}) FROM STDIN"
+    # Binary COPY: numbers go as fixed-width binary and the geometry as plain EWKB (no hex to
+    # write, nor for the server to parse): 3.5 times faster than text rows (bench/profile_pg_copy.py).
+    cursor.execute(
+        "SELECT attname, atttypid::int FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0",
+        (table_name,),
+    )
+    oids = dict(cursor.fetchall())
+    if geometry is not None:
+        cursor.adapters.register_dumper(_EWKB, _geometry_dumper(oids[geometry]))  # this cursor only
+    copying = f"COPY {table_name} ({', '.join(names)}) FROM STDIN (FORMAT binary)"
     with cursor.copy(copying) as copy:
-        for start, rows in _chunks(columns, names, geometry, "postgresql", total, chunk):
-            for row in rows:
+        copy.set_types([oids[name] for name in names])
+        for start in range(0, total, chunk):
+            stop = min(start + chunk, total)
+            values = []
+            for name in names:
+                part = columns[name][start:stop]
+                if name == geometry:
+                    part = shapely.set_srid(np.asarray(part, dtype=object), SRID)
+                    values.append(shapely.to_wkb(part, include_srid=True).tolist())
+                elif isinstance(part, np.ndarray):
+                    values.append(part.tolist())  # numpy scalars -> int/float/str/None
+                else:
+                    values.append(part)
+            for row in zip(*values, strict=True):
                 copy.write_row(row)
+            del values
             if progress is not None:
-                progress(start + len(rows), total)
+                progress(stop, total)
     if remake:
         cursor.execute("SELECT current_setting('maintenance_work_mem')")
         before = cursor.fetchone()[0]
@@ -166,6 +189,26 @@ def _copy_postgresql(cursor, table_name, columns, names, geometry, total, chunk,
     if large:
         cursor.execute(f"ANALYZE {table_name}")
     return total
+
+
+class _EWKB(bytes):
+    """Only a key for the geometry dumper (rows carry plain bytes: COPY dumps by column oid)."""
+
+
+def _geometry_dumper(oid: int):
+    """A PostGIS geometry in binary COPY: its EWKB as it is (``geometry_recv`` reads it); the
+    type's oid is the extension's, known once connected."""
+    from psycopg.adapt import Dumper
+    from psycopg.pq import Format
+
+    class EWKBDumper(Dumper):
+        format = Format.BINARY
+
+        def dump(self, obj):
+            return obj
+
+    EWKBDumper.oid = oid
+    return EWKBDumper
 
 
 def release_free_memory() -> None:
