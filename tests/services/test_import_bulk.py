@@ -102,6 +102,12 @@ def snapshot(db) -> dict:
         }
         out["indexes"] = indexes(c)
         if db.dialect == "postgresql":
+            out["constraints"] = c.execute(
+                text(
+                    "SELECT conname, pg_get_constraintdef(oid), convalidated FROM pg_constraint "
+                    "WHERE conrelid = 'building'::regclass ORDER BY 1"
+                )
+            ).all()
             out["triggers"] = c.execute(
                 text(
                     "SELECT tgname, pg_get_triggerdef(oid), tgenabled FROM pg_trigger "
@@ -209,6 +215,12 @@ def test_a_first_bulk_load_remakes_the_indexes_and_moves_the_map_etag(db, tmp_pa
             box = "ST_MakeEnvelope(114, 27.1, 114.001, 27.101, 4326)"
             plan = c.execute(text(f"EXPLAIN SELECT id FROM building WHERE geom && {box}")).scalars().all()
             assert any("ix_building_geom" in line for line in plan), plan
+            keys = c.execute(
+                text(
+                    "SELECT count(*) FROM pg_constraint WHERE conrelid = 'building'::regclass AND contype = 'f'"
+                )
+            ).scalar()
+            assert keys == 2  # village and street: dropped for the load, made again
 
 
 def test_bulk_onto_stored_houses_keeps_indexes_whole(db, tmp_path, monkeypatch):
