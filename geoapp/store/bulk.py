@@ -10,7 +10,8 @@ one vectorised call per chunk, and the rows go to the database as plain tuples:
   from the table's boxes (``rebuild_sqlite_rtree``) and the trigger made again, all
   in the caller's transaction (SQLite's DDL is transactional: a failure or a kill
   leaves the trigger and the index as they were).
-- PostgreSQL: ``COPY … FROM STDIN`` with the geometry as hex EWKB.
+- PostgreSQL: binary ``COPY … FROM STDIN`` with the geometry as EWKB; for a first large load
+  the indexes and foreign keys are made again after it (``_copy_postgresql``).
 
 The end state is the one the row-by-row path gives: same rows, R*Tree equal to a
 rebuild, tallies equal to a regroup (``tests/store/test_bulk.py``).
