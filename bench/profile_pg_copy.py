@@ -140,8 +140,8 @@ def main() -> None:
                 {"drop_indexes": ("*",), "drop_triggers": ("tally_building_ins",)},
             ),
             (
-                "now: binary COPY, tally WHEN, secondary indexes made again after",
-                {"binary": True, "when": True, "drop_indexes": ("*",)},
+                "now: binary COPY, tally WHEN, secondary indexes and foreign keys made again after",
+                {"binary": True, "when": True, "drop_indexes": ("*",), "drop_fks": True},
             ),
             (
                 "bare: no tally trigger, no secondary index, no foreign key (all made again after)",
