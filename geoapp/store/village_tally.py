@@ -87,7 +87,13 @@ def _sqlite() -> list[str]:
     ]
 
 
-def _postgresql() -> list[str]:
+def _postgresql(when: bool = True) -> list[str]:
+    """The PL/pgSQL function and its row triggers. With ``when`` (migration 0022) each trigger
+    has the function's own condition as its WHEN, so a write that counts for nothing (a new
+    uncollected house: a whole import) never calls PL/pgSQL nor queues an after-trigger event."""
+    ins = f" WHEN ({_counted('NEW')})" if when else ""
+    dele = f" WHEN ({_counted('OLD')})" if when else ""
+    upd = f" WHEN (({_counted('OLD')}) OR ({_counted('NEW')}))" if when else ""
     return [
         f"""CREATE FUNCTION tally_building() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
@@ -99,15 +105,18 @@ def _postgresql() -> list[str]:
             END IF;
             RETURN NULL;
         END $$""",
-        "CREATE TRIGGER tally_building_ins AFTER INSERT ON building FOR EACH ROW EXECUTE FUNCTION tally_building()",
-        "CREATE TRIGGER tally_building_del AFTER DELETE ON building FOR EACH ROW EXECUTE FUNCTION tally_building()",
-        f"CREATE TRIGGER tally_building_upd AFTER UPDATE OF {WATCHED} ON building FOR EACH ROW "
+        f"CREATE TRIGGER tally_building_ins AFTER INSERT ON building FOR EACH ROW{ins} "
+        "EXECUTE FUNCTION tally_building()",
+        f"CREATE TRIGGER tally_building_del AFTER DELETE ON building FOR EACH ROW{dele} "
+        "EXECUTE FUNCTION tally_building()",
+        f"CREATE TRIGGER tally_building_upd AFTER UPDATE OF {WATCHED} ON building FOR EACH ROW{upd} "
         "EXECUTE FUNCTION tally_building()",
     ]
 
 
-def triggers_ddl(dialect: str) -> list[str]:
-    return _postgresql() if dialect == "postgresql" else _sqlite()
+def triggers_ddl(dialect: str, *, when: bool = True) -> list[str]:
+    """The triggers as they are now; ``when=False``: PostgreSQL's before migration 0022."""
+    return _postgresql(when) if dialect == "postgresql" else _sqlite()
 
 
 def drop_triggers_ddl(dialect: str) -> list[str]:

@@ -101,12 +101,37 @@ def snapshot(db) -> dict:
             "audit": c.execute(text("SELECT action, object_type FROM audit_event ORDER BY id")).all(),
             "map_change": c.execute(text("SELECT name, n FROM map_change ORDER BY name")).all(),
         }
+        out["indexes"] = indexes(c)
+        if db.dialect == "postgresql":
+            out["constraints"] = c.execute(
+                text(
+                    "SELECT conname, pg_get_constraintdef(oid), convalidated FROM pg_constraint "
+                    "WHERE conrelid = 'building'::regclass ORDER BY 1"
+                )
+            ).all()
+            out["triggers"] = c.execute(
+                text(
+                    "SELECT tgname, pg_get_triggerdef(oid), tgenabled FROM pg_trigger "
+                    "WHERE tgrelid = 'building'::regclass AND NOT tgisinternal ORDER BY 1"
+                )
+            ).all()
         if db.dialect == "sqlite":
             out["rtree"] = c.execute(text("SELECT * FROM rtree_building ORDER BY id")).all()
             out["triggers"] = sorted(
                 c.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")).all()
             )
     return out
+
+
+def indexes(c) -> list[tuple]:
+    """The indexes of ``building`` as the database states them (name, definition)."""
+    if c.dialect.name == "postgresql":
+        return c.execute(
+            text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'building' ORDER BY 1")
+        ).all()
+    return c.execute(
+        text("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'building' ORDER BY 1")
+    ).all()
 
 
 def check_indexes(db) -> None:
@@ -162,6 +187,41 @@ def test_bulk_stores_what_the_row_by_row_path_stores(request, backend, db_url, t
         row_db.dispose()
         drop()
     assert got == expected
+
+
+def test_a_first_bulk_load_remakes_the_indexes_and_moves_the_map_etag(db, tmp_path, monkeypatch):
+    """A load larger than what is stored sorts the indexes after the rows (PostgreSQL and SQLite
+    drop them inside the import's transaction): they are all there after it, as before; the
+    houses layer's change counter (its ETag) moved; on PostgreSQL the table was analysed."""
+    from geoapp.store import map_change
+
+    villages, streets, _ = county(tmp_path, houses=10)
+    import_layer(db, "villages", villages)
+    import_layer(db, "streets", streets)
+    with db.engine.connect() as c:
+        before_indexes = indexes(c)
+        before_tag = map_change.counters(c, ["building"])
+    assert len(before_indexes) >= 4  # status, street, village, address (and the GiST on PostgreSQL)
+    monkeypatch.setattr(bulk, "BULK_MIN_ROWS", 100)
+    monkeypatch.setattr(bulk, "CHUNK", 200)
+    _, _, houses = county(tmp_path, houses=HOUSES, seed=7)
+    assert import_layer(db, "buildings", houses).inserted == HOUSES
+    check_indexes(db)
+    with db.engine.connect() as c:
+        assert indexes(c) == before_indexes
+        assert map_change.counters(c, ["building"]) > before_tag
+        if db.dialect == "postgresql":
+            analysed = text("SELECT reltuples FROM pg_class WHERE relname = 'building'")
+            assert c.execute(analysed).scalar() == HOUSES
+            box = "ST_MakeEnvelope(114, 27.1, 114.001, 27.101, 4326)"
+            plan = c.execute(text(f"EXPLAIN SELECT id FROM building WHERE geom && {box}")).scalars().all()
+            assert any("ix_building_geom" in line for line in plan), plan
+            keys = c.execute(
+                text(
+                    "SELECT count(*) FROM pg_constraint WHERE conrelid = 'building'::regclass AND contype = 'f'"
+                )
+            ).scalar()
+            assert keys == 2  # village and street: dropped for the load, made again
 
 
 def test_bulk_onto_stored_houses_keeps_indexes_whole(db, tmp_path, monkeypatch):
