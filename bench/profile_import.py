@@ -1,7 +1,8 @@
 """Where a county import's time goes: timing prints around each step of one
-``import_layer(db, "buildings", …)`` on SQLite (wall seconds and RSS after each step).
+``import_layer(db, "buildings", …)`` on SQLite, or on PostGIS with ``--postgis`` (a server
+started for the run on loopback); wall seconds and RSS after each step.
 
-    .venv/bin/python bench/profile_import.py [FILE.gpkg] [--keep DIR]
+    .venv/bin/python bench/profile_import.py [FILE.gpkg] [--keep DIR] [--postgis]
 
 FILE is a county GeoPackage (``bench/county.py``; default: the 1,000,000-house file in
 ``/work/tmp/county-files``); villages and streets are imported first (not timed).
@@ -50,6 +51,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("file", nargs="?", default="/work/tmp/county-files/county-1000000.gpkg")
     parser.add_argument("--keep", help="folder for the database (default: a temporary one)")
+    parser.add_argument("--postgis", action="store_true", help="profile the PostGIS store instead of SQLite")
     args = parser.parse_args()
     logging.basicConfig(format="%(name)s: %(message)s")
     logging.getLogger("geoapp.store.bulk").setLevel(logging.DEBUG)
@@ -60,10 +62,17 @@ def main() -> None:
     from geoapp.store.db import Database
     from geoapp.store.migrate import upgrade
 
-    folder = Path(args.keep or tempfile.mkdtemp(prefix="profile-import-"))
-    path = folder / "county.db"
-    path.unlink(missing_ok=True)
-    db = Database(f"sqlite:///{path}")
+    server = None
+    if args.postgis:
+        from tests.pg_server import PgServer, create_postgis_database
+
+        server = PgServer()
+        db = Database(create_postgis_database(server.start(), "profile_import"))
+    else:
+        folder = Path(args.keep or tempfile.mkdtemp(prefix="profile-import-"))
+        path = folder / "county.db"
+        path.unlink(missing_ok=True)
+        db = Database(f"sqlite:///{path}")
     upgrade(db.engine)
     for layer in ("villages", "streets"):
         import_layer(db, layer, args.file, ImportOptions(layer=layer))
@@ -96,6 +105,8 @@ def main() -> None:
     load = Path("/proc/loadavg").read_text().split()[:3]
     print(f"inserted {summary.inserted}; load average {' / '.join(load)} (1/5/15 min)")
     db.dispose()
+    if server is not None:
+        server.stop()
 
 
 if __name__ == "__main__":

@@ -185,6 +185,7 @@ def _copy_postgresql(cursor, table_name, columns, names, geometry, total, chunk,
     if geometry is not None:
         cursor.adapters.register_dumper(_EWKB, _geometry_dumper(oids[geometry]))  # this cursor only
     copying = f"COPY {table_name} ({', '.join(names)}) FROM STDIN (FORMAT binary)"
+    started = time.perf_counter()
     with cursor.copy(copying) as copy:
         copy.set_types([oids[name] for name in names])
         for start in range(0, total, chunk):
@@ -204,6 +205,8 @@ def _copy_postgresql(cursor, table_name, columns, names, geometry, total, chunk,
             del values
             if progress is not None:
                 progress(stop, total)
+    log.debug("rows copied: %.2f s", time.perf_counter() - started)
+    started = time.perf_counter()
     if remake:
         cursor.execute("SELECT current_setting('maintenance_work_mem')")
         before = cursor.fetchone()[0]
@@ -211,8 +214,11 @@ def _copy_postgresql(cursor, table_name, columns, names, geometry, total, chunk,
         for definition in remake:
             cursor.execute(definition)
         cursor.execute("SELECT set_config('maintenance_work_mem', %s, true)", (before,))
+    log.debug("indexes and keys made again: %.2f s", time.perf_counter() - started)
+    started = time.perf_counter()
     if large:
         cursor.execute(f"ANALYZE {table_name}")
+    log.debug("analysed: %.2f s", time.perf_counter() - started)
     return total
 
 
