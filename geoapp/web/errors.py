@@ -19,6 +19,26 @@ def _extra(err: GeoappError) -> dict:
     return {"move": err.params["move"]} if "move" in err.params else {}
 
 
+# Werkzeug's own texts are English: each HTTP error a user can meet gets a Chinese-first message.
+HTTP_MESSAGES = {
+    400: N_("The request was not understood: go back and try again."),
+    401: N_("You are not signed in: sign in and try again."),
+    403: N_("Your account may not open this page: ask an administrator if you need it."),
+    404: N_("There is no such page or record: check the address, or go back to the map."),
+    405: N_("This address does not take this kind of request: go back and use the page's buttons."),
+    413: N_("What was sent is too large: send a smaller file."),
+    500: N_("Something went wrong on the server: try again, and tell an administrator if it happens again."),
+}
+OTHER_HTTP_ERROR = N_("The request could not be completed (HTTP %(code)s): go back and try again.")
+
+
+def http_message(code: int | None) -> str:
+    """The user's message for an HTTP error, in their language."""
+    if code in HTTP_MESSAGES:
+        return translate(HTTP_MESSAGES[code])
+    return translate(OTHER_HTTP_ERROR) % {"code": code}
+
+
 def init_errors(app: Flask) -> None:
     @app.errorhandler(GeoappError)
     def _domain_error(exc: GeoappError):
@@ -54,6 +74,7 @@ def init_errors(app: Flask) -> None:
     def _http_error(exc: HTTPException):
         if isinstance(exc, InvalidPath):
             return _domain_error(exc.error)
+        message = http_message(exc.code)
         if _wants_json():
-            return jsonify({"error": exc.name, "message": exc.description}), exc.code
-        return render_template("error.html", message=exc.description, status=exc.code), exc.code
+            return jsonify({"error": exc.name, "message": message}), exc.code
+        return render_template("error.html", message=message, status=exc.code), exc.code

@@ -119,6 +119,19 @@ def test_page_is_chinese_by_default_and_english_on_request(officer_client):
     assert '<html lang="en">' in en and "Village boundaries" in en and "<title>Town map</title>" in en
 
 
+def test_http_errors_speak_the_users_language_not_werkzeugs(officer_client):
+    page = officer_client.get("/no-such-page")
+    text = page.data.decode()
+    assert page.status_code == 404 and "没有该页面或记录" in text and "requested URL" not in text
+    api = officer_client.get("/api/no-such-thing", headers={"Accept": "application/json"})
+    assert api.status_code == 404 and "没有该页面或记录" in api.json["message"]
+    wrong = officer_client.delete("/", headers={"Accept": "application/json"})
+    assert wrong.status_code == 405 and "此网址不接受这种请求" in wrong.json["message"]
+    officer_client.get("/?lang=en")
+    english = officer_client.get("/no-such-page").data.decode()
+    assert "There is no such page or record" in english
+
+
 def test_security_headers(officer_client):
     r = officer_client.get("/")
     csp = r.headers["Content-Security-Policy"]
