@@ -239,6 +239,10 @@
       return box;
     };
     control.addTo(map);
+    // On a phone the editor's wide button would sit over a popup's left side: it steps aside
+    // while a popup is open (blocks.css).
+    map.on("popupopen", function () { map.getContainer().classList.add("geoapp-popup-open"); });
+    map.on("popupclose", function () { map.getContainer().classList.remove("geoapp-popup-open"); });
     geoapp.blockEditorState = state;
   };
 })();

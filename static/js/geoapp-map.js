@@ -158,12 +158,18 @@
     return box;
   }
 
+  /* Wide enough to read on a phone (Leaflet would shrink it to its first words), and narrow
+   * enough to open beside the left column of map buttons (zoom, locate): the map pans so the
+   * popup clears them, and clears the counts and upload note at the top. */
+  function readablePopup(map) {
+    var width = Math.min(300, map.getSize().x - 120);
+    return { maxWidth: width, minWidth: width, autoPanPaddingTopLeft: L.point(64, 140) };
+  }
+
   function buildingPopup(map, sub, opts) {
     var feature = sub.feature;
     var box = el("div", "geoapp-popup", "…");
-    // Wide enough to read on a phone (Leaflet would shrink it to its first words), never wider than the screen.
-    var width = Math.min(300, map.getSize().x - 50);
-    L.popup({ maxWidth: width, minWidth: width }).setLatLng(sub.getLatLng ? sub.getLatLng() : sub.getBounds().getCenter()).setContent(box).openOn(map);
+    var popup = L.popup(readablePopup(map)).setLatLng(sub.getLatLng ? sub.getLatLng() : sub.getBounds().getCenter()).setContent(box).openOn(map);
     fetch(opts.detailUrl + feature.id, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (r) {
         if (!r.ok) throw new Error("HTTP " + r.status);
@@ -188,6 +194,7 @@
         (geoapp.popupHooks || []).forEach(function (hook) {
           hook(box, d);
         });
+        if (popup.isOpen()) popup.update(); // laid out and panned again for its full height
       })
       .catch(function (err) {
         box.textContent = String(err.message || err);
@@ -198,8 +205,7 @@
    * never wider than the screen; filled once the record's details arrive. */
   function detailPopup(map, sub, url, fill) {
     var box = el("div", "geoapp-popup", "…");
-    var width = Math.min(300, map.getSize().x - 50);
-    L.popup({ maxWidth: width, minWidth: width })
+    var popup = L.popup(readablePopup(map))
       .setLatLng(sub.getLatLng ? sub.getLatLng() : sub.getBounds().getCenter())
       .setContent(box)
       .openOn(map);
@@ -211,6 +217,7 @@
       .then(function (d) {
         box.textContent = "";
         fill(box, d);
+        if (popup.isOpen()) popup.update(); // laid out and panned again for its full height
       })
       .catch(function (err) {
         box.textContent = String(err.message || err);
