@@ -55,7 +55,7 @@ def test_serve_over_https_with_the_towns_certificate(db_url, tmp_path):
     try:
         context = ssl.create_default_context(cafile=str(cert))
         context.check_hostname = False
-        with urllib.request.urlopen(f"https://127.0.0.1:{port}/login", context=context, timeout=10) as r:
+        with urllib.request.urlopen(f"https://127.0.0.1:{port}/login", context=context, timeout=60) as r:
             assert r.status == 200
             cookie = r.headers["Set-Cookie"]
             assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
@@ -71,7 +71,7 @@ def test_serve_over_https_with_the_towns_certificate(db_url, tmp_path):
 def test_serve_over_http_sets_no_secure_flag(db_url):
     proc, port = _serve(db_url)
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=10) as r:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=60) as r:
             assert r.status == 200 and "Secure" not in r.headers["Set-Cookie"]
             assert "Strict-Transport-Security" not in r.headers  # never on plain HTTP
             assert r.headers["Server"] == "geoapp"  # cheroot, not the Flask debug server
@@ -121,13 +121,13 @@ def test_workers_share_one_address_and_a_dead_worker_is_restarted(db_url, tmp_pa
         wait_for(lambda: len(pids()) == 2, "two workers serving")
         assert "GEOAPP_SECRET_KEY is not set" in log.read_text()  # one key made for both
         for _ in range(6):  # each request on a new connection: the kernel spreads them
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=10) as r:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=60) as r:
                 assert r.status == 200
         first = pids()[0]
         os.kill(first, signal.SIGKILL)
         wait_for(lambda: len(pids()) == 3, "the killed worker restarted")
         assert re.search(rf"pid {first}\) exited with code -9", log.read_text())
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=10) as r:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=60) as r:
             assert r.status == 200
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(60) == 0
