@@ -44,9 +44,11 @@ def town():
     scope = require_scope()
     bounds = map_bounds(read_session(), scope)
     officers = blocks_service.officers(read_session()) if scope.role == Role.ADMIN else None
-    # Everything the map is built from (the user's name, id and CSRF token are not: map.html).
-    key = ("town", str(get_locale()), request.script_root, scope.role.value, scope.village_id, scope.unit_id,
-           scope.may_reveal, tuple(bounds) if bounds else None, tuple(map(tuple, officers or ())))  # fmt: skip
+    # Everything the map is built from, the app's settings (basemaps) included; the user's
+    # name, id and CSRF token are not in it (map.html).
+    key = ("town", settings(), str(get_locale()), request.script_root, scope.role.value, scope.village_id,
+           scope.unit_id, scope.may_reveal, tuple(bounds) if bounds else None,
+           tuple(map(tuple, officers or ())))  # fmt: skip
     parts = map_cache(current_app).parts(
         key,
         lambda: town_map(

@@ -44,6 +44,18 @@ def _serve(db_url: str, *args: str) -> tuple[subprocess.Popen, int]:
     raise AssertionError("geoapp serve did not start")
 
 
+def _stop(proc: subprocess.Popen) -> None:
+    """SIGTERM, as a service manager stops it; a server still busy after a minute is killed
+    (a stuck stop must not leave a process behind for the next test)."""
+    proc.terminate()
+    try:
+        proc.wait(60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)
+        raise
+
+
 def test_serve_over_https_with_the_towns_certificate(db_url, tmp_path):
     cert, key = tmp_path / "town.crt", tmp_path / "town.key"
     subprocess.run(
@@ -64,8 +76,7 @@ def test_serve_over_https_with_the_towns_certificate(db_url, tmp_path):
         with pytest.raises(Exception):  # plain HTTP is not served on the HTTPS port  # noqa: B017
             urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5).read()
     finally:
-        proc.terminate()
-        proc.wait(10)
+        _stop(proc)
 
 
 def test_serve_over_http_sets_no_secure_flag(db_url):
@@ -76,8 +87,7 @@ def test_serve_over_http_sets_no_secure_flag(db_url):
             assert "Strict-Transport-Security" not in r.headers  # never on plain HTTP
             assert r.headers["Server"] == "geoapp"  # cheroot, not the Flask debug server
     finally:
-        proc.terminate()
-        proc.wait(10)
+        _stop(proc)
 
 
 def test_cert_without_key_is_refused(db_url, tmp_path):
