@@ -8,12 +8,14 @@ import secrets
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import click
 
 BACKLOG = 512
+STOP_GRACE_S = 15  # after SIGTERM, a clean stop; past this, the process ends anyway
 RESTART_DELAY_MAX_S = 30.0  # a worker that keeps dying is restarted at most this often
 STABLE_AFTER_S = 10.0  # a worker that lived this long died of something else than its start
 
@@ -96,6 +98,11 @@ def _serve_one(host: str, port: int, threads: int, cert: Path | None, key: Path 
     )
 
     def _stop(_signum, _frame):
+        # A stop still stuck after the grace (a worker blocked on a half-open TLS connection
+        # kept a stopped HTTPS server alive) ends the process anyway.
+        watchdog = threading.Timer(STOP_GRACE_S, os._exit, args=(0,))
+        watchdog.daemon = True
+        watchdog.start()
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, _stop)  # a clean stop: answers finished, connections closed
