@@ -11,7 +11,7 @@
   var sharedRenderer = null;
 
   function canvas() {
-    if (!sharedRenderer) sharedRenderer = L.canvas({ padding: 0.5, tolerance: 3 });
+    if (!sharedRenderer) sharedRenderer = L.canvas({ padding: 0.1, tolerance: 3 });
     return sharedRenderer;
   }
 
@@ -356,29 +356,47 @@
       this.codes = Uint8Array.from(data.s);
       this.useCodes = data.u;
       var n = data.ids.length;
-      this.latlngs = new Array(n);
       this.index = new Map();
       // Outlines: house i has vertices first[i] .. first[i + 1] - 1 (none: drawn as a circle).
       this.first = new Uint32Array(n + 1);
       var counts = data.n || [],
         ring = data.ring || [],
         v = 0,
-        i;
+        i,
+        k;
       for (i = 0; i < n; i++) {
         this.first[i] = v;
         v += counts[i] || 0;
+        this.index.set(data.ids[i], i);
       }
       this.first[n] = v;
+      // Where each house and vertex is drawn: as stored (WGS84), or shifted on a GCJ-02
+      // basemap (basemaps.js) one point at a time.
+      this.houseLat = new Float64Array(n);
+      this.houseLng = new Float64Array(n);
       this.vertexLat = new Float64Array(v);
       this.vertexLng = new Float64Array(v);
-      var toLatLng = L.GeoJSON.coordsToLatLng; // shifted on a GCJ-02 basemap (basemaps.js)
-      for (i = 0; i < n; i++) {
-        this.latlngs[i] = toLatLng([data.lon[i], data.lat[i]]);
-        this.index.set(data.ids[i], i);
-        for (var k = this.first[i]; k < this.first[i + 1]; k++) {
-          var ll = toLatLng([data.lon[i] + ring[2 * k] * 1e-7, data.lat[i] + ring[2 * k + 1] * 1e-7]);
-          this.vertexLat[k] = ll.lat;
-          this.vertexLng[k] = ll.lng;
+      if (geoapp.mapIsGcj02 && geoapp.mapIsGcj02()) {
+        var toLatLng = L.GeoJSON.coordsToLatLng,
+          ll;
+        for (i = 0; i < n; i++) {
+          ll = toLatLng([data.lon[i], data.lat[i]]);
+          this.houseLat[i] = ll.lat;
+          this.houseLng[i] = ll.lng;
+          for (k = this.first[i]; k < this.first[i + 1]; k++) {
+            ll = toLatLng([data.lon[i] + ring[2 * k] * 1e-7, data.lat[i] + ring[2 * k + 1] * 1e-7]);
+            this.vertexLat[k] = ll.lat;
+            this.vertexLng[k] = ll.lng;
+          }
+        }
+      } else {
+        this.houseLat.set(data.lat);
+        this.houseLng.set(data.lon);
+        for (i = 0; i < n; i++) {
+          for (k = this.first[i]; k < this.first[i + 1]; k++) {
+            this.vertexLng[k] = data.lon[i] + ring[2 * k] * 1e-7;
+            this.vertexLat[k] = data.lat[i] + ring[2 * k + 1] * 1e-7;
+          }
         }
       }
       this._x0 = null;
@@ -398,7 +416,7 @@
         this._x0 = new Float64Array(n);
         this._y0 = new Float64Array(n);
         var project = zeroZoom(this._crs);
-        for (i = 0; i < n; i++) project(this.latlngs[i].lat, this.latlngs[i].lng, this._x0, this._y0, i);
+        for (i = 0; i < n; i++) project(this.houseLat[i], this.houseLng[i], this._x0, this._y0, i);
         var nv = this.vertexLat.length;
         this._vx0 = new Float64Array(nv);
         this._vy0 = new Float64Array(nv);
@@ -441,6 +459,7 @@
       var w = Math.max(this.options.radius, reach) + this._clickTolerance();
       this._pxBounds = n ? L.bounds([minX - w, minY - w], [maxX + w, maxY + w]) : null;
       this._grid = null; // built on the first hit test at this zoom
+      this._projected = (this._projected || 0) + 1; // the dots drawn before are stale
     },
 
     _update: function () {
@@ -536,12 +555,47 @@
       return this._spritePixels;
     },
 
-    /* Points and small outlines: every dot laid into one block of pixels (blended where dots overlap),
-     * handed to the canvas in one drawImage. */
+    /* The pixels of each status's dot that are not transparent: x, y, colour as one
+     * little-endian RGBA word (how a Uint32Array over ImageData reads them) and alpha. */
+    _spriteRuns: function () {
+      var sprites = this._sprites();
+      if (this._runsOf === sprites) return this._runs;
+      var size = DOT_SIZE;
+      this._runs = sprites.map(function (px) {
+        var xs = [],
+          ys = [],
+          words = [],
+          alphas = [];
+        var view = new Uint32Array(px.buffer.slice(px.byteOffset, px.byteOffset + px.byteLength));
+        for (var k = 0; k < size * size; k++) {
+          if (!px[k * 4 + 3]) continue;
+          xs.push(k % size);
+          ys.push(Math.floor(k / size));
+          words.push(view[k]);
+          alphas.push(px[k * 4 + 3]);
+        }
+        return { x: Int32Array.from(xs), y: Int32Array.from(ys), word: Uint32Array.from(words), alpha: Uint8Array.from(alphas), px: px };
+      });
+      this._runsOf = sprites;
+      return this._runs;
+    },
+
+    /* Points and small outlines: every dot laid into one block of pixels (blended where dots
+     * overlap), handed to the canvas in one drawImage. The block is kept until the houses move
+     * on screen (a zoom: ``_project``), a status changes or the view grows past it, so that the
+     * redraws asked for by the other layers (streets, shops arriving) cost one drawImage. */
     _drawDots: function (ctx, view) {
+      var key = [this._projected, this._painted, this._sprites().length, view[0], view[1], view[2], view[3]].join();
+      if (this._dotsKey === key && this._scratch) {
+        if (this._scratchAt) ctx.drawImage(this._scratch, this._scratchAt[0], this._scratchAt[1]);
+        return;
+      }
+      this._dotsKey = key;
+      this._scratchAt = null;
       var n = this.ids.length,
         px = this._px,
         py = this._py,
+        hr = this._hr,
         codes = this.codes,
         half = DOT_SIZE / 2,
         minX = Infinity,
@@ -552,7 +606,7 @@
       for (i = 0; i < n; i++) {
         var x = px[i],
           y = py[i];
-        if (x < view[0] || x > view[2] || y < view[1] || y > view[3] || !this._dot(i)) continue;
+        if (x < view[0] || x > view[2] || y < view[1] || y > view[3] || hr[i] > DOT_REACH) continue;
         if (x < minX) minX = x;
         if (x > maxX) maxX = x;
         if (y < minY) minY = y;
@@ -565,41 +619,41 @@
         h = Math.ceil(maxY) - oy + half + 1,
         image = this._image && this._image.width === w && this._image.height === h ? this._image : new ImageData(w, h),
         out = image.data,
-        sprites = this._sprites(),
-        size = DOT_SIZE;
-      if (image === this._image) out.fill(0); // the same size as last time: reused, cleared
+        out32 = new Uint32Array(out.buffer),
+        runs = this._spriteRuns();
+      if (image === this._image) out32.fill(0); // the same size as last time: reused, cleared
+      var offsets = runs.map(function (run) {
+        var o = new Int32Array(run.x.length);
+        for (var k = 0; k < o.length; k++) o[k] = run.y[k] * w + run.x[k];
+        return o;
+      });
       for (i = 0; i < n; i++) {
         var hx = px[i],
           hy = py[i];
-        if (hx < view[0] || hx > view[2] || hy < view[1] || hy > view[3] || !this._dot(i)) continue;
-        var sprite = sprites[codes[i]],
-          bx = Math.round(hx) - half - ox,
-          by = Math.round(hy) - half - oy;
-        for (var sy = 0; sy < size; sy++) {
-          var row = ((by + sy) * w + bx) * 4,
-            srow = sy * size * 4;
-          for (var sx = 0; sx < size; sx++) {
-            var s = srow + sx * 4,
-              sa = sprite[s + 3];
-            if (!sa) continue;
-            var d = row + sx * 4,
-              da = out[d + 3];
-            if (sa === 255 || !da) {
-              out[d] = sprite[s];
-              out[d + 1] = sprite[s + 1];
-              out[d + 2] = sprite[s + 2];
-              out[d + 3] = sa;
-              continue;
-            }
-            // "source over", unpremultiplied
-            var a = sa / 255,
-              keep = (da / 255) * (1 - a),
-              total = a + keep;
-            out[d] = (sprite[s] * a + out[d] * keep) / total;
-            out[d + 1] = (sprite[s + 1] * a + out[d + 1] * keep) / total;
-            out[d + 2] = (sprite[s + 2] * a + out[d + 2] * keep) / total;
-            out[d + 3] = total * 255;
+        if (hx < view[0] || hx > view[2] || hy < view[1] || hy > view[3] || hr[i] > DOT_REACH) continue;
+        var run = runs[codes[i]],
+          off = offsets[codes[i]],
+          words = run.word,
+          alphas = run.alpha,
+          base = (Math.round(hy) - half - oy) * w + (Math.round(hx) - half - ox);
+        for (var k = 0; k < off.length; k++) {
+          var d = base + off[k],
+            sa = alphas[k];
+          if (sa === 255 || !(out32[d] >>> 24)) {
+            out32[d] = words[k];
+            continue;
           }
+          // "source over", unpremultiplied, where two dots overlap
+          var b = d * 4,
+            s = (run.y[k] * DOT_SIZE + run.x[k]) * 4,
+            sprite = run.px,
+            a = sa / 255,
+            keep = (out[b + 3] / 255) * (1 - a),
+            total = a + keep;
+          out[b] = (sprite[s] * a + out[b] * keep) / total;
+          out[b + 1] = (sprite[s + 1] * a + out[b + 1] * keep) / total;
+          out[b + 2] = (sprite[s + 2] * a + out[b + 2] * keep) / total;
+          out[b + 3] = total * 255;
         }
       }
       this._image = image;
@@ -607,6 +661,7 @@
       scratch.width = w;
       scratch.height = h;
       scratch.getContext("2d").putImageData(image, 0, 0);
+      this._scratchAt = [ox, oy];
       ctx.drawImage(scratch, ox, oy);
     },
 
@@ -700,7 +755,7 @@
         },
         options: { fillColor: this._opts.status.colours[name] || "#777" },
         getLatLng: function () {
-          return cloud.latlngs[i];
+          return L.latLng(cloud.houseLat[i], cloud.houseLng[i]);
         },
         /* A click given by code (tests, links) goes where a click on the canvas goes. */
         fire: function (type, data) {
@@ -724,6 +779,7 @@
         this.statuses.push(status);
       }
       this.codes[i] = c;
+      this._painted = (this._painted || 0) + 1; // the dots drawn before are stale
       if (this._subs && this._subs[i]) {
         this._subs[i].feature.properties.s = status;
         this._subs[i].options.fillColor = this._opts.status.colours[status] || "#777";

@@ -184,7 +184,7 @@
     document.addEventListener("geoapp:loaded", function (e) {
       if (e.detail.kind === "buildings") {
         drawStatuses();
-        prefetch();
+        whenIdle(prefetch); // after the houses are drawn: background work
       }
     });
 
@@ -580,16 +580,32 @@
 
     /* -- offline copies of the houses' details (uncollected: nobody's personal data) ------ */
     var prefetched = false;
+    function whenIdle(fn) {
+      if (window.requestIdleCallback) window.requestIdleCallback(fn, { timeout: 2000 });
+      else window.setTimeout(fn, 200);
+    }
+    /* The uncollected houses drawn: from the houses' columns (no object per house) when the
+     * whole town is drawn at once, from each drawn layer otherwise. */
+    function uncollected(layer) {
+      var ids = [],
+        cloud = layer.cloud && layer.cloud(),
+        i;
+      if (cloud) {
+        var code = cloud.statuses.indexOf("uncollected");
+        for (i = 0; i < cloud.ids.length; i++) if (cloud.codes[i] === code) ids.push(cloud.ids[i]);
+        return ids;
+      }
+      layer.eachLayer(function (sub) {
+        if (sub.feature && sub.feature.properties.s === "uncollected") ids.push(sub.feature.id);
+      });
+      return ids;
+    }
     function prefetch() {
       if (prefetched || !navigator.onLine || !navigator.serviceWorker || !navigator.serviceWorker.controller) return;
       var layer = geoapp.layers && geoapp.layers.buildings;
       if (!layer) return;
       prefetched = true;
-      var ids = [];
-      layer.eachLayer(function (sub) {
-        if (sub.feature && sub.feature.properties.s === "uncollected") ids.push(sub.feature.id);
-      });
-      ids = ids.slice(0, opts.prefetchLimit || 500);
+      var ids = uncollected(layer).slice(0, opts.prefetchLimit || 500);
       var i = 0;
       function worker() {
         if (i >= ids.length || !navigator.onLine) return Promise.resolve();
