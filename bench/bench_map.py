@@ -1,6 +1,6 @@
 """The whole-town map in headless Chromium, next to an ordinary folium page, in the same run.
 
-    PYTHONPATH=. .venv/bin/python bench/bench_map.py [--repeat 7] [--profile]
+    PYTHONPATH=. .venv/bin/python bench/bench_map.py [--repeat 7] [--profile] [--in-process]
 
 Baseline: the page anyone who knows folium would write for the same 10,831 demo houses
 (``folium.Map(prefer_canvas=True)``, ``folium.GeoJson(houses, marker=folium.CircleMarker(...))``
@@ -10,12 +10,19 @@ from navigation start to the frame after every house is drawn (the folium page: 
 fresh tabs of one warmed browser context (the browser's HTTP cache as a returning user
 has it). ``--profile`` also prints the app page's requests (start, end, size, repeated)
 and its long tasks, from the browser's Resource Timing.
+
+The pages are served as in production: by cheroot (the server of ``geoapp serve``, 32
+threads) in a process of its own. ``--in-process`` serves them as this script did before,
+from werkzeug's development server on a thread of the process that drives the browser,
+where every answer waits for the Playwright client's share of the same interpreter lock.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -97,24 +104,82 @@ PROFILE = """() => {
 }"""
 
 
-def measure(path: Path, repeat: int, profile: bool) -> dict:
-    from playwright.sync_api import sync_playwright
-    from werkzeug.serving import make_server
+def pages(path: Path, html_path: Path):
+    """The WSGI app serving both pages: the folium page at /folium.html, the app elsewhere."""
     from werkzeug.wrappers import Response
 
     app = create_app(Settings(database_url=f"sqlite:///{path}", secret_key="bench"))
-    t0 = time.perf_counter()
-    html = folium_page(app.extensions["geoapp.db"])
-    folium_render_ms = (time.perf_counter() - t0) * 1000
+    html = html_path.read_text()
 
     def dispatcher(environ, start_response):
         if environ["PATH_INFO"] == "/folium.html":
             return Response(html, mimetype="text/html")(environ, start_response)
         return app(environ, start_response)
 
-    server = make_server("127.0.0.1", 0, dispatcher, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_port}"
+    return app, dispatcher
+
+
+def serve(path: Path, html_path: Path) -> None:
+    """``--serve``: both pages from cheroot in this process until stdin closes; the port on stdout."""
+    from cheroot import wsgi
+
+    app, dispatcher = pages(path, html_path)
+    server = wsgi.Server(("127.0.0.1", 0), dispatcher, numthreads=32, request_queue_size=512)
+    server.prepare()
+    print(server.bind_addr[1], flush=True)
+    threading.Thread(target=server.serve, daemon=True).start()
+    sys.stdin.read()  # the benchmark closes it when done (or dies)
+    server.stop()
+    app.extensions["geoapp.db"].dispose()
+
+
+def start_server(path: Path, html_path: Path, in_process: bool):
+    """(base URL, stop function)."""
+    if in_process:
+        from werkzeug.serving import make_server
+
+        app, dispatcher = pages(path, html_path)
+        server = make_server("127.0.0.1", 0, dispatcher, threaded=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+
+        def stop() -> None:
+            server.shutdown()
+            app.extensions["geoapp.db"].dispose()
+
+        return f"http://127.0.0.1:{server.server_port}", stop
+    proc = subprocess.Popen(
+        [sys.executable, __file__, "--serve", str(path), str(html_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    port = proc.stdout.readline().strip()
+    if not port.isdigit():
+        proc.kill()
+        raise SystemExit(f"the page server did not start (said {port!r})")
+
+    def stop() -> None:
+        proc.stdin.close()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+    return f"http://127.0.0.1:{port}", stop
+
+
+def measure(path: Path, repeat: int, profile: bool, in_process: bool = False) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    db = Database(f"sqlite:///{path}")
+    t0 = time.perf_counter()
+    html = folium_page(db)
+    folium_render_ms = (time.perf_counter() - t0) * 1000
+    db.dispose()
+    html_path = path.parent / "folium.html"
+    html_path.write_text(html)
+    base, stop = start_server(path, html_path, in_process)
     times: dict[str, list[float]] = {"app": [], "folium": []}
     profiles = []
     with sync_playwright() as p:
@@ -137,8 +202,7 @@ def measure(path: Path, repeat: int, profile: bool) -> dict:
                         profiles.append(page.evaluate(PROFILE))
                 page.close()
         browser.close()
-    server.shutdown()
-    app.extensions["geoapp.db"].dispose()
+    stop()
     return {"times": times, "profiles": profiles, "folium_html_bytes": len(html.encode()),
             "folium_render_ms": folium_render_ms}  # fmt: skip
 
@@ -181,10 +245,15 @@ def main() -> None:
     )
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--in-process", action="store_true", help="the old way: see above")
+    parser.add_argument("--serve", nargs=2, metavar=("DB", "HTML"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.serve:
+        serve(Path(args.serve[0]), Path(args.serve[1]))
+        return
     with tempfile.TemporaryDirectory(prefix="geoapp-map-") as work:
         path = build(Path(work))
-        result = measure(path, args.repeat, args.profile)
+        result = measure(path, args.repeat, args.profile, args.in_process)
     if args.profile:
         print_profile(result["profiles"])
     print(report(result))
