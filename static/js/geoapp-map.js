@@ -341,6 +341,41 @@
       ys[i] = p.y;
     };
   }
+  /* One dot laid into premultiplied pixels ``acc`` at ``base``: "source over" per channel,
+   * dst = src + dst * (255 - alpha) / 255, two channels at a time (the usual x/255 rounding). */
+  function blit(acc, base, offsets, words, alphas) {
+    for (var k = 0; k < offsets.length; k++) {
+      var d = base + offsets[k],
+        sa = alphas[k],
+        dst = acc[d];
+      if (sa === 255 || dst === 0) {
+        acc[d] = words[k];
+        continue;
+      }
+      var inv = 255 - sa,
+        rb = (dst & 0xff00ff) * inv + 0x800080,
+        ag = ((dst >>> 8) & 0xff00ff) * inv + 0x800080;
+      rb = ((rb + ((rb >>> 8) & 0xff00ff)) >>> 8) & 0xff00ff;
+      ag = ((ag + ((ag >>> 8) & 0xff00ff)) >>> 8) & 0xff00ff;
+      acc[d] = (words[k] + ((rb | (ag << 8)) >>> 0)) >>> 0;
+    }
+  }
+
+  /* Premultiplied words back to the straight colours ImageData holds. */
+  function unpremultiply(acc, out) {
+    for (var d = 0; d < acc.length; d++) {
+      var v = acc[d],
+        a = v >>> 24;
+      if (a === 255 || a === 0) {
+        out[d] = v;
+        continue;
+      }
+      var f = 255 / a;
+      out[d] =
+        ((a << 24) | (Math.min(255, Math.round(((v >>> 16) & 255) * f)) << 16) | (Math.min(255, Math.round(((v >>> 8) & 255) * f)) << 8) | Math.min(255, Math.round((v & 255) * f))) >>> 0;
+    }
+  }
+
   var HouseCloud = L.Path.extend({
     options: { radius: 4, color: "#333", weight: 0.6, fillOpacity: 0.85 },
 
@@ -555,26 +590,27 @@
       return this._spritePixels;
     },
 
-    /* The pixels of each status's dot that are not transparent: x, y, colour as one
-     * little-endian RGBA word (how a Uint32Array over ImageData reads them) and alpha. */
+    /* The pixels of each status's dot that are not transparent: where (x + y * DOT_SIZE), the
+     * colour premultiplied by its alpha as one little-endian RGBA word (as a Uint32Array over
+     * pixels reads it), and the alpha. */
     _spriteRuns: function () {
       var sprites = this._sprites();
       if (this._runsOf === sprites) return this._runs;
       var size = DOT_SIZE;
       this._runs = sprites.map(function (px) {
-        var xs = [],
-          ys = [],
+        var at = [],
           words = [],
           alphas = [];
-        var view = new Uint32Array(px.buffer.slice(px.byteOffset, px.byteOffset + px.byteLength));
         for (var k = 0; k < size * size; k++) {
-          if (!px[k * 4 + 3]) continue;
-          xs.push(k % size);
-          ys.push(Math.floor(k / size));
-          words.push(view[k]);
-          alphas.push(px[k * 4 + 3]);
+          var a = px[k * 4 + 3];
+          if (!a) continue;
+          at.push(k);
+          words.push(
+            ((a << 24) | (Math.round((px[k * 4 + 2] * a) / 255) << 16) | (Math.round((px[k * 4 + 1] * a) / 255) << 8) | Math.round((px[k * 4] * a) / 255)) >>> 0
+          );
+          alphas.push(a);
         }
-        return { x: Int32Array.from(xs), y: Int32Array.from(ys), word: Uint32Array.from(words), alpha: Uint8Array.from(alphas), px: px };
+        return { at: Int32Array.from(at), word: Uint32Array.from(words), alpha: Uint8Array.from(alphas) };
       });
       this._runsOf = sprites;
       return this._runs;
@@ -618,44 +654,24 @@
         w = Math.ceil(maxX) - ox + half + 1,
         h = Math.ceil(maxY) - oy + half + 1,
         image = this._image && this._image.width === w && this._image.height === h ? this._image : new ImageData(w, h),
-        out = image.data,
-        out32 = new Uint32Array(out.buffer),
+        out32 = new Uint32Array(image.data.buffer),
+        acc = this._acc && this._acc.length === w * h ? this._acc : new Uint32Array(w * h), // premultiplied
         runs = this._spriteRuns();
-      if (image === this._image) out32.fill(0); // the same size as last time: reused, cleared
+      if (acc === this._acc) acc.fill(0); // the same size as last time: reused, cleared
       var offsets = runs.map(function (run) {
-        var o = new Int32Array(run.x.length);
-        for (var k = 0; k < o.length; k++) o[k] = run.y[k] * w + run.x[k];
+        var o = new Int32Array(run.at.length);
+        for (var k = 0; k < o.length; k++) o[k] = Math.floor(run.at[k] / DOT_SIZE) * w + (run.at[k] % DOT_SIZE);
         return o;
       });
       for (i = 0; i < n; i++) {
         var hx = px[i],
           hy = py[i];
         if (hx < view[0] || hx > view[2] || hy < view[1] || hy > view[3] || hr[i] > DOT_REACH) continue;
-        var run = runs[codes[i]],
-          off = offsets[codes[i]],
-          words = run.word,
-          alphas = run.alpha,
-          base = (Math.round(hy) - half - oy) * w + (Math.round(hx) - half - ox);
-        for (var k = 0; k < off.length; k++) {
-          var d = base + off[k],
-            sa = alphas[k];
-          if (sa === 255 || !(out32[d] >>> 24)) {
-            out32[d] = words[k];
-            continue;
-          }
-          // "source over", unpremultiplied, where two dots overlap
-          var b = d * 4,
-            s = (run.y[k] * DOT_SIZE + run.x[k]) * 4,
-            sprite = run.px,
-            a = sa / 255,
-            keep = (out[b + 3] / 255) * (1 - a),
-            total = a + keep;
-          out[b] = (sprite[s] * a + out[b] * keep) / total;
-          out[b + 1] = (sprite[s + 1] * a + out[b + 1] * keep) / total;
-          out[b + 2] = (sprite[s + 2] * a + out[b + 2] * keep) / total;
-          out[b + 3] = total * 255;
-        }
+        var code = codes[i];
+        blit(acc, (Math.round(hy) - half - oy) * w + (Math.round(hx) - half - ox), offsets[code], runs[code].word, runs[code].alpha);
       }
+      unpremultiply(acc, out32);
+      this._acc = acc;
       this._image = image;
       var scratch = this._scratch || (this._scratch = document.createElement("canvas"));
       scratch.width = w;

@@ -28,6 +28,64 @@ def test_town_map_draws_every_house_offline(page_guard, live_server):
     assert page.title() == "全镇地图"
 
 
+def test_the_houses_dots_equal_the_canvas_own_drawing(page_guard, live_server):
+    """The dots laid into one image (premultiplied, two channels at a time) are what the
+    canvas itself paints when each house's dot is drawn on its own, in the same order:
+    every house in place, overlaps blended "source over" (within rounding); a status change
+    draws anew (the kept image is not shown stale)."""
+    page = page_guard
+    page.goto(live_server.url + "/")
+    page.wait_for_function(WAIT_HOUSES, timeout=20_000)
+    compare = """() => {
+        const c = geoapp.layers.buildings.cloud(), img = c._image, [ox, oy] = c._scratchAt;
+        const ref = document.createElement("canvas");
+        ref.width = img.width; ref.height = img.height;
+        const ctx = ref.getContext("2d");
+        const sprites = c._sprites().map(px => {
+            const s = document.createElement("canvas"); s.width = s.height = 10;
+            s.getContext("2d").putImageData(new ImageData(new Uint8ClampedArray(px), 10, 10), 0, 0);
+            return s;
+        });
+        const b = c._renderer._bounds;
+        let drawn = 0, bare = 0;
+        for (let i = 0; i < c.ids.length; i++) {
+            const x = c._px[i], y = c._py[i];
+            if (x < b.min.x - 5 || x > b.max.x + 5 || y < b.min.y - 5 || y > b.max.y + 5 || c._hr[i] > 3) continue;
+            ctx.drawImage(sprites[c.codes[i]], Math.round(x) - 5 - ox, Math.round(y) - 5 - oy);
+            drawn++;
+            if (!img.data[((Math.round(y) - oy) * img.width + Math.round(x) - ox) * 4 + 3]) bare++;
+        }
+        const want = ctx.getImageData(0, 0, ref.width, ref.height).data;
+        let worst = 0, painted = 0;
+        for (let k = 0; k < want.length; k += 4) {
+            if (!want[k + 3]) continue;
+            painted++;
+            // compared as premultiplied colours (the canvas keeps them so; straight colours of
+            // nearly transparent pixels are not exact anywhere)
+            for (let ch = 0; ch < 3; ch++)
+                worst = Math.max(worst, Math.abs(want[k + ch] * want[k + 3] - img.data[k + ch] * img.data[k + 3]) / 255);
+            worst = Math.max(worst, Math.abs(want[k + 3] - img.data[k + 3]));
+        }
+        let extra = 0;
+        for (let k = 3; k < want.length; k += 4) if (!want[k] && img.data[k]) extra++;
+        return {drawn, bare, painted, worst, extra, key: c._dotsKey};
+    }"""
+    first = page.evaluate(compare)
+    assert first["drawn"] == 10831 and first["bare"] == 0  # every house's centre painted
+    assert first["painted"] > 0
+    assert first["extra"] == 0  # nothing painted where no house is
+    assert first["worst"] <= 3, first
+    # A house turns collected: the next redraw lays the dots again, with its new colour.
+    page.evaluate(
+        """() => { const c = geoapp.layers.buildings.cloud();
+            const i = c.codes.findIndex(code => c.statuses[code] === "uncollected");
+            geoapp.setHouseStatus(c.ids[i], "collected"); }"""
+    )
+    page.wait_for_function(f"() => geoapp.layers.buildings.cloud()._dotsKey !== {first['key']!r}")
+    again = page.evaluate(compare)
+    assert again["worst"] <= 3 and again["extra"] == 0, again
+
+
 def test_clicking_a_house_opens_its_popup(page_guard, live_server):
     page = page_guard
     page.goto(live_server.url + "/")
