@@ -38,7 +38,12 @@ sys.path.insert(0, str(ROOT / "bench"))
 from bench_coverage import build_county  # noqa: E402
 
 from geoapp.domain.roles import Role, Scope  # noqa: E402
-from geoapp.services.gis_io.aggregates import cell_degrees, house_bins, village_progress  # noqa: E402
+from geoapp.services.gis_io.aggregates import (  # noqa: E402
+    KeptOutlines,
+    cell_degrees,
+    house_bins,
+    village_progress,
+)
 from geoapp.services.gis_io.layers import buildings_geojson, layer_etag  # noqa: E402
 from geoapp.store.db import Database  # noqa: E402
 from geoapp.store.migrate import upgrade  # noqa: E402
@@ -106,6 +111,7 @@ def measure(db: Database, gpkg: Path, seed: int = 5) -> dict:
         out["street"] = pct(t)
         sizes = [len(buildings_geojson(s, OFFICER, bbox=b)) for b in street[:10]]
         out["street_kb"] = float(np.median(sizes)) / 1000
+        kept = KeptOutlines()
         for zoom, size in COUNTY_ZOOMS.items():
             boxes = views(rng, size, 12 if zoom <= 10 else 20)
             t, _ = timed(lambda b, zoom=zoom: house_bins(s, OFFICER, bbox=b, zoom=zoom), boxes)
@@ -114,11 +120,11 @@ def measure(db: Database, gpkg: Path, seed: int = 5) -> dict:
             t, _ = timed(lambda b, zoom=zoom: gdal_bins(gpkg, b, zoom), boxes)
             out[f"gdal_bins{zoom}"] = pct(t)
             if zoom <= VILLAGE_ZOOM:
-                village_progress(s, OFFICER, bbox=boxes[0])  # warm
-                t, _ = timed(lambda b: village_progress(s, OFFICER, bbox=b), boxes)
+                village_progress(s, OFFICER, bbox=boxes[0], kept=kept)  # warm: outlines kept, as the app does
+                t, _ = timed(lambda b: village_progress(s, OFFICER, bbox=b, kept=kept), boxes)
                 out[f"villages{zoom}"] = pct(t)
                 out[f"villages{zoom}_n"] = len(
-                    orjson.loads(village_progress(s, OFFICER, bbox=boxes[0]))["features"]
+                    orjson.loads(village_progress(s, OFFICER, bbox=boxes[0], kept=kept))["features"]
                 )
         whole = orjson.loads(village_progress(s, OFFICER, bbox=None))["features"]
         collected = s.scalar(text("SELECT COUNT(*) FROM building WHERE status <> 'uncollected'"))

@@ -4,6 +4,8 @@ and the role's tools."""
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+
 import folium
 from flask import url_for
 from flask_babel import gettext
@@ -21,6 +23,7 @@ from geoapp.maps.collector import add_collector_tools
 from geoapp.maps.layers import RemoteGeoJson
 from geoapp.maps.legend import Legend
 from geoapp.maps.moves import add_move_tools
+from geoapp.maps.render import MapCache, MapParts
 from geoapp.maps.review import add_review_tools
 from geoapp.maps.units import add_unit_tools
 
@@ -191,3 +194,18 @@ def town_map(
     if block_editor:
         add_block_editor(m, block_officers)
     return m
+
+
+def _frozen(value):
+    """A hashable copy of an argument (lists of lists become tuples of tuples)."""
+    if isinstance(value, list | tuple):
+        return tuple(_frozen(v) for v in value)
+    return value
+
+
+def town_map_page(cache: MapCache, bounds, nonce: str, *, context: Hashable, **options) -> MapParts:
+    """The town map through the app's page cache: keyed on every argument ``town_map`` is
+    built from, plus ``context`` (what else the rendering reads: the app's settings, the
+    language, the script root), so that no input can be left out of the key."""
+    key = ("town", context, _frozen(bounds), tuple(sorted((k, _frozen(v)) for k, v in options.items())))
+    return cache.parts(key, lambda: town_map(bounds, **options), nonce)

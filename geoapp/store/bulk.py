@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import functools
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -109,7 +110,8 @@ def insert_columns(
             cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
         started, executing = time.perf_counter(), 0.0
-        for start, rows in _chunks(columns, names, geometry, dialect, total, chunk):
+        encode = functools.partial(wkb_array, dialect_name=dialect)
+        for start, rows in _chunks(columns, names, geometry, encode, total, chunk):
             before = time.perf_counter()
             cursor.executemany(sql, rows)
             executing += time.perf_counter() - before
@@ -188,23 +190,11 @@ def _copy_postgresql(cursor, table_name, columns, names, geometry, total, chunk,
     started = time.perf_counter()
     with cursor.copy(copying) as copy:
         copy.set_types([oids[name] for name in names])
-        for start in range(0, total, chunk):
-            stop = min(start + chunk, total)
-            values = []
-            for name in names:
-                part = columns[name][start:stop]
-                if name == geometry:
-                    part = shapely.set_srid(np.asarray(part, dtype=object), SRID)
-                    values.append(shapely.to_wkb(part, include_srid=True).tolist())
-                elif isinstance(part, np.ndarray):
-                    values.append(part.tolist())  # numpy scalars -> int/float/str/None
-                else:
-                    values.append(part)
-            for row in zip(*values, strict=True):
+        for start, rows in _chunks(columns, names, geometry, _ewkb, total, chunk):
+            for row in rows:
                 copy.write_row(row)
-            del values
             if progress is not None:
-                progress(stop, total)
+                progress(start + len(rows), total)
     log.debug("rows copied: %.2f s", time.perf_counter() - started)
     started = time.perf_counter()
     if remake:
@@ -251,20 +241,26 @@ def release_free_memory() -> None:
         ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
 
 
-def _chunks(columns, names, geometry, dialect, total, chunk):
-    """(start, list of row tuples) per chunk, geometries encoded, numpy scalars made plain."""
+def _chunks(columns, names, geometry, encode, total, chunk):
+    """(start, list of row tuples) per ``chunk`` rows: the ``geometry`` column encoded by
+    ``encode`` (an array of shapely geometries → a list of values), numpy scalars made plain."""
     for start in range(0, total, chunk):
         stop = min(start + chunk, total)
         values = []
         for name in names:
             part = columns[name][start:stop]
             if name == geometry:
-                values.append(wkb_array(np.asarray(part, dtype=object), dialect))
+                values.append(encode(np.asarray(part, dtype=object)))
             elif isinstance(part, np.ndarray):
                 values.append(part.tolist())  # numpy scalars -> int/float/str/None
             else:
                 values.append(list(part))
         yield start, list(zip(*values, strict=True))
+
+
+def _ewkb(geoms: np.ndarray) -> list[bytes]:
+    """PostGIS binary COPY: EWKB with the SRID."""
+    return shapely.to_wkb(shapely.set_srid(geoms, SRID), include_srid=True).tolist()
 
 
 # -- a packed R*Tree ---------------------------------------------------------------------------------

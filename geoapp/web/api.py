@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from geoapp.domain.errors import InvalidInput
 from geoapp.domain.i18n import N_
@@ -93,6 +93,11 @@ def building_bins():
     )
 
 
+def _kept_outlines(app) -> aggregates.KeptOutlines:
+    """The villages' outlines kept by this app (never shared between apps)."""
+    return app.extensions.setdefault("geoapp.village_outlines", aggregates.KeptOutlines())
+
+
 @bp.get("/villages/progress.geojson")
 @access(*ALL_ROLES)
 def village_progress():
@@ -100,7 +105,9 @@ def village_progress():
     bbox = parse_bbox(request.args.get("bbox"))
     return cached_geojson(
         ("village", "building"),  # the tally changes only with the houses
-        lambda: aggregates.village_progress(read_session(), require_scope(), bbox=bbox),
+        lambda: aggregates.village_progress(
+            read_session(), require_scope(), bbox=bbox, kept=_kept_outlines(current_app)
+        ),
     )
 
 

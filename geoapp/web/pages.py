@@ -13,7 +13,7 @@ from geoapp.domain.visits import FLAG_LABELS
 from geoapp.i18n import LOCALES
 from geoapp.maps.render import map_cache
 from geoapp.maps.review import review_options
-from geoapp.maps.town import town_map
+from geoapp.maps.town import town_map_page
 from geoapp.services.accounts import budget
 from geoapp.services.campaign import blocks as blocks_service
 from geoapp.services.campaign import moves as moves_service
@@ -44,26 +44,22 @@ def town():
     scope = require_scope()
     bounds = map_bounds(read_session(), scope)
     officers = blocks_service.officers(read_session()) if scope.role == Role.ADMIN else None
-    # Everything the map is built from, the app's settings (basemaps) included; the user's
-    # name, id and CSRF token are not in it (map.html).
-    key = ("town", settings(), str(get_locale()), request.script_root, scope.role.value, scope.village_id,
-           scope.unit_id, scope.may_reveal, tuple(bounds) if bounds else None,
-           tuple(map(tuple, officers or ())))  # fmt: skip
-    parts = map_cache(current_app).parts(
-        key,
-        lambda: town_map(
-            bounds,
-            village_id=scope.village_id,
-            collect=scope.role in EDITORS,
-            history=scope.may_reveal,  # officers and administrators read the audit log
-            review=scope.role in REVIEW_ROLES,
-            role=scope.role.value,
-            unit_id=scope.unit_id,
-            decide_moves=scope.role in (Role.COLLECTOR, Role.OFFICER, Role.ADMIN),
-            block_editor=scope.role in (Role.OFFICER, Role.ADMIN),
-            block_officers=officers,
-        ),
+    # The user's name, id and CSRF token are not in the map (map.html): one page per role,
+    # scope and language, kept by the app.
+    parts = town_map_page(
+        map_cache(current_app),
+        bounds,
         csp_nonce(),
+        context=(settings(), str(get_locale()), request.script_root),
+        village_id=scope.village_id,
+        collect=scope.role in EDITORS,
+        history=scope.may_reveal,  # officers and administrators read the audit log
+        review=scope.role in REVIEW_ROLES,
+        role=scope.role.value,
+        unit_id=scope.unit_id,
+        decide_moves=scope.role in (Role.COLLECTOR, Role.OFFICER, Role.ADMIN),
+        block_editor=scope.role in (Role.OFFICER, Role.ADMIN),
+        block_officers=officers,
     )
     title = gettext("Village map") if scope.role == Role.COLLECTOR else gettext("Town map")
     if scope.role == Role.COLLECTOR and (name := progress_service.village_name(read_session(), scope)):

@@ -111,11 +111,17 @@ def test_village_progress_equals_the_houses_grouped_afresh(clients, demo_db):
         s.execute(update(Building).where(Building.id == back).values(status="uncollected"))
     again = _progress(_bins(officer, "/api/villages/progress.geojson"))
     assert again == {v[0]: _afresh(demo_db).get(v[0], Counter()) for v in villages} != _progress(data)
+    # The outlines are kept by the app: houses changing did not make them again.
+    kept = clients.app.extensions["geoapp.village_outlines"]
+    made = kept.made
+    assert made >= 1 and _bins(officer, "/api/villages/progress.geojson?bbox=-180,-90,180,90")
+    assert kept.made == made
     # A village changed (its task): the outlines kept in memory are made again.
     with demo_db.write() as s:
         s.execute(update(Village).where(Village.id == villages[0][0]).values(task_houses=villages[0][1] + 7))
     changed = _bins(officer, "/api/villages/progress.geojson")["features"]
     assert {f["id"]: f["properties"]["task"] for f in changed}[villages[0][0]] == villages[0][1] + 7
+    assert kept.made == made + 1
     # A view: the villages whose outline's box meets it.
     x0, y0 = villages[0][2], villages[0][3]
     box = (x0, y0, x0 + 0.005, y0 + 0.005)
@@ -289,3 +295,35 @@ def test_the_map_page_is_rendered_once_per_role_and_language(clients, demo_db):
         assert cache.built == built + 2
     finally:
         other.extensions["geoapp.db"].dispose()
+
+
+def test_the_town_map_key_holds_every_argument_it_is_built_from():
+    """``town_map_page`` keys the cache on all of ``town_map``'s arguments and the context:
+    any one changed (a list of officers included) is another page; the same ones, the same."""
+    from geoapp.maps.town import town_map_page
+
+    class Keys:
+        def __init__(self):
+            self.seen = []
+
+        def parts(self, key, build, nonce):
+            hash(key)
+            self.seen.append(key)
+            return key
+
+    options = dict(village_id=3, collect=True, history=False, review=True, role="officer", unit_id=None,
+                   decide_moves=True, block_editor=True, block_officers=[("a", "Officer A")])  # fmt: skip
+    keys = Keys()
+    base = town_map_page(keys, [1.0, 2.0, 3.0, 4.0], "n1", context=("s", "zh"), **options)
+    assert town_map_page(keys, (1.0, 2.0, 3.0, 4.0), "n2", context=("s", "zh"), **options) == base
+    changed = [
+        town_map_page(keys, [1.0, 2.0, 3.0, 5.0], "n", context=("s", "zh"), **options),
+        town_map_page(keys, [1.0, 2.0, 3.0, 4.0], "n", context=("s", "en"), **options),
+    ]
+    for name, value in dict(village_id=4, collect=False, history=True, review=False, role="admin", unit_id=7,
+                            decide_moves=False, block_editor=False,
+                            block_officers=[("a", "Officer B")]).items():  # fmt: skip
+        changed.append(
+            town_map_page(keys, [1.0, 2.0, 3.0, 4.0], "n", context=("s", "zh"), **(options | {name: value}))
+        )
+    assert base not in changed and len(set(changed)) == len(changed) == 11

@@ -85,13 +85,20 @@ def house_bins(session: Session, scope: Scope, *, bbox: BBox | None, zoom: int) 
     return head + b',"features":[' + b",".join(parts) + b"]}"
 
 
-# Per database: the villages' outlines as GeoJSON, made again when the villages change.
-_OUTLINES: dict[int, tuple[tuple, tuple]] = {}
 _COUNTED = (Status.COLLECTED.value, Status.VERIFIED.value, Status.RETURNED.value)
 
 
-def _outlines(session: Session) -> tuple[np.ndarray, np.ndarray, list[bytes]]:
-    """Every village's id, bounds and feature text up to its figures, kept in memory for as
+class KeptOutlines:
+    """The villages' outlines as ``_outlines`` makes them, kept by their owner (the app, in
+    ``app.extensions``: one per app and database) until the villages change."""
+
+    def __init__(self) -> None:
+        self.value: tuple | None = None  # (key, outlines): replaced whole, read once
+        self.made = 0  # times made (tests check an unchanged village set is not made again)
+
+
+def _outlines(session: Session, kept: KeptOutlines | None) -> tuple[np.ndarray, np.ndarray, list[bytes]]:
+    """Every village's id, bounds and feature text up to its figures, kept in ``kept`` for as
     long as the villages do not change: the ``village`` change counter (``store/map_change.py``)
     and the villages' number, largest id and task sum read first (a new or restored database
     gives another key)."""
@@ -101,9 +108,9 @@ def _outlines(session: Session) -> tuple[np.ndarray, np.ndarray, list[bytes]]:
         map_change.counters(connection, ("village",)),
         tuple(connection.execute(select(func.count(), func.max(v.id), func.sum(v.task_houses))).one()),
     )
-    kept = _OUTLINES.get(id(session.get_bind()))
-    if kept is not None and kept[0] == key:
-        return kept[1]
+    value = kept.value if kept is not None else None
+    if value is not None and value[0] == key:
+        return value[1]
     dialect = session.get_bind().dialect.name
     columns = (v.id, v.name, v.code, v.task_houses, v.minx, v.miny, v.maxx, v.maxy, raw_geom(v.geom, dialect))
     rows = connection.execute(select(*columns).order_by(v.id)).all()
@@ -117,19 +124,23 @@ def _outlines(session: Session) -> tuple[np.ndarray, np.ndarray, list[bytes]]:
     ]
     ids = np.asarray([r[0] for r in rows], dtype=np.int64)
     bounds = np.asarray([r[4:8] for r in rows], dtype=np.float64).reshape(-1, 4)
-    _OUTLINES[id(session.get_bind())] = (key, (ids, bounds, heads))
+    if kept is not None:
+        kept.value = (key, (ids, bounds, heads))
+        kept.made += 1
     return ids, bounds, heads
 
 
-def village_progress(session: Session, scope: Scope, *, bbox: BBox | None) -> bytes:
+def village_progress(
+    session: Session, scope: Scope, *, bbox: BBox | None, kept: KeptOutlines | None = None
+) -> bytes:
     """The villages meeting ``bbox`` (a collector: theirs only) with their houses counted by
     status from ``village_tally`` (kept by triggers: a few rows per village, however many
     houses), as a FeatureCollection of village outlines with ``name``, ``code``, ``task``
     (the village's task number of houses), ``c`` (collected: any status but uncollected, as
     the squares count), ``v`` (verified) and ``s`` (houses per status, uncollected left out:
     the tally does not keep them). What the map draws at county zoom instead of grouping
-    every house; the outlines are kept in memory while the villages do not change."""
-    ids, bounds, heads = _outlines(session)
+    every house; the outlines are kept in ``kept`` while the villages do not change."""
+    ids, bounds, heads = _outlines(session, kept)
     keep = np.ones(len(ids), dtype=bool)
     t = VillageTally
     sums = select(t.village_id, *(func.sum(case((t.status == st, t.houses), else_=0)) for st in _COUNTED))

@@ -45,6 +45,34 @@ def feature_collection(
     return head + b',"features":[' + b",".join(parts) + b"]}"
 
 
+def _house_rows(
+    session: Session,
+    scope: Scope,
+    extra: tuple,
+    *,
+    village_id: int | None,
+    bbox: BBox | None,
+    limit: int,
+) -> tuple[list, bool]:
+    """The houses of a map answer, in id order, as Core rows (no ORM loading step: the
+    largest answers the app gives): id, status, use, the ``extra`` columns, the geometry as
+    WKB. More than ``limit``: none, and ``True`` (too many for one answer: the map asks by
+    view, or counts them in squares)."""
+    dialect = session.get_bind().dialect.name
+    stmt = scoped(
+        select(Building.id, Building.status, Building.use, *extra, raw_geom(Building.geom, dialect)), scope
+    )
+    village_id = village_filter(session, scope, village_id)
+    if village_id is not None:
+        stmt = stmt.where(Building.village_id == village_id)
+    if bbox is not None:
+        stmt = stmt.where(bbox_filter(Building, bbox, dialect))
+    rows = session.connection().execute(stmt.order_by(Building.id).limit(limit + 1)).all()
+    if len(rows) > limit:
+        return [], True
+    return rows, False
+
+
 def buildings_geojson(
     session: Session,
     scope: Scope,
@@ -57,25 +85,14 @@ def buildings_geojson(
 
     More than ``limit`` houses give no features and ``truncated: true``.
     """
-    dialect = session.get_bind().dialect.name
-    stmt = scoped(select(Building.id, Building.status, Building.use, raw_geom(Building.geom, dialect)), scope)
-    village_id = village_filter(session, scope, village_id)
-    if village_id is not None:
-        stmt = stmt.where(Building.village_id == village_id)
-    if bbox is not None:
-        stmt = stmt.where(bbox_filter(Building, bbox, dialect))
-    # Core rows (no ORM loading step): this is the largest answer the app gives.
-    rows = session.connection().execute(stmt.order_by(Building.id).limit(limit + 1)).all()
-    truncated = len(rows) > limit
-    if truncated:  # too many for one answer: the map asks by view (or says "zoom in")
-        rows = []
+    rows, truncated = _house_rows(session, scope, (), village_id=village_id, bbox=bbox, limit=limit)
     cache: dict[tuple[str, str], bytes] = {}  # a few (status, use) pairs: encode each once
     props = [
         cache.get((r[1], r[2])) or cache.setdefault((r[1], r[2]), orjson.dumps({"s": r[1], "u": r[2]}))
         for r in rows
     ]
     return feature_collection(
-        [r[0] for r in rows], [r[3] for r in rows], props, {"truncated": truncated, "count": len(rows)}
+        [r[0] for r in rows], [r[-1] for r in rows], props, {"truncated": truncated, "count": len(rows)}
     )
 
 
@@ -112,32 +129,14 @@ def buildings_columns(
     canvas): ``ids``, ``lon``, ``lat`` (each house's point), ``s``/``u`` indexes into
     ``statuses``/``uses``, and the outlines (``_footprints``: ``n``, ``ring``). Parsed by the
     browser without an object per house."""
-    dialect = session.get_bind().dialect.name
-    stmt = scoped(
-        select(
-            Building.id,
-            Building.status,
-            Building.use,
-            Building.lon,
-            Building.lat,
-            raw_geom(Building.geom, dialect),
-        ),
-        scope,
+    rows, truncated = _house_rows(
+        session, scope, (Building.lon, Building.lat), village_id=village_id, bbox=bbox, limit=limit
     )
-    village_id = village_filter(session, scope, village_id)
-    if village_id is not None:
-        stmt = stmt.where(Building.village_id == village_id)
-    if bbox is not None:
-        stmt = stmt.where(bbox_filter(Building, bbox, dialect))
-    rows = session.connection().execute(stmt.order_by(Building.id).limit(limit + 1)).all()
-    truncated = len(rows) > limit
-    if truncated:
-        rows = []
     statuses: dict[str, int] = {}
     uses: dict[str | None, int] = {}
     lon = np.round(np.array([r[3] for r in rows], dtype=float), 7)
     lat = np.round(np.array([r[4] for r in rows], dtype=float), 7)
-    n, ring = _footprints([r[5] for r in rows], lon, lat) if rows else ([], [])
+    n, ring = _footprints([r[-1] for r in rows], lon, lat) if rows else ([], [])
     s = [statuses.setdefault(r[1], len(statuses)) for r in rows]
     u = [uses.setdefault(r[2], len(uses)) for r in rows]
     return orjson.dumps(
