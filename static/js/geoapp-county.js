@@ -38,7 +38,7 @@
         var sub = L.geoJSON(feature, { style: style, renderer: style.renderer }).getLayers()[0];
         var values = { name: p.name, c: p.c, v: p.v, task: p.task, share: Math.round((share || 0) * 100) };
         var line = share === null ? fill(text.villageNoTask, values) : fill(text.village, values);
-        sub.bindTooltip(geoapp.el("span", null, line), { sticky: true });
+        sub.bindTooltip(geoapp.el("span", null, line), { sticky: true, className: "geoapp-tip" });
         return sub;
       },
     };

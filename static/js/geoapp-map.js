@@ -894,7 +894,7 @@
         if (sub._leftLabel) return; // the permanent label already names it
         var p = sub.feature.properties;
         var unnamed = (opts.text && opts.text.unnamed) || "";
-        if (!sub.getTooltip()) sub.bindTooltip(el("span", null, p.name || p.n || unnamed), { sticky: true });
+        if (!sub.getTooltip()) sub.bindTooltip(el("span", null, p.name || p.n || unnamed), { sticky: true, className: "geoapp-tip" });
         sub.openTooltip(e.latlng);
       });
     }
@@ -1059,7 +1059,7 @@
         if (!sub._bin) return;
         var p = sub.feature.properties;
         var text = opts.bins.text.cell.replace("{n}", p.n).replace("{c}", p.c).replace("{v}", p.v);
-        if (!sub.getTooltip()) sub.bindTooltip(el("span", null, text), { sticky: true });
+        if (!sub.getTooltip()) sub.bindTooltip(el("span", null, text), { sticky: true, className: "geoapp-tip" });
         sub.openTooltip(e.latlng);
       });
     }

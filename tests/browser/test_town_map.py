@@ -169,8 +169,16 @@ def _zoom_in_and_load_by_view(page, server):
         page.evaluate(set_zoom, 10)
         page.wait_for_function(bins, timeout=20_000)
         page.wait_for_timeout(300)
+        # A village's tooltip under the pointer, in the middle of the map: wrapped, on the screen.
+        box = page.locator(".leaflet-container").bounding_box()
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        shown = page.locator(".leaflet-tooltip.geoapp-tip")
+        shown.wait_for(timeout=5_000)
+        edge = shown.bounding_box()
+        assert edge["x"] >= 0 and edge["x"] + edge["width"] <= size[0], (name, edge)
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"town-map-county-zoom-{name}.png"))
+        page.mouse.move(0, size[1] - 1)
     for zoom in (12, 13):  # a town: squares counting the houses
         page.evaluate(set_zoom, zoom)
         page.wait_for_function(bins, timeout=20_000)
