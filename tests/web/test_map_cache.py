@@ -327,3 +327,34 @@ def test_the_town_map_key_holds_every_argument_it_is_built_from():
             town_map_page(keys, [1.0, 2.0, 3.0, 4.0], "n", context=("s", "zh"), **(options | {name: value}))
         )
     assert base not in changed and len(set(changed)) == len(changed) == 11
+
+
+def test_the_villages_layer_counts_equal_the_houses_grouped_afresh(clients, demo_db):
+    """``/api/villages.geojson`` counts each village's houses, collected and verified (the
+    last two from the kept tally): the same as grouping the houses themselves, before and
+    after houses change (a bulk statement: the triggers keep the tally all the same)."""
+
+    def afresh():
+        with demo_db.session() as s:
+            rows = s.execute(select(Building.village_id, Building.status)).all()
+        out: dict[int, list[int]] = {}
+        for vid, status in rows:
+            n = out.setdefault(vid, [0, 0, 0])
+            n[0] += 1
+            n[1] += status != "uncollected"
+            n[2] += status == "verified"
+        return out
+
+    def served():
+        features = orjson.loads(clients("officer").get("/api/villages.geojson").data)["features"]
+        return {f["id"]: [f["properties"][k] for k in ("houses", "collected", "verified")] for f in features}
+
+    before = served()
+    assert before == {vid: n for vid, n in afresh().items() if vid in before} and len(before) == 28
+    assert sum(n[1] for n in before.values()) > sum(n[2] for n in before.values()) > 0
+    with demo_db.write() as s:
+        ids = s.scalars(select(Building.id).where(Building.status == "uncollected").limit(25)).all()
+        s.execute(update(Building).where(Building.id.in_(ids[:15])).values(status="collected"))
+        s.execute(update(Building).where(Building.id.in_(ids[15:])).values(status="verified"))
+    after = served()
+    assert after == {vid: n for vid, n in afresh().items() if vid in after} != before

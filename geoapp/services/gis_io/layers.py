@@ -19,7 +19,7 @@ from geoapp.services.accounts.scoping import scoped, village_filter, visible_bui
 from geoapp.services.campaign import moves
 from geoapp.services.campaign.people import person_view
 from geoapp.store import map_change
-from geoapp.store.models import Building, Household, Person, Street, Unit, Village
+from geoapp.store.models import Building, Household, Person, Street, Unit, Village, VillageTally
 from geoapp.store.spatial_index import BBox, bbox_filter
 
 
@@ -238,15 +238,34 @@ def street_counts(scope: Scope):
 
 
 def village_counts():
-    """Per village: its houses, those collected (any status but uncollected) and verified."""
+    """Per village: its houses (counted on the ``village_id`` index), those collected (any
+    status but uncollected) and verified, the last two from the tally the database keeps
+    (``store/village_tally.py``: a few rows per village, however many houses; grouping every
+    house's status took 0.1 s for 120,000 houses, about a second for a county)."""
+    houses = (
+        select(Building.village_id.label("vid"), func.count().label("houses"))
+        .group_by(Building.village_id)
+        .subquery()
+    )
+    t = VillageTally
+    kept = (
+        select(
+            t.village_id.label("vid"),
+            func.sum(t.houses).label("collected"),
+            func.sum(case((t.status == "verified", t.houses), else_=0)).label("verified"),
+        )
+        .where(t.status != "uncollected")
+        .group_by(t.village_id)
+        .subquery()
+    )
     return (
         select(
-            Building.village_id.label("vid"),
-            func.count().label("houses"),
-            func.sum(case((Building.status != "uncollected", 1), else_=0)).label("collected"),
-            func.sum(case((Building.status == "verified", 1), else_=0)).label("verified"),
+            houses.c.vid,
+            houses.c.houses,
+            func.coalesce(kept.c.collected, 0).label("collected"),
+            func.coalesce(kept.c.verified, 0).label("verified"),
         )
-        .group_by(Building.village_id)
+        .outerjoin(kept, kept.c.vid == houses.c.vid)
         .subquery()
     )
 
