@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 import orjson
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -44,11 +44,20 @@ from geoapp.services.gis_io.aggregates import (  # noqa: E402
     house_bins,
     village_progress,
 )
-from geoapp.services.gis_io.layers import buildings_geojson, layer_etag  # noqa: E402
+from geoapp.services.gis_io.layers import (  # noqa: E402
+    buildings_geojson,
+    layer_etag,
+    village_counts,
+    villages_geojson,
+)
 from geoapp.store.db import Database  # noqa: E402
 from geoapp.store.migrate import upgrade  # noqa: E402
 
 OFFICER = Scope(None, "bench-officer", Role.OFFICER)
+GROUPED = text(
+    "SELECT village_id, COUNT(*), SUM(CASE WHEN status <> 'uncollected' THEN 1 ELSE 0 END), "
+    "SUM(CASE WHEN status = 'verified' THEN 1 ELSE 0 END) FROM building GROUP BY village_id"
+)
 COUNTY = (112.0, 26.0, 112.6, 26.6)  # build_county's grid: 30 × 30 villages of 0.02°
 STREET = (0.011, 0.0069)  # 1280 × 800 px at zoom 17
 COUNTY_ZOOMS = {9: (1.0, 0.62), 10: (0.5, 0.31), 11: (0.25, 0.16), 12: (0.125, 0.078)}
@@ -131,6 +140,21 @@ def measure(db: Database, gpkg: Path, seed: int = 5) -> dict:
         assert sum(f["properties"]["c"] for f in whole) == collected, "the tallies differ from the houses"
         t, _ = timed(lambda _: layer_etag(s, OFFICER, ("building",), b"bbox=1"), range(200))
         out["etag"] = pct(t)
+        # The villages' outline layer (``/api/villages.geojson``), built whole: its counts from
+        # the tally and the village index, against grouping every house's status (how it
+        # counted before) in the same run.
+        t, answer = timed(lambda _: villages_geojson(s), range(5))
+        out["village_layer"] = pct(t)
+        t, _ = timed(lambda _: s.execute(select(village_counts())).all(), range(5))
+        out["village_counts"] = pct(t)
+        t, grouped = timed(lambda _: s.execute(GROUPED).all(), range(5))
+        out["village_layer_grouped"] = pct(t)
+        served = {f["id"]: f["properties"] for f in orjson.loads(answer)["features"]}
+        assert all(
+            (served[vid]["houses"], served[vid]["collected"], served[vid]["verified"]) == (n, c, v)
+            for vid, n, c, v in grouped
+            if vid in served
+        ), "the villages layer's counts differ from the houses grouped afresh"
     pyogrio.read_dataframe(gpkg, bbox=street[0])
     t, _ = timed(lambda b: pyogrio.read_dataframe(gpkg, bbox=b), street)
     out["gdal_street"] = pct(t)
@@ -163,6 +187,12 @@ def rows(label: str, built: dict, m: dict) -> list[str]:
             )
     out.append(
         f"| {label}: a layer's ETag (change counters read), p50 / p95 | {m['etag'][0]:.2f} / {m['etag'][1]:.2f} ms | | |"
+    )
+    out.append(
+        f"| {label}: the villages' outline layer's counts (`village_counts`: the tally and the village index), p50 / p95 of 5 | {cell('village_counts')} | grouping every house's status by village (how it counted before) {cell('village_layer_grouped')} | {ratio('village_counts', 'village_layer_grouped')} |"
+    )
+    out.append(
+        f"| {label}: the villages' outline layer whole (`villages_geojson`, outlines, labels and counts), p50 / p95 of 5 | {cell('village_layer')} | | |"
     )
     return out
 

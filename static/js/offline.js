@@ -184,7 +184,7 @@
     document.addEventListener("geoapp:loaded", function (e) {
       if (e.detail.kind === "buildings") {
         drawStatuses();
-        whenIdle(prefetch); // after the houses are drawn: background work
+        prefetch();
       }
     });
 
@@ -580,10 +580,6 @@
 
     /* -- offline copies of the houses' details (uncollected: nobody's personal data) ------ */
     var prefetched = false;
-    function whenIdle(fn) {
-      if (window.requestIdleCallback) window.requestIdleCallback(fn, { timeout: 2000 });
-      else window.setTimeout(fn, 200);
-    }
     /* The uncollected houses drawn: from the houses' columns (no object per house) when the
      * whole town is drawn at once, from each drawn layer otherwise. */
     function uncollected(layer) {
