@@ -169,6 +169,16 @@ def start_server(path: Path, html_path: Path, in_process: bool):
     return f"http://127.0.0.1:{port}", stop
 
 
+def officer_browser(playwright, base: str):
+    """Headless Chromium (Debian's) and a 1280×800 context logged in as the benchmark officer."""
+    browser = playwright.chromium.launch(
+        executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"]
+    )
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    log_in_browser(context, base)
+    return browser, context
+
+
 def measure(path: Path, repeat: int, profile: bool, in_process: bool = False) -> dict:
     from playwright.sync_api import sync_playwright
 
@@ -183,11 +193,7 @@ def measure(path: Path, repeat: int, profile: bool, in_process: bool = False) ->
     times: dict[str, list[float]] = {"app": [], "folium": []}
     profiles = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"]
-        )
-        context = browser.new_context(viewport={"width": 1280, "height": 800})
-        log_in_browser(context, base)
+        browser, context = officer_browser(p, base)
         # Alternate the two pages so that both see the same machine load; the first of each warms up.
         for i in range(repeat + 1):
             for name, url in (("app", base + "/"), ("folium", base + "/folium.html")):

@@ -19,7 +19,6 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import bench_map  # noqa: E402
-from _common import log_in_browser  # noqa: E402
 
 
 def profile(warm: int, interval_us: int) -> dict:
@@ -32,11 +31,7 @@ def profile(warm: int, interval_us: int) -> dict:
         base, stop = bench_map.start_server(path, html, in_process=False)
         try:
             with sync_playwright() as p:
-                browser = p.chromium.launch(
-                    executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"]
-                )
-                context = browser.new_context(viewport={"width": 1280, "height": 800})
-                log_in_browser(context, base)
+                browser, context = bench_map.officer_browser(p, base)
                 for i in range(warm + 1):
                     page = context.new_page()
                     page.add_init_script(bench_map.HOOK)

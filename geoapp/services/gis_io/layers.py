@@ -252,9 +252,9 @@ def village_counts():
         select(
             t.village_id.label("vid"),
             func.sum(t.houses).label("collected"),
-            func.sum(case((t.status == "verified", t.houses), else_=0)).label("verified"),
+            func.sum(case((t.status == Status.VERIFIED.value, t.houses), else_=0)).label("verified"),
         )
-        .where(t.status != "uncollected")
+        .where(t.status != Status.UNCOLLECTED.value)
         .group_by(t.village_id)
         .subquery()
     )
