@@ -851,8 +851,38 @@
     });
   }
 
+  /* The houses come first: on a map with a houses layer, the other layers' first answers are
+   * drawn once the houses are painted (or have failed, or after ``geoapp.housesFirstMs``,
+   * 2 s unless set), so the town's houses never wait behind its streets, shops and outlines
+   * being laid. */
+  var HOUSES_FIRST_MS = 2000;
+  function housesFirst(map) {
+    if (map._geoappHouses) return map._geoappHouses;
+    var release;
+    var gate = new Promise(function (resolve) {
+      release = resolve;
+    });
+    gate.release = release;
+    document.addEventListener("geoapp:loaded", function drawn(e) {
+      if (e.detail.kind !== "buildings") return;
+      document.removeEventListener("geoapp:loaded", drawn);
+      requestAnimationFrame(function () {
+        setTimeout(release, 0); // after the frame that paints them
+      });
+    });
+    setTimeout(release, geoapp.housesFirstMs || HOUSES_FIRST_MS);
+    return (map._geoappHouses = gate);
+  }
+  function afterHouses(map, kind, data) {
+    if (kind === "buildings" || !map._geoappHouses) return data;
+    return map._geoappHouses.then(function () {
+      return data;
+    });
+  }
+
   geoapp.remoteLayer = function (map, opts) {
     var layer = L.featureGroup();
+    if (opts.kind === "buildings") housesFirst(map);
     if (opts.kind === "buildings") houseGroup(layer);
     var styleCache = {};
     function styleOf(feature) {
@@ -940,6 +970,9 @@
       var started = performance.now();
       getJson(url)
         .then(function (data) {
+          return afterHouses(map, opts.kind, data);
+        })
+        .then(function (data) {
           if (mine !== sequence) return;
           pending = null;
           wholePending = false;
@@ -977,6 +1010,7 @@
           }
           if (info) info.show(String(err.message || err));
           geoapp.stats[opts.kind] = { error: String(err.message || err) };
+          if (opts.kind === "buildings") map._geoappHouses.release(); // the others need not wait
         });
     }
 
@@ -1023,6 +1057,7 @@
           if (mine === sequence) pending = null;
           if (info) info.show(String(err.message || err));
           geoapp.stats[opts.kind] = { error: String(err.message || err) };
+          if (opts.kind === "buildings") map._geoappHouses.release(); // the others need not wait
         });
     }
     var binStyles = {};
