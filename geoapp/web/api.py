@@ -93,9 +93,10 @@ def building_bins():
     )
 
 
-def _kept_outlines(app) -> aggregates.KeptOutlines:
-    """The villages' outlines kept by this app (never shared between apps)."""
-    return app.extensions.setdefault("geoapp.village_outlines", aggregates.KeptOutlines())
+@bp.record_once
+def _keep_outlines(state) -> None:
+    """The villages' outlines kept by each app this API is part of (never shared between apps)."""
+    state.app.extensions["geoapp.village_outlines"] = aggregates.KeptOutlines()
 
 
 @bp.get("/villages/progress.geojson")
@@ -106,7 +107,7 @@ def village_progress():
     return cached_geojson(
         ("village", "building"),  # the tally changes only with the houses
         lambda: aggregates.village_progress(
-            read_session(), require_scope(), bbox=bbox, kept=_kept_outlines(current_app)
+            read_session(), require_scope(), bbox=bbox, kept=current_app.extensions["geoapp.village_outlines"]
         ),
     )
 
