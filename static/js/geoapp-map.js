@@ -882,7 +882,6 @@
 
   geoapp.remoteLayer = function (map, opts) {
     var layer = L.featureGroup();
-    if (opts.kind === "buildings") housesFirst(map);
     if (opts.kind === "buildings") houseGroup(layer);
     var styleCache = {};
     function styleOf(feature) {
@@ -1127,6 +1126,7 @@
     if (opts.kind === "streets") map.on("zoomend", labelStreets);
 
     layer.on("add", function () {
+      if (opts.kind === "buildings") housesFirst(map); // houses shown: the others wait for them
       load(false);
     });
     if (opts.byView) {
