@@ -43,6 +43,7 @@ def build_app(settings: Settings | None = None) -> Flask:
         addresses,
         admin,
         api,
+        assets,
         audit,
         auth,
         blocks,
@@ -67,7 +68,7 @@ def build_app(settings: Settings | None = None) -> Flask:
     security.init_security(app)
     errors.init_errors(app)
     access.init_access(app)
-    vendor.init_versioned_assets(app)
+    assets.init_versioned_assets(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)

@@ -8,7 +8,7 @@ import re
 import pytest
 from flask import Flask, url_for
 
-from geoapp.web.vendor import IMMUTABLE, init_versioned_assets
+from geoapp.web.assets import IMMUTABLE, init_versioned_assets
 
 
 def _get(client, url):
