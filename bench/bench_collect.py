@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import argparse
-import re
 import shutil
 import statistics
 import sys
@@ -33,6 +32,7 @@ from sqlalchemy import func, select
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from _common import CSRF, PASSWORD, log_in_browser, log_in_client  # noqa: E402
 from bench_foundation import DRAWN  # noqa: E402
 
 from geoapp import create_app  # noqa: E402
@@ -46,8 +46,6 @@ from geoapp.services.demo.build import build_demo  # noqa: E402
 from geoapp.store.db import Database  # noqa: E402
 from geoapp.store.migrate import upgrade  # noqa: E402
 from geoapp.store.models import Building, User, Village  # noqa: E402
-
-PASSWORD = "Bench-password-1"
 
 
 def median_ms(fn, repeat: int) -> float:
@@ -75,11 +73,8 @@ def setup(work: Path) -> tuple[Path, int]:
 
 
 def client_for(app, username: str):
-    client = app.test_client()
-    token = re.search(r'name="csrf-token" content="([^"]+)"', client.get("/login").data.decode()).group(1)
-    client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token})
-    html = client.get("/account/password").data.decode()
-    client.csrf = re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
+    client = log_in_client(app.test_client(), username)
+    client.csrf = CSRF.search(client.get("/account/password").data.decode()).group(1)
     return client
 
 
@@ -177,13 +172,7 @@ def bench_browser(path: Path, repeat: int = 5) -> dict:
         for username, label, viewport in (("fangu", "village_ms", {"width": 390, "height": 844}),
                                           ("officer", "town_ms", {"width": 1280, "height": 800})):  # fmt: skip
             context = browser.new_context(viewport=viewport)
-            login = context.new_page()
-            login.goto(base + "/login")
-            login.fill("input[name=username]", username)
-            login.fill("input[name=password]", PASSWORD)
-            login.click("main button[type=submit]")
-            login.wait_for_load_state()
-            login.close()
+            log_in_browser(context, base, username)
             times = []
             for _ in range(repeat + 1):
                 page = context.new_page()
