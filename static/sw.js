@@ -5,8 +5,7 @@
  *    collector opened, the offline basemap's tiles shown: from the network when it
  *    answers, kept in the cache for later;
  *    from the cache when there is no network;
- *  - the app's own files (/static/, /vendor/): from the cache by a static route, without
- *    waking this worker; from the network when not kept yet (the page lists those to keep);
+ *  - the app's own files (/static/, /vendor/): from the cache, fetched once;
  *  - everything else (logins, submissions, exports): the network only. Submissions made
  *    offline wait in the page's queue (static/js/offline.js), never here.
  * The page sends the list of what it loaded ("cache" message) so that the first visit
@@ -16,15 +15,7 @@
 var CACHE = "geoapp-__CACHE_VERSION__";
 var PREFIX = "geoapp-";
 
-self.addEventListener("install", function (event) {
-  if (event.addRoutes) {
-    // The app's own files straight from the cache, without waking this worker (a miss goes
-    // to the network; the page's "cache" message fills what is missing).
-    event.addRoutes([
-      { condition: { urlPattern: { pathname: "/static/*" } }, source: { cacheName: CACHE } },
-      { condition: { urlPattern: { pathname: "/vendor/*" } }, source: { cacheName: CACHE } },
-    ]);
-  }
+self.addEventListener("install", function () {
   self.skipWaiting();
 });
 
@@ -59,7 +50,7 @@ function isAsset(url) {
 
 function isData(url) {
   return (
-    /^\/api\/(villages|streets|buildings|units|blocks)\.geojson$/.test(url.pathname) ||
+    /^\/api\/(villages|streets|buildings|units)\.geojson$/.test(url.pathname) ||
     /^\/api\/buildings\/\d+$/.test(url.pathname) ||
     url.pathname === "/api/progress" ||
     url.pathname === "/api/returned"
@@ -74,25 +65,14 @@ function isPage(request, url) {
   return request.mode === "navigate" && url.pathname === "/"; // the map only: no lists of people
 }
 
-/* Keep a copy of an answer for when there is no network. An answer whose ETag equals the
- * kept copy's (a layer unchanged since the last visit) is passed on untouched: copying the
- * body to keep it again is what makes an answer through this worker slow (the houses: about
- * 150 ms more). */
 function keep(request, response) {
-  if (!(response && response.ok && response.type === "basic" && !response.redirected)) return response;
-  var tag = response.headers.get("ETag");
-  return caches
-    .open(CACHE)
-    .then(function (cache) {
-      return (tag ? cache.match(request, { ignoreVary: true }) : Promise.resolve(null)).then(function (kept) {
-        if (kept && kept.headers.get("ETag") === tag) return response;
-        cache.put(request, response.clone()).catch(function () {}); // full storage: served all the same
-        return response;
-      });
-    })
-    .catch(function () {
-      return response;
+  if (response && response.ok && response.type === "basic" && !response.redirected) {
+    var copy = response.clone();
+    caches.open(CACHE).then(function (cache) {
+      cache.put(request, copy);
     });
+  }
+  return response;
 }
 
 function fromCache(request, ignoreSearch) {

@@ -25,13 +25,7 @@ def offline_options() -> dict:
             "building": url_for("api.building", building_id=0)[:-1],
             "logout": url_for("auth.logout"),
         },
-        # Asked later, or not yet; the tab's icon is asked by the browser, not the page (with no
-        # network the worker's route to the app's files finds it kept).
-        "precache": [
-            url_for("api.progress"),
-            url_for("api.returned"),
-            url_for("static", filename="favicon.svg"),
-        ],
+        "precache": [url_for("api.progress"), url_for("api.returned")],  # asked later, or not yet
         "prefetchLimit": PREFETCH_LIMIT,
         "uses": [[u.value, _(label)] for u, label in USE_LABELS.items()],
         "text": {

@@ -636,28 +636,6 @@
         if (img.src) urls.push(img.src);
       });
       worker.postMessage({ type: "cache", urls: urls });
-      keepLater(worker);
-    }
-    /* The worker's route serves the app's files from the cache without waking it, so it never
-     * sees one asked later (a control's icon, a tool's sprites): such files, fetched from the
-     * network, are listed to it as they load. */
-    var watching = false;
-    function keepLater(worker) {
-      if (watching || !window.PerformanceObserver) return;
-      watching = true;
-      var later = [],
-        timer = null;
-      new PerformanceObserver(function (list) {
-        list.getEntries().forEach(function (entry) {
-          if (entry.workerFinalSourceType !== "cache" && /\/(static|vendor)\//.test(entry.name)) later.push(entry.name);
-        });
-        if (later.length && !timer) {
-          timer = setTimeout(function () {
-            timer = null;
-            worker.postMessage({ type: "cache", urls: later.splice(0) });
-          }, 500);
-        }
-      }).observe({ type: "resource" });
     }
     if ("serviceWorker" in navigator) {
       navigator.serviceWorker.addEventListener("message", function (event) {
