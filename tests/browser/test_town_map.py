@@ -1,6 +1,7 @@
 """The town map in a real browser: houses drawn, popups work, nothing loads from outside."""
 
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -223,8 +224,10 @@ ORDER = "window.__order = []; document.addEventListener('geoapp:loaded', e => __
 OTHERS = ("villages", "streets", "shops", "factories")
 
 
+@contextmanager
 def _map_with(browser, demo_url, middleware, init: str):
-    """The officer's town map served through ``middleware``: (page, context, guard, stop)."""
+    """The officer's town map served through ``middleware``: yields (page, guard); the page
+    logged in, ``init`` run before each page's own scripts."""
     from geoapp import create_app
     from tests.browser.conftest import log_in, open_page
     from tests.conftest import add_user, make_settings
@@ -233,24 +236,23 @@ def _map_with(browser, demo_url, middleware, init: str):
     app = create_app(make_settings(demo_url))
     app.wsgi_app = middleware(app.wsgi_app)
     add_user(app.extensions["geoapp.db"], "officer", "officer")
-    server = LiveServer(app).__enter__()
-    context, page, guard = open_page(browser, server.url, viewport={"width": 1280, "height": 800})
-    page.add_init_script(ORDER + init)
-    log_in(page, server.url, "officer")
-
-    def stop():
-        context.close()
-        server.__exit__(None, None, None)
+    try:
+        with LiveServer(app) as server:
+            context, page, guard = open_page(browser, server.url, viewport={"width": 1280, "height": 800})
+            try:
+                page.add_init_script(ORDER + init)
+                log_in(page, server.url, "officer")
+                yield page, guard
+            finally:
+                context.close()
+    finally:
         app.extensions["geoapp.db"].dispose()
-
-    return page, guard, stop
 
 
 def test_the_houses_are_drawn_before_the_other_layers(browser, demo_url):
     """The houses' answer comes last (held 0.6 s), yet the houses are laid first and the
     streets, villages and shops after them: nothing stands between the houses and the screen."""
-    page, guard, stop = _map_with(browser, demo_url, lambda a: _SlowHouses(a, delay=0.6), "")
-    try:
+    with _map_with(browser, demo_url, lambda a: _SlowHouses(a, delay=0.6), "") as (page, guard):
         page.wait_for_function(
             f"() => {list(('buildings', *OTHERS))}.every(k => geoapp.stats[k] && !geoapp.stats[k].error)",
             timeout=20_000,
@@ -258,23 +260,17 @@ def test_the_houses_are_drawn_before_the_other_layers(browser, demo_url):
         order = page.evaluate("window.__order")
         assert order[0] == "buildings" and set(OTHERS) <= set(order[1:]), order
         assert page.evaluate("geoapp.stats.buildings.count") == 10831
-    finally:
-        stop()
     guard.check()
 
 
 def test_the_other_layers_do_not_wait_for_houses_that_fail(browser, demo_url):
     """The houses refused (503): the other layers are drawn at once, not after the wait for the
     houses (set to a minute here, so that only the failure can let them through)."""
-    page, guard, stop = _map_with(
-        browser, demo_url, lambda a: _SlowHouses(a, fail=True), "window.geoapp = {housesFirstMs: 60000};"
-    )
-    try:
+    slow = "window.geoapp = {housesFirstMs: 60000};"
+    with _map_with(browser, demo_url, lambda a: _SlowHouses(a, fail=True), slow) as (page, guard):
         page.wait_for_function(f"() => {list(OTHERS)}.every(k => geoapp.stats[k])", timeout=20_000)
         assert page.evaluate("geoapp.stats.buildings.error") == "HTTP 503"
         assert "buildings" not in page.evaluate("window.__order")
         assert page.evaluate("geoapp.stats.villages.count") == 28
-    finally:
-        stop()
     guard.expect("503")  # the browser logs the refusal
     guard.check()
