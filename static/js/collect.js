@@ -9,11 +9,9 @@
   var el = geoapp.el;
   var csrf = geoapp.csrf;
   function getJSON(url) {
-    return fetch(url, { credentials: "same-origin" }).then(function (r) {
-      return r.json().then(function (body) {
-        if (!r.ok) throw Object.assign(new Error(body.message || "HTTP " + r.status), { status: r.status, body: body });
-        return body;
-      });
+    return geoapp.call("GET", url).catch(function (e) {
+      if (e.status === undefined) throw e; // the network, not the server
+      throw Object.assign(new Error((e.body && e.body.message) || "HTTP " + e.status), e);
     });
   }
   function newId() {

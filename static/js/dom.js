@@ -26,9 +26,28 @@
     return meta ? meta.getAttribute("content") : "";
   };
 
+  /* The calls still waiting for their answer: background work (the offline copies of the
+   * houses, static/js/offline.js) waits until there are none ("geoapp:idle"), so that what
+   * the person asked for is never queued behind it. */
+  var pending = 0;
+  geoapp.pending = function () {
+    return pending;
+  };
+  function settled() {
+    pending -= 1;
+    if (pending === 0) document.dispatchEvent(new CustomEvent("geoapp:idle"));
+  }
+
   /* JSON over fetch. Resolves with the answer's body; a refusal rejects with
    * {status, body} (body.message says why); a network failure rejects with the fetch error. */
   geoapp.call = function (method, url, payload) {
+    var answer = ask(method, url, payload);
+    pending += 1;
+    answer.then(settled, settled);
+    return answer;
+  };
+
+  function ask(method, url, payload) {
     var init = { method: method || "GET", credentials: "same-origin", headers: { Accept: "application/json" } };
     if (payload !== undefined) {
       init.headers["Content-Type"] = "application/json";

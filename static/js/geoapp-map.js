@@ -166,15 +166,20 @@
     return { maxWidth: width, minWidth: width, autoPanPaddingTopLeft: L.point(64, 140) };
   }
 
+  /* Why a popup's record did not come: the server's message, else the status or the
+   * network's error. */
+  function failure(err) {
+    if (err && err.body && err.body.message) return String(err.body.message);
+    if (err && err.status) return "HTTP " + err.status;
+    return String((err && err.message) || err);
+  }
+
   function buildingPopup(map, sub, opts) {
     var feature = sub.feature;
     var box = el("div", "geoapp-popup", "…");
     var popup = L.popup(readablePopup(map)).setLatLng(sub.getLatLng ? sub.getLatLng() : sub.getBounds().getCenter()).setContent(box).openOn(map);
-    fetch(opts.detailUrl + feature.id, { credentials: "same-origin", headers: { Accept: "application/json" } })
-      .then(function (r) {
-        if (!r.ok) throw new Error("HTTP " + r.status);
-        return r.json();
-      })
+    geoapp
+      .call("GET", opts.detailUrl + feature.id)
       .then(function (d) {
         box.textContent = "";
         box.appendChild(el("h3", null, d.address));
@@ -197,7 +202,7 @@
         if (popup.isOpen()) popup.update(); // laid out and panned again for its full height
       })
       .catch(function (err) {
-        box.textContent = String(err.message || err);
+        box.textContent = failure(err);
       });
   }
 
@@ -209,18 +214,15 @@
       .setLatLng(sub.getLatLng ? sub.getLatLng() : sub.getBounds().getCenter())
       .setContent(box)
       .openOn(map);
-    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
-      .then(function (r) {
-        if (!r.ok) throw new Error("HTTP " + r.status);
-        return r.json();
-      })
+    geoapp
+      .call("GET", url)
       .then(function (d) {
         box.textContent = "";
         fill(box, d);
         if (popup.isOpen()) popup.update(); // laid out and panned again for its full height
       })
       .catch(function (err) {
-        box.textContent = String(err.message || err);
+        box.textContent = failure(err);
       });
     return box;
   }

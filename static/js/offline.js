@@ -19,6 +19,7 @@
   var STORE = "queue";
   var LOCK = "geoapp-sync";
   var RETRY_MS = 30000;
+  var QUIET_MS = 15000; // the offline copies wait for the person's calls at most this long
 
   /* -- IndexedDB: one store of queued submissions, keyed by client id ---------------- */
   var dbPromise = null;
@@ -596,6 +597,20 @@
       });
       return ids;
     }
+    /* Until no call the person made is waiting (dom.js), at most QUIET_MS: a house opened
+     * or a layer asked while the copies are fetched is answered first. */
+    function quiet() {
+      if (!geoapp.pending || geoapp.pending() === 0) return Promise.resolve();
+      return new Promise(function (resolve) {
+        var timer = setTimeout(done, QUIET_MS);
+        function done() {
+          clearTimeout(timer);
+          document.removeEventListener("geoapp:idle", done);
+          resolve();
+        }
+        document.addEventListener("geoapp:idle", done);
+      });
+    }
     function prefetch() {
       if (prefetched || !navigator.onLine || !navigator.serviceWorker || !navigator.serviceWorker.controller) return;
       var layer = geoapp.layers && geoapp.layers.buildings;
@@ -606,18 +621,20 @@
       function worker() {
         if (i >= ids.length || !navigator.onLine) return Promise.resolve();
         var url = new URL(opts.urls.building + ids[i++], location.href).href;
-        return caches
-          .match(url)
+        return quiet()
+          .then(function () {
+            return caches.match(url);
+          })
           .then(function (hit) {
             // Kept already: a stale copy is fine (the server merges or reports a conflict).
-            return hit || fetch(url, { credentials: "same-origin" });
+            return hit || fetch(url, { credentials: "same-origin", priority: "low" });
           })
           .catch(function () {
             return null;
           })
           .then(worker);
       }
-      Promise.all([worker(), worker(), worker()]).then(function () {
+      Promise.all([worker(), worker()]).then(function () {
         document.documentElement.dataset.offlinePrefetched = String(ids.length);
         document.dispatchEvent(new CustomEvent("geoapp:prefetched", { detail: { count: ids.length } }));
       });

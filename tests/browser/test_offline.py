@@ -7,7 +7,9 @@ the same part of a house is shown as a conflict, side by side, not overwritten."
 from __future__ import annotations
 
 import json
+import re
 import threading
+import time
 from datetime import date
 
 import pytest
@@ -259,4 +261,58 @@ def test_an_officers_change_made_meanwhile_is_a_conflict_not_overwritten(browser
         assert page.evaluate(kept) == []  # only the app's own files may stay
     finally:
         context.close()
+    guard.check()
+
+
+class _HeldCall:
+    """WSGI middleware: the page's ``/api/progress?held=1`` held until ``release`` is set;
+    the times the houses' offline copies (``/api/buildings/<id>``) were asked, kept."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.release = threading.Event()
+        self.held_at: float | None = None
+        self.copies: list[float] = []
+
+    def __call__(self, environ, start_response):
+        path = environ["PATH_INFO"]
+        if path == "/api/progress" and "held=1" in environ.get("QUERY_STRING", ""):
+            self.held_at = time.monotonic()
+            self.release.wait(30)
+        elif re.fullmatch(r"/api/buildings/\d+", path):
+            self.copies.append(time.monotonic())
+        return self.app(environ, start_response)
+
+
+# A call of the person's own, still waiting, from the moment the map page's scripts are in.
+HOLD = """document.addEventListener("DOMContentLoaded", () => {
+    if (location.pathname === "/" && window.geoapp && geoapp.call) geoapp.call("GET", "/api/progress?held=1");
+});"""
+
+
+def test_the_offline_copies_wait_for_the_persons_own_calls(browser, demo_url):
+    """The houses' offline copies are fetched in the background only while no call the person
+    made is waiting: none is asked while one is held, they start once it is answered."""
+    from tests.browser.test_town_map import _map_with
+
+    held: list[_HeldCall] = []
+
+    def middleware(app):
+        held.append(_HeldCall(app))
+        return held[0]
+
+    with _map_with(browser, demo_url, middleware, HOLD) as (page, guard):
+        gate = held[0]
+        page.wait_for_function("() => document.documentElement.dataset.offlineReady === '1'", timeout=30_000)
+        page.wait_for_timeout(1500)  # the copies would have started by now
+        assert gate.held_at is not None
+        assert (
+            gate.copies == [] and page.evaluate("document.documentElement.dataset.offlinePrefetched") is None
+        )
+        released = time.monotonic()
+        gate.release.set()
+        deadline = released + 20
+        while len(gate.copies) < 5 and time.monotonic() < deadline:
+            page.wait_for_timeout(100)
+        assert len(gate.copies) >= 5 and min(gate.copies) >= released
     guard.check()
