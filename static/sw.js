@@ -65,13 +65,53 @@ function isPage(request, url) {
   return request.mode === "navigate" && url.pathname === "/"; // the map only: no lists of people
 }
 
-function keep(request, response) {
-  if (response && response.ok && response.type === "basic" && !response.redirected) {
-    var copy = response.clone();
-    caches.open(CACHE).then(function (cache) {
-      cache.put(request, copy);
+/* The ETag of each answer kept, by URL: an answer whose tag equals the kept copy's (a layer
+ * unchanged since the last visit) is passed on untouched. Copying a body to keep it is what
+ * makes an answer through this worker slow (the town's houses: about 150 ms more), and
+ * asking the cache first would queue the answer behind the cache's other work. Filled as
+ * copies are kept and, when the worker wakes, from the copies already kept. Copies deleted
+ * by the page (logging out) are kept again by the page's "cache" message, which checks the
+ * cache itself. */
+var keptTags = new Map();
+
+function remember(cache, request) {
+  return cache.match(request, { ignoreVary: true }).then(function (kept) {
+    var tag = kept && kept.headers.get("ETag");
+    if (tag) keptTags.set(request.url, tag);
+  });
+}
+
+caches
+  .open(CACHE)
+  .then(function (cache) {
+    return cache.keys().then(function (requests) {
+      return Promise.all(
+        requests
+          .filter(function (r) {
+            return /\.geojson$/.test(new URL(r.url).pathname);
+          })
+          .map(function (r) {
+            return remember(cache, r);
+          })
+      );
     });
-  }
+  })
+  .catch(function () {});
+
+function keep(request, response) {
+  if (!(response && response.ok && response.type === "basic" && !response.redirected)) return response;
+  var tag = response.headers.get("ETag");
+  if (tag && keptTags.get(request.url) === tag) return response;
+  var copy = response.clone();
+  caches
+    .open(CACHE)
+    .then(function (cache) {
+      return cache.put(request, copy);
+    })
+    .then(function () {
+      if (tag) keptTags.set(request.url, tag);
+    })
+    .catch(function () {}); // full storage: served all the same
   return response;
 }
 
@@ -136,8 +176,11 @@ self.addEventListener("message", function (event) {
             if (hit) return null;
             return fetch(url.href, { credentials: "same-origin" })
               .then(function (response) {
-                if (response.ok && !response.redirected) return cache.put(url.href, response);
-                return null;
+                if (!response.ok || response.redirected) return null;
+                var tag = response.headers.get("ETag");
+                return cache.put(url.href, response).then(function () {
+                  if (tag) keptTags.set(url.href, tag);
+                });
               })
               .catch(function () {
                 return null;
