@@ -159,6 +159,7 @@ def test_on_a_gcj02_basemap_the_town_is_shifted_and_a_placed_unit_stored_in_wgs8
         route.fulfill(status=200, content_type="image/png", body=blank)
 
     page.route("https://*.is.autonavi.com/**", gaode)
+    guard.stand_in(".is.autonavi.com")
     log_in(page, live_server.url, "officer")
     page.goto(live_server.url + "/units?unplaced=1")
     page.click(f"a.place[href$='#place={unit_id}']")
