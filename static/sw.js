@@ -50,7 +50,7 @@ function isAsset(url) {
 
 function isData(url) {
   return (
-    /^\/api\/(villages|streets|buildings|units)\.geojson$/.test(url.pathname) ||
+    /^\/api\/(villages|streets|buildings|units|blocks)\.geojson$/.test(url.pathname) ||
     /^\/api\/buildings\/\d+$/.test(url.pathname) ||
     url.pathname === "/api/progress" ||
     url.pathname === "/api/returned"

@@ -71,6 +71,8 @@ def test_an_unchanged_layer_is_not_kept_again_a_changed_one_is(browser, live_ser
         page.reload()
         page.wait_for_function(DRAWN, timeout=30_000)
         assert page.evaluate("geoapp.stats.buildings.count") == 10831
+        page.wait_for_function("() => geoapp.stats.blocks !== undefined", timeout=10_000)
+        assert page.evaluate("geoapp.stats.blocks.error") is None  # the station's blocks, kept too
         kept_count = page.evaluate(
             f"() => caches.match(new URL('{HOUSES}', location.href).href).then(r => r.json()).then(d => d.ids.length)"
         )
