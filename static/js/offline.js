@@ -612,7 +612,12 @@
       });
     }
     function prefetch() {
-      if (prefetched || !navigator.onLine || !navigator.serviceWorker || !navigator.serviceWorker.controller) return;
+      if (prefetched || !navigator.onLine || !navigator.serviceWorker) return;
+      if (!navigator.serviceWorker.controller) {
+        // Asked through the worker or not kept at all: wait until it takes this page over.
+        navigator.serviceWorker.addEventListener("controllerchange", prefetch, { once: true });
+        return;
+      }
       var layer = geoapp.layers && geoapp.layers.buildings;
       if (!layer) return;
       prefetched = true;
@@ -641,8 +646,10 @@
     }
 
     /* -- the service worker and persistent storage ---------------------------------------- */
-    function fillCache() {
-      var worker = navigator.serviceWorker.controller;
+    /* Sent to the worker that is active even if it does not control this page yet: a
+     * worker that took over after the page loaded may claim it late (or, if the page
+     * navigated while it installed, not at all), and the first visit must still be kept. */
+    function fillCache(worker) {
       if (!worker) return;
       var urls = [location.href.split("#")[0]].concat(opts.precache || []);
       performance.getEntriesByType("resource").forEach(function (entry) {
@@ -666,9 +673,8 @@
         .then(function () {
           return navigator.serviceWorker.ready;
         })
-        .then(function () {
-          if (navigator.serviceWorker.controller) fillCache();
-          else navigator.serviceWorker.addEventListener("controllerchange", fillCache, { once: true });
+        .then(function (registration) {
+          fillCache(navigator.serviceWorker.controller || registration.active);
         })
         .catch(function (err) {
           state.message = T.noWorker + " " + String(err && err.message ? err.message : err);

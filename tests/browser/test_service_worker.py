@@ -25,11 +25,12 @@ DRAWN = "() => geoapp.stats.buildings && geoapp.stats.buildings.count > 0"
 
 
 def _controlled(page, url: str) -> None:
-    """The map loaded once the worker controls the page and has kept what it loaded."""
+    """The map loaded through the worker, once the worker has kept what the first visit loaded
+    (a page loaded before the worker was active may be taken over late: the reload is not)."""
     page.goto(url + "/")
-    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=30_000)
     page.wait_for_function("() => document.documentElement.dataset.offlineReady === '1'", timeout=60_000)
     page.reload()
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=10_000)
     page.wait_for_function(DRAWN, timeout=30_000)
 
 
