@@ -22,7 +22,7 @@
     return geoapp.call(method, url, body).catch(function (e) {
       if (e.status === undefined) throw e;
       var data = e.body || {};
-      var msg = data.message || String(e.status);
+      var msg = e.message;
       if (data.errors && data.errors.length) msg += " " + data.errors.map(function (x) { return x.message; }).join(" ");
       throw new Error(msg);
     });

@@ -8,12 +8,6 @@
   // geoapp-map.js is loaded before this file (the map's own scripts come first).
   var el = geoapp.el;
   var csrf = geoapp.csrf;
-  function getJSON(url) {
-    return geoapp.call("GET", url).catch(function (e) {
-      if (e.status === undefined) throw e; // the network, not the server
-      throw Object.assign(new Error((e.body && e.body.message) || "HTTP " + e.status), e);
-    });
-  }
   function newId() {
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
     return "c" + Date.now().toString(36) + Math.random().toString(36).slice(2, 12);
@@ -44,7 +38,7 @@
     container.appendChild(counts);
     L.DomEvent.disableClickPropagation(counts);
     function refreshProgress() {
-      return getJSON(opts.urls.progress).then(function (p) {
+      return geoapp.call("GET", opts.urls.progress).then(function (p) {
         counts.textContent = "";
         var parts = [
           [T.houses, p.houses.collected + " / " + p.houses.task],
@@ -148,7 +142,7 @@
       state.position = latlng;
       var wgs = geoapp.fromMap ? geoapp.fromMap(latlng) : latlng; // stored and asked in WGS84
       var url = opts.urls.next + "?lon=" + wgs.lng.toFixed(7) + "&lat=" + wgs.lat.toFixed(7) + "&limit=10";
-      return getJSON(url).then(function (answer) {
+      return geoapp.call("GET", url).then(function (answer) {
         var order = answer.tour.order;
         var items = answer.items.slice().sort(function (a, b) {
           return order.indexOf(a.id) - order.indexOf(b.id);
@@ -170,7 +164,7 @@
       return Math.sqrt(x * x + y * y) * 6371000;
     }
     function showReturned() {
-      return getJSON(opts.urls.returned).then(function (answer) {
+      return geoapp.call("GET", opts.urls.returned).then(function (answer) {
         var here = state.position || map.getCenter();
         var items = answer.items.map(function (item) {
           return Object.assign({ distance_m: straightMetres(here, L.GeoJSON.coordsToLatLng([item.lon, item.lat])) }, item);
@@ -544,7 +538,7 @@
     });
 
     function openForm(buildingId) {
-      getJSON(opts.urls.building + buildingId).then(function (detail) {
+      geoapp.call("GET", opts.urls.building + buildingId).then(function (detail) {
         state.addresses[detail.id] = detail.address;
         var draft = loadDraft(detail.id);
         if (draft && draft.version !== detail.version) {

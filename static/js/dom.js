@@ -38,8 +38,10 @@
     if (pending === 0) document.dispatchEvent(new CustomEvent("geoapp:idle"));
   }
 
-  /* JSON over fetch. Resolves with the answer's body; a refusal rejects with
-   * {status, body} (body.message says why); a network failure rejects with the fetch error. */
+  /* JSON over fetch. Resolves with the answer's body; a refusal rejects with an Error whose
+   * message is the server's reason (body.message, or "HTTP 503" for an answer that is not
+   * JSON) and which carries ``status`` and ``body`` (body.errors: the fields refused); a
+   * network failure rejects with the fetch error, which has no ``status``. */
   geoapp.call = function (method, url, payload) {
     var answer = ask(method, url, payload);
     pending += 1;
@@ -61,11 +63,18 @@
           return { message: "HTTP " + r.status };
         })
         .then(function (body) {
-          if (!r.ok) throw { status: r.status, body: body };
+          if (!r.ok) throw refusal(r.status, body);
           return body;
         });
     });
   };
+
+  function refusal(status, body) {
+    var err = new Error((body && body.message) || "HTTP " + status);
+    err.status = status;
+    err.body = body;
+    return err;
+  }
 
   /* "{n} m" with {n} = 12; a function replacement keeps "$&" in values literal; a key
    * without a value stays as written. */

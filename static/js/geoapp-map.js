@@ -166,14 +166,6 @@
     return { maxWidth: width, minWidth: width, autoPanPaddingTopLeft: L.point(64, 140) };
   }
 
-  /* Why a popup's record did not come: the server's message, else the status or the
-   * network's error. */
-  function failure(err) {
-    if (err && err.body && err.body.message) return String(err.body.message);
-    if (err && err.status) return "HTTP " + err.status;
-    return String((err && err.message) || err);
-  }
-
   function buildingPopup(map, sub, opts) {
     var feature = sub.feature;
     var box = el("div", "geoapp-popup", "…");
@@ -202,7 +194,7 @@
         if (popup.isOpen()) popup.update(); // laid out and panned again for its full height
       })
       .catch(function (err) {
-        box.textContent = failure(err);
+        box.textContent = String(err.message || err); // the server's reason, or the network's error
       });
   }
 
@@ -222,7 +214,7 @@
         if (popup.isOpen()) popup.update(); // laid out and panned again for its full height
       })
       .catch(function (err) {
-        box.textContent = failure(err);
+        box.textContent = String(err.message || err);
       });
     return box;
   }
@@ -845,14 +837,6 @@
     return layer;
   }
 
-  /* A layer's answer through ``geoapp.call`` (dom.js); a refusal becomes an Error whose
-   * message is "HTTP <status>", as the notice over the map shows it. */
-  function getJson(url) {
-    return geoapp.call("GET", url).catch(function (err) {
-      throw err && err.status ? new Error("HTTP " + err.status) : err;
-    });
-  }
-
   /* The houses come first: on a map with a houses layer, the other layers' first answers are
    * drawn once the houses are painted (or have failed, or after ``geoapp.housesFirstMs``,
    * 2 s unless set), so the town's houses never wait behind its streets, shops and outlines
@@ -969,7 +953,7 @@
       pending = byView ? wanted : null;
       wholePending = !byView;
       var started = performance.now();
-      getJson(url)
+      geoapp.call("GET", url)
         .then(function (data) {
           return afterHouses(map, opts.kind, data);
         })
@@ -1029,7 +1013,7 @@
       box[3] = Math.min(90, box[3]).toFixed(6);
       var county = geoapp.countyView ? geoapp.countyView(opts, zoom) : null; // villages (geoapp-county.js)
       var url = county ? county.url : withParam(opts.bins.url, "zoom", Math.floor(zoom));
-      getJson(withParam(url, "bbox", box.join(",")))
+      geoapp.call("GET", withParam(url, "bbox", box.join(",")))
         .then(function (data) {
           if (mine !== sequence) return;
           pending = null;

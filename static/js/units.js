@@ -89,7 +89,7 @@
             });
           })
           .catch(function (err) {
-            results.textContent = (err.body && err.body.message) || String(err);
+            results.textContent = String(err.message || err);
           });
       });
       input.addEventListener("keydown", function (e) {
@@ -225,7 +225,7 @@
           state.done = done;
         })
         .catch(function (err) {
-          window.alert((err.body && err.body.message) || String(err));
+          window.alert(String(err.message || err));
         });
     }
 
@@ -410,7 +410,7 @@
             });
           })
           .catch(function (err) {
-            choice.textContent = (err.body && err.body.message) || String(err);
+            choice.textContent = String(err.message || err);
           });
       });
       choice.appendChild(yes);
@@ -433,7 +433,7 @@
         map.on("click", onMap);
       })
       .catch(function (err) {
-        text.textContent = (err.body && err.body.message) || String(err);
+        text.textContent = String(err.message || err);
       });
     return edit;
   }

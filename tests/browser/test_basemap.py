@@ -17,14 +17,13 @@ from geoapp.domain.basemaps import Basemap
 from geoapp.domain.gcj02 import wgs_to_gcj
 from geoapp.services.gis_io.basemap_tiles import build_town_tiles
 from geoapp.store.models import Building, Unit, Village
-from tests.browser.conftest import log_in, open_page
+from tests.browser.conftest import WAIT_HOUSES, log_in, open_page
 from tests.conftest import add_user
 
 pytestmark = pytest.mark.browser
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 SIZES = {"phone": {"width": 390, "height": 844}, "desk": {"width": 1440, "height": 900}}
-WAIT_HOUSES = "() => window.geoapp && geoapp.stats.buildings && geoapp.stats.buildings.count > 0"
 LOADED_TILES = """() => Array.from(document.querySelectorAll('.geoapp-basemap-tiles img.leaflet-tile-loaded'))
     .filter(img => img.complete && img.naturalWidth === 256 && new URL(img.src).pathname.startsWith('/tiles/base/'))
     .length"""

@@ -21,7 +21,7 @@ from geoapp.domain.roles import Role, Scope
 from geoapp.domain.status import STATUS_COLOURS, Status
 from geoapp.services.campaign.buildings import update_building
 from geoapp.store.models import Building, Visit
-from tests.browser.conftest import log_in, open_page
+from tests.browser.conftest import WAIT_HOUSES, log_in, open_page
 from tests.browser.test_collector_flow import artifact
 from tests.conftest import add_user
 
@@ -63,7 +63,7 @@ def _phone(browser, live_server, house):
 
 def _ready_offline(page) -> None:
     """The map is drawn, the worker controls the page and has kept what offline use needs."""
-    page.wait_for_function("() => geoapp.stats.buildings && geoapp.stats.buildings.count > 0")
+    page.wait_for_function(WAIT_HOUSES)
     page.wait_for_function("() => navigator.serviceWorker.controller !== null")
     page.wait_for_function("() => document.documentElement.dataset.offlinePrefetched !== undefined")
 
@@ -121,7 +121,7 @@ def test_three_houses_registered_offline_are_stored_once(browser, live_server, d
         assert _visits(demo_db, ids) == {i: 0 for i in ids}
 
         page.reload()  # offline: the page, its files and the layers come from the worker's cache
-        page.wait_for_function("() => geoapp.stats.buildings && geoapp.stats.buildings.count > 0")
+        page.wait_for_function(WAIT_HOUSES)
         page.wait_for_function("() => document.querySelector('.geoapp-offline-badge').dataset.count === '3'")
         page.wait_for_function(
             "([ids, c]) => ids.every(id => { let f = null; geoapp.layers.buildings.eachLayer(l => {"
@@ -168,7 +168,7 @@ def test_three_houses_registered_offline_are_stored_once(browser, live_server, d
         page = context.new_page()
         page.on("console", lambda msg: msg.type == "error" and guard.errors.append(f"console: {msg.text}"))
         page.goto(live_server.url + "/")
-        page.wait_for_function("() => geoapp.stats.buildings && geoapp.stats.buildings.count > 0")
+        page.wait_for_function(WAIT_HOUSES)
         page.wait_for_function("() => document.querySelector('.geoapp-offline-badge').dataset.count === '0'")
         assert _visits(demo_db, ids) == {i: 1 for i in ids}  # each exactly once
         with demo_db.session() as s:

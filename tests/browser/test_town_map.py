@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.conftest import WAIT_HOUSES, log_in, open_page
+from tests.conftest import add_user
+
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 pytestmark = pytest.mark.browser
-
-WAIT_HOUSES = "() => window.geoapp && geoapp.stats.buildings && geoapp.stats.buildings.count > 0"
 
 
 def test_town_map_draws_every_house_offline(page_guard, live_server):
@@ -274,3 +275,47 @@ def test_the_other_layers_do_not_wait_for_houses_that_fail(browser, demo_url):
         assert page.evaluate("geoapp.stats.villages.count") == 28
     guard.expect("503")  # the browser logs the refusal
     guard.check()
+
+
+def test_a_refused_record_shows_the_servers_reason(browser, live_server, demo_db):
+    """A call the server refuses rejects with an Error carrying its reason, status and body
+    (dom.js); a house's popup whose record is refused shows that reason, not "HTTP 404"."""
+    add_user(demo_db, "officer", "officer")
+    context, page, guard = open_page(browser, live_server.url, viewport={"width": 1280, "height": 800})
+    try:
+        _refused_record(page, live_server.url)
+    finally:
+        context.close()
+    guard.expect("status of 404")  # the browser logs both refusals
+    guard.check()
+
+
+def _refused_record(page, url: str) -> None:
+    log_in(page, url, "officer")
+    page.goto(url + "/")
+    page.wait_for_function(WAIT_HOUSES, timeout=20_000)
+    refused = page.evaluate(
+        """() => geoapp.call("GET", "/api/buildings/987654321").then(() => null,
+            e => [e instanceof Error, e.status, e.message, e.body && e.body.message])"""
+    )
+    assert refused[0] is True and refused[1] == 404, refused
+    assert refused[2] == refused[3] and refused[2] and not refused[2].startswith("HTTP"), refused
+    point = page.evaluate(
+        """() => {
+            const map = geoapp.layers.buildings._map;
+            const house = geoapp.layers.buildings.getLayers().find(l => l.getLatLng);
+            house.feature.id = 987654321;  // a house deleted since the map was drawn
+            map.setView(house.getLatLng(), 19, {animate: false});
+            const p = map.latLngToContainerPoint(house.getLatLng());
+            const box = map.getContainer().getBoundingClientRect();
+            return {x: box.left + p.x, y: box.top + p.y};
+        }"""
+    )
+    page.wait_for_timeout(300)
+    page.mouse.click(point["x"], point["y"])
+    popup = page.locator(".leaflet-popup-content .geoapp-popup")
+    popup.wait_for(timeout=10_000)
+    page.wait_for_function(
+        "() => document.querySelector('.leaflet-popup-content .geoapp-popup').textContent !== '…'"
+    )
+    assert popup.inner_text() == refused[2]

@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 
 from geoapp.services.accounts import audit
 from geoapp.store.models import Building, Person, Street, Unit, Village
+from tests.browser.conftest import WAIT_HOUSES
 
 pytestmark = pytest.mark.browser
 
@@ -36,7 +37,6 @@ TRAP = """
 INJECTED = """() => Array.from(document.querySelectorAll("[onerror], [onload], img[src='x'], script"))
   .filter(e => e.tagName !== "SCRIPT" || (e.textContent || "").includes("alert(1)"))
   .map(e => e.outerHTML.slice(0, 120))"""
-WAIT_HOUSES = "() => window.geoapp && geoapp.stats.buildings && geoapp.stats.buildings.count > 0"
 
 
 def _plant(demo_db) -> dict:
