@@ -19,6 +19,11 @@ import pytest
 from tests.conftest import IN_CI, PASSWORD, add_user
 from tests.live import LiveServer
 
+# The houses drawn. Safe at any moment of a page's loading: dom.js makes ``window.geoapp``
+# before geoapp-map.js makes ``geoapp.stats`` (a wait started while the page parses).
+WAIT_HOUSES = (
+    "() => !!(window.geoapp && geoapp.stats && geoapp.stats.buildings && geoapp.stats.buildings.count > 0)"
+)
 CHROMIUM = os.environ.get("GEOAPP_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -49,9 +54,19 @@ def browser():
 
 
 @pytest.fixture
-def live_server(demo_app):
+def live_server(demo_app, request):
     with LiveServer(demo_app) as server:
         yield server
+        report = getattr(request.node, "rep_call", None)
+        if report is not None and report.failed:  # was the page waiting on the server?
+            print("\nrequests being answered when the test failed:\n" + server.in_flight.report())
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
 
 
 class Guard:
