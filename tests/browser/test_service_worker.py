@@ -13,7 +13,7 @@ from geoapp.domain.requests import BuildingPatchIn
 from geoapp.domain.roles import Role, Scope
 from geoapp.services.campaign.buildings import update_building
 from geoapp.store.models import Building
-from tests.browser.conftest import log_in, open_page
+from tests.browser.conftest import WAIT_HOUSES, log_in, open_page
 from tests.conftest import add_user
 
 pytestmark = pytest.mark.browser
@@ -21,7 +21,6 @@ HOUSES = "/api/buildings.geojson?compact=1"
 KEPT = """async (path) => {
     const hit = await caches.match(new URL(path, location.href).href);
     return hit ? [hit.headers.get('ETag'), hit.headers.get('Date')] : null; }"""
-DRAWN = "() => geoapp.stats.buildings && geoapp.stats.buildings.count > 0"
 
 
 def _controlled(page, url: str) -> None:
@@ -31,7 +30,7 @@ def _controlled(page, url: str) -> None:
     page.wait_for_function("() => document.documentElement.dataset.offlineReady === '1'", timeout=60_000)
     page.reload()
     page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=10_000)
-    page.wait_for_function(DRAWN, timeout=30_000)
+    page.wait_for_function(WAIT_HOUSES, timeout=30_000)
 
 
 def test_an_unchanged_layer_is_not_kept_again_a_changed_one_is(browser, live_server, demo_db):
@@ -48,7 +47,7 @@ def test_an_unchanged_layer_is_not_kept_again_a_changed_one_is(browser, live_ser
         assert first and first[0] and first[1], first
         time.sleep(1.1)  # a copy written again would carry a later Date (whole seconds)
         page.reload()
-        page.wait_for_function(DRAWN, timeout=30_000)
+        page.wait_for_function(WAIT_HOUSES, timeout=30_000)
         page.wait_for_timeout(1000)  # time for a write, had there been one
         assert page.evaluate(KEPT, HOUSES) == first  # unchanged: the first answer's copy stands
 
@@ -60,7 +59,7 @@ def test_an_unchanged_layer_is_not_kept_again_a_changed_one_is(browser, live_ser
                 BuildingPatchIn(version=version, floors=floors + 1),
             )
         page.reload()
-        page.wait_for_function(DRAWN, timeout=30_000)
+        page.wait_for_function(WAIT_HOUSES, timeout=30_000)
         now = page.evaluate(f"() => fetch('{HOUSES}').then(r => r.headers.get('ETag'))")
         assert now != first[0]
         page.wait_for_function(
@@ -70,7 +69,7 @@ def test_an_unchanged_layer_is_not_kept_again_a_changed_one_is(browser, live_ser
         )
         context.set_offline(True)  # with no network, the map is drawn from the copy kept anew
         page.reload()
-        page.wait_for_function(DRAWN, timeout=30_000)
+        page.wait_for_function(WAIT_HOUSES, timeout=30_000)
         assert page.evaluate("geoapp.stats.buildings.count") == 10831
         page.wait_for_function("() => geoapp.stats.blocks !== undefined", timeout=10_000)
         assert page.evaluate("geoapp.stats.blocks.error") is None  # the station's blocks, kept too
