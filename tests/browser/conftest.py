@@ -15,6 +15,7 @@ import shutil
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.conftest import IN_CI, PASSWORD, add_user
 from tests.live import LiveServer
@@ -92,6 +93,10 @@ class Guard:
         """Requests to ``host`` are answered by the test's own route (a stand-in server)."""
         self.stand_ins.append(host)
 
+    def said(self, line: str) -> None:
+        self.errors.append(line)
+        print(line)  # in the log of a test that fails before its check
+
     def expect(self, fragment: str) -> None:
         self.expected.append(fragment)
 
@@ -106,8 +111,10 @@ def open_page(browser, origin: str, **context_options):
     page = context.new_page()
     guard = Guard(origin)
     context.on("request", guard.saw)
-    page.on("pageerror", lambda exc: guard.errors.append(f"pageerror: {exc}"))
-    page.on("console", lambda msg: msg.type == "error" and guard.errors.append(f"console: {msg.text}"))
+    page.on("pageerror", lambda exc: guard.said(f"pageerror: {exc}"))
+    page.on("console", lambda msg: msg.type == "error" and guard.said(f"console: {msg.text}"))
+    # Shown with a failed test's output (pytest prints what a passing test printed to no one).
+    context.on("requestfailed", lambda r: print(f"request failed: {r.method} {r.url}: {r.failure}"))
     return context, page, guard
 
 
@@ -152,3 +159,38 @@ def open_house_popup(page, building_id: int, wait_for: str) -> None:
         arg=wait_for,
         timeout=10_000,
     )
+
+
+PANEL_READY = """(id) => { const p = document.querySelector(".review-panel");
+    return !!(p && !p.hidden && p.dataset.building === String(id) && p.dataset.ready); }"""
+PANEL_OPENED = """(id) => { const p = document.querySelector(".review-panel");
+    return !!(p && !p.hidden && p.dataset.building === String(id)); }"""
+PAGE_STATE = """() => { const p = document.querySelector(".review-panel");
+    return {panel: p && {hidden: p.hidden, data: Object.assign({}, p.dataset), text: p.innerText.slice(0, 300)},
+            popups: Array.from(document.querySelectorAll(".leaflet-popup-content")).map(b => b.innerText.slice(0, 200)),
+            pending: window.geoapp && geoapp.pending ? geoapp.pending() : null,
+            controlled: !!(navigator.serviceWorker && navigator.serviceWorker.controller),
+            prefetched: document.documentElement.dataset.offlinePrefetched}; }"""
+
+
+def open_review_panel(page, building_id: int) -> None:
+    """Click "核对…" in the house's open popup and wait until the side panel shows that house.
+
+    A click that opened nothing (the panel not even asked for that house in 5 s: the button
+    moved under the pointer as the popup panned into view) is tried once more and said; a
+    panel opened but not ready in 15 s fails with the page's state (its calls waiting, the
+    worker, the popups) for the log."""
+    button = page.locator(".leaflet-popup-content button.open-review")
+    button.click()
+    try:
+        page.wait_for_function(PANEL_OPENED, arg=building_id, timeout=5_000)
+    except PlaywrightTimeout:
+        print(
+            f"the panel was not opened for house {building_id} by the first click: {page.evaluate(PAGE_STATE)}"
+        )
+        button.click()
+    try:
+        page.wait_for_function(PANEL_READY, arg=building_id, timeout=15_000)
+    except PlaywrightTimeout:
+        state = page.evaluate(PAGE_STATE)
+        raise AssertionError(f"the panel for house {building_id} was not ready in 15 s: {state}") from None

@@ -18,7 +18,7 @@ from geoapp.domain.submission import SubmissionIn
 from geoapp.services.campaign import blocks as blocks_service
 from geoapp.services.campaign.collect import submit_house
 from geoapp.store.models import BlockBuilding, Building, Unit
-from tests.browser.conftest import log_in, open_house_popup, open_page
+from tests.browser.conftest import log_in, open_house_popup, open_page, open_review_panel
 from tests.conftest import add_user, make_settings
 from tests.web.test_collect import _member, _payload
 
@@ -127,13 +127,7 @@ def test_the_officers_day(browser, live_server, demo_db, size):
 
         # Its house's submission, verified in the side panel.
         open_house_popup(page, house, "button.open-review")
-        page.locator(".leaflet-popup-content button.open-review").click()
-        page.wait_for_function(
-            """(id) => { const p = document.querySelector(".review-panel");
-                         return p && !p.hidden && p.dataset.building === String(id) && p.dataset.ready; }""",
-            arg=house,
-            timeout=15_000,
-        )
+        open_review_panel(page, house)
         panel = page.locator(".review-panel")
         assert panel.locator(".status-badge").inner_text() == "已采集，待核对"
         shot(page, f"my-blocks-panel-{size}.png")

@@ -5,13 +5,11 @@ change colour without a reload."""
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy import select
 
 from geoapp.domain.status import STATUS_COLOURS, Status
 from geoapp.store.models import Building
-from tests.browser.conftest import open_house_popup
-from tests.browser.test_town_map import WAIT_HOUSES
+from tests.browser.conftest import WAIT_HOUSES, open_house_popup, open_review_panel
 
 pytestmark = pytest.mark.browser
 
@@ -41,21 +39,7 @@ def _drawn(page, building_id: int):
 def _open_panel(page, building_id: int) -> None:
     """From the house's popup, "Review…" opens the side panel with that house."""
     open_house_popup(page, building_id, ".geoapp-review-open")
-    page.locator(".leaflet-popup-content button.open-review").click()
-    try:
-        page.wait_for_function(
-            """(id) => { const p = document.querySelector(".review-panel");
-                         return p && !p.hidden && p.dataset.building === String(id) && p.dataset.ready; }""",
-            arg=building_id,
-            timeout=15_000,
-        )
-    except PlaywrightTimeout:
-        state = page.evaluate(
-            """() => { const p = document.querySelector(".review-panel");
-                       return p && {hidden: p.hidden, data: Object.assign({}, p.dataset), text: p.innerText,
-                                    prefetched: document.documentElement.dataset.offlinePrefetched}; }"""
-        )
-        raise AssertionError(f"the panel for house {building_id} was not ready in 15 s: {state}") from None
+    open_review_panel(page, building_id)
 
 
 def test_an_officer_returns_and_verifies_from_the_panel(page_guard, live_server, demo_db):

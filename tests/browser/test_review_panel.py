@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy import select
 
 from geoapp.domain.roles import Role, Scope
@@ -16,7 +17,7 @@ from geoapp.domain.schema import parse
 from geoapp.domain.submission import SubmissionIn
 from geoapp.services.campaign.collect import submit_house
 from geoapp.store.models import Building, Revisit
-from tests.browser.conftest import log_in, open_page
+from tests.browser.conftest import PAGE_STATE, PANEL_READY, log_in, open_page
 from tests.conftest import add_user, make_settings
 from tests.web.test_collect import _member, _payload
 
@@ -65,12 +66,11 @@ def _submissions(demo_db, n: int = 3) -> tuple[int, list[int]]:
 
 
 def _panel_ready(page, building_id: int) -> None:
-    page.wait_for_function(
-        """(id) => { const p = document.querySelector(".review-panel");
-                     return p && !p.hidden && p.dataset.building === String(id) && p.dataset.ready; }""",
-        arg=building_id,
-        timeout=15_000,
-    )
+    try:
+        page.wait_for_function(PANEL_READY, arg=building_id, timeout=15_000)
+    except PlaywrightTimeout:
+        state = page.evaluate(PAGE_STATE)
+        raise AssertionError(f"the panel for house {building_id} was not ready in 15 s: {state}") from None
 
 
 def _fits(page, selector: str) -> None:
