@@ -674,7 +674,7 @@
           return navigator.serviceWorker.ready;
         })
         .then(function (registration) {
-          fillCache(navigator.serviceWorker.controller || registration.active);
+          fillCache(registration.active);
         })
         .catch(function (err) {
           state.message = T.noWorker + " " + String(err && err.message ? err.message : err);

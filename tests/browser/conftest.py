@@ -176,10 +176,10 @@ PAGE_STATE = """() => { const p = document.querySelector(".review-panel");
 def open_review_panel(page, building_id: int) -> None:
     """Click "核对…" in the house's open popup and wait until the side panel shows that house.
 
-    A click that opened nothing (the panel not even asked for that house in 5 s: the button
-    moved under the pointer as the popup panned into view) is tried once more and said; a
-    panel opened but not ready in 15 s fails with the page's state (its calls waiting, the
-    worker, the popups) for the log."""
+    A click that opened nothing (the panel not even asked for that house in 5 s) is tried once
+    more and said: the CI runs' "panel not ready" failures never reached the server, and a
+    click landing beside a button still moving into view is one explanation; a button that
+    never opens the panel still fails."""
     button = page.locator(".leaflet-popup-content button.open-review")
     button.click()
     try:
@@ -189,6 +189,12 @@ def open_review_panel(page, building_id: int) -> None:
             f"the panel was not opened for house {building_id} by the first click: {page.evaluate(PAGE_STATE)}"
         )
         button.click()
+    wait_for_panel(page, building_id)
+
+
+def wait_for_panel(page, building_id: int) -> None:
+    """The review panel shows that house, ready; if not in 15 s, fail with the page's state
+    (its calls waiting, the worker, the popups) for the log."""
     try:
         page.wait_for_function(PANEL_READY, arg=building_id, timeout=15_000)
     except PlaywrightTimeout:

@@ -166,7 +166,7 @@ def test_three_houses_registered_offline_are_stored_once(browser, live_server, d
         assert sum(_visits(demo_db, ids).values()) == 1
 
         page = context.new_page()
-        page.on("console", lambda msg: msg.type == "error" and guard.errors.append(f"console: {msg.text}"))
+        page.on("console", lambda msg: msg.type == "error" and guard.said(f"console: {msg.text}"))
         page.goto(live_server.url + "/")
         page.wait_for_function(WAIT_HOUSES)
         page.wait_for_function("() => document.querySelector('.geoapp-offline-badge').dataset.count === '0'")

@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy import select
 
 from geoapp.domain.roles import Role, Scope
@@ -17,7 +16,7 @@ from geoapp.domain.schema import parse
 from geoapp.domain.submission import SubmissionIn
 from geoapp.services.campaign.collect import submit_house
 from geoapp.store.models import Building, Revisit
-from tests.browser.conftest import PAGE_STATE, PANEL_READY, log_in, open_page
+from tests.browser.conftest import log_in, open_page, wait_for_panel
 from tests.conftest import add_user, make_settings
 from tests.web.test_collect import _member, _payload
 
@@ -65,14 +64,6 @@ def _submissions(demo_db, n: int = 3) -> tuple[int, list[int]]:
     return village, ids
 
 
-def _panel_ready(page, building_id: int) -> None:
-    try:
-        page.wait_for_function(PANEL_READY, arg=building_id, timeout=15_000)
-    except PlaywrightTimeout:
-        state = page.evaluate(PAGE_STATE)
-        raise AssertionError(f"the panel for house {building_id} was not ready in 15 s: {state}") from None
-
-
 def _fits(page, selector: str) -> None:
     """Nothing of the element is cut off at the sides of the viewport."""
     box = page.locator(selector).bounding_box()
@@ -97,7 +88,7 @@ def test_review_in_the_panel_return_with_a_reason_and_bulk_verify(browser, live_
         assert rows.count() == 1 and rows.first.get_attribute("data-building") == str(first)
         shot(page, f"review-list-{size}.png")
         rows.first.locator("button.open-panel").click()
-        _panel_ready(page, first)
+        wait_for_panel(page, first)
         panel = page.locator(".review-panel")
         assert panel.locator(".panel-title").inner_text() == address
         assert panel.locator(".status-badge").inner_text() == "已采集，待核对"
@@ -119,7 +110,7 @@ def test_review_in_the_panel_return_with_a_reason_and_bulk_verify(browser, live_
         shot(page, f"review-return-{size}.png")
         panel.locator("button.confirm-return").click()
         panel.locator(".review-done").wait_for()
-        _panel_ready(page, first)
+        wait_for_panel(page, first)
         assert panel.locator(".status-badge").inner_text() == "已退回修改"
         assert panel.locator(".status-badge").count() == 1
         assert "待核对" not in panel.inner_text()  # the new state only, not the old status above it
@@ -139,7 +130,7 @@ def test_review_in_the_panel_return_with_a_reason_and_bulk_verify(browser, live_
         assert [listed.nth(i).get_attribute("data-building") for i in range(listed.count())] == [str(second)]
         assert page.locator("#bulk-verify").is_disabled()  # until the officer says they looked
         listed.first.locator("button.open-panel").click()
-        _panel_ready(page, second)
+        wait_for_panel(page, second)
         page.locator(".review-panel button.panel-close").click()
         page.check("#bulk-viewed")
         shot(page, f"review-bulk-{size}.png")
@@ -176,7 +167,7 @@ def test_a_sample_drawn_and_a_revisit_recorded_from_the_panel(browser, live_serv
         assert tasks.count() == 3
         building = int(tasks.first.get_attribute("data-building"))
         tasks.first.locator("button.open-panel").click()
-        _panel_ready(page, building)
+        wait_for_panel(page, building)
         panel = page.locator(".review-panel")
         assert "复查（随机抽样）" in panel.inner_text()
         shot(page, "review-revisit-desktop.png")
@@ -184,7 +175,7 @@ def test_a_sample_drawn_and_a_revisit_recorded_from_the_panel(browser, live_serv
         panel.locator(".revisit select[name=reason_code]").select_option("people_missing")
         panel.locator("button.confirm-wrong").click()
         panel.locator(".review-done").wait_for()
-        _panel_ready(page, building)
+        wait_for_panel(page, building)
         assert "复查有误" in panel.locator(".revisit").inner_text()
         assert panel.locator(".status-badge").inner_text() == "已退回修改"
         shot(page, "review-revisit-done-desktop.png")
@@ -207,7 +198,7 @@ def test_a_version_conflict_is_shown_clearly_and_reloads(browser, live_server, d
         log_in(page, live_server.url, "officer")
         page.goto(live_server.url + "/review?collector=collector_a")
         page.locator(f'#review-queue tr[data-building="{first}"] button.open-panel').click()
-        _panel_ready(page, first)
+        wait_for_panel(page, first)
         with demo_db.write() as s:  # meanwhile the station changes the house
             s.get(Building, first).floors = 9
         panel = page.locator(".review-panel")
@@ -222,7 +213,7 @@ def test_a_version_conflict_is_shown_clearly_and_reloads(browser, live_server, d
             assert s.get(Building, first).status == "collected"
         conflict.locator("button.reload-house").click()
         page.wait_for_function("() => !document.querySelector('.review-conflict')")
-        _panel_ready(page, first)
+        wait_for_panel(page, first)
         panel.locator("button.verify").click()
         panel.locator(".review-done").wait_for()
         assert panel.locator(".status-badge").inner_text() == "已核对"

@@ -277,13 +277,16 @@ def test_the_other_layers_do_not_wait_for_houses_that_fail(browser, demo_url):
     guard.check()
 
 
-def test_a_refused_record_shows_the_servers_reason(browser, live_server, demo_db):
+@pytest.mark.parametrize("size", [(390, 844), (1440, 900)], ids=["phone", "desk"])
+def test_a_refused_record_shows_the_servers_reason(browser, live_server, demo_db, size):
     """A call the server refuses rejects with an Error carrying its reason, status and body
     (dom.js); a house's popup whose record is refused shows that reason, not "HTTP 404"."""
     add_user(demo_db, "officer", "officer")
-    context, page, guard = open_page(browser, live_server.url, viewport={"width": 1280, "height": 800})
+    context, page, guard = open_page(browser, live_server.url, viewport={"width": size[0], "height": size[1]})
     try:
         _refused_record(page, live_server.url)
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"map-popup-refused-{size[0]}.png"))
     finally:
         context.close()
     guard.expect("status of 404")  # the browser logs both refusals
