@@ -9,7 +9,7 @@ from flask import current_app, url_for
 from flask_babel import gettext
 
 from geoapp.domain.basemaps import LABELS, Basemap, tile_file
-from geoapp.maps.tools import ScriptTool
+from geoapp.maps.tools import EagerScriptTool
 from geoapp.spatial.mbtiles import configured_tile_file
 
 TIANDITU = (
@@ -74,4 +74,4 @@ def add_basemaps(m: folium.Map) -> None:
     """The configured basemaps and their switch (nothing when GEOAPP_BASEMAP is none)."""
     options = basemap_options()
     if options is not None:
-        ScriptTool("basemaps", "basemaps.js", options, helpers=("gcj02.js",)).add_to(m)
+        EagerScriptTool("basemaps", "basemaps.js", options, helpers=("gcj02.js",)).add_to(m)

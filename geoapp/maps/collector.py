@@ -6,8 +6,6 @@ from __future__ import annotations
 import folium
 from flask import url_for
 from flask_babel import gettext
-from folium.plugins import LocateControl
-from folium.template import Template
 
 from geoapp.domain.fields import FIELD_LABELS
 from geoapp.domain.i18n import N_
@@ -112,34 +110,33 @@ def collector_options(role: str | None = None, unit_id: int | None = None) -> di
     }
 
 
-class CanvasLocateControl(LocateControl):
-    """folium's LocateControl drawing the position as a canvas circle: the plugin's
-    default SVG marker carries inline styles, which the Content-Security-Policy refuses."""
-
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-            var {{ this.get_name() }} = L.control.locate(
-                Object.assign({{ this.options | tojson }}, {markerClass: L.CircleMarker})
-            ).addTo({{ this._parent.get_name() }});
-        {% endmacro %}
-        """
-    )
+def locate_options() -> dict:
+    """The "show where I am" button (Leaflet.Locate), added by collect.js before its own tools;
+    the position is drawn as a canvas circle (the plugin's default SVG marker carries inline
+    styles, which the Content-Security-Policy refuses)."""
+    return {
+        "position": "topleft",
+        "strings": {"title": gettext("Show where I am")},
+        "locateOptions": {"enableHighAccuracy": True, "maxZoom": 18},
+        "flyTo": False,
+        "keepCurrentZoomLevel": False,
+        "showCompass": False,
+        "icon": "geoapp-locate-icon",
+        "iconLoading": "geoapp-locate-icon loading",
+        "markerStyle": {
+            "color": "#136aec",
+            "fillColor": "#2a93ee",
+            "fillOpacity": 1,
+            "weight": 3,
+            "radius": 8,
+        },
+    }
 
 
 def add_collector_tools(m: folium.Map, role: str | None = None, unit_id: int | None = None) -> None:
-    locate = CanvasLocateControl(
-        position="topleft",
-        strings={"title": gettext("Show where I am")},
-        locateOptions={"enableHighAccuracy": True, "maxZoom": 18},
-        flyTo=False,
-        keepCurrentZoomLevel=False,
-        showCompass=False,
-        icon="geoapp-locate-icon",
-        iconLoading="geoapp-locate-icon loading",
-        markerStyle={"color": "#136aec", "fillColor": "#2a93ee", "fillOpacity": 1, "weight": 3, "radius": 8},
+    tool = ScriptTool(
+        "collector", "collect.js", {**collector_options(role, unit_id), "locate": locate_options()}
     )
-    assets.localise(locate, assets.locate_js(), assets.locate_css())
-    locate.add_to(m)
-    ScriptTool("collector", "collect.js", collector_options(role, unit_id)).add_to(m)
+    assets.localise(tool, [*assets.locate_js(), *tool.default_js], assets.locate_css())
+    tool.add_to(m)
     add_offline_tools(m)  # the queue of unsent submissions, the service worker (issue 11)

@@ -1,5 +1,11 @@
-"""One folium element for the app's own map tools: it loads one of our scripts from
-``static/js`` and calls ``geoapp.<function>(map, options)`` once the map exists."""
+"""The app's own map tools as folium elements. A tool is one of our scripts in
+``static/js`` whose ``geoapp.<function>(map, options)`` adds it to the map.
+
+Most tools (the collector's form, review, units, blocks, moves, the offline queue) are
+loaded after the houses are drawn: their files are listed in the call to ``geoapp.tool``
+(``static/js/geoapp-map.js``), which fetches and runs them once the first frame of houses
+is painted, so that none of them delays it. A tool the houses themselves need (the
+basemap's coordinate system) is an ``EagerScriptTool``: its files are in the page's head."""
 
 from __future__ import annotations
 
@@ -10,11 +16,15 @@ from folium.template import Template
 from geoapp.maps import assets
 
 
-class ScriptTool(JSCSSMixin, MacroElement):
+class ScriptTool(MacroElement):
+    """``default_js`` (helpers first, the tool's own script last) and ``default_css`` are
+    the tool's files, in the order they must run; callers may add to them."""
+
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-            geoapp.{{ this.function }}({{ this._parent.get_name() }}, {{ this.options | tojson }});
+            geoapp.tool({{ this._parent.get_name() }}, {{ this.function | tojson }}, {{ this.options | tojson }},
+                {{ this.js_urls | tojson }}, {{ this.css_urls | tojson }});
         {% endmacro %}
         """
     )
@@ -28,3 +38,23 @@ class ScriptTool(JSCSSMixin, MacroElement):
             (f"geoapp_{h.removesuffix('.js')}", assets.static(f"js/{h}")) for h in helpers
         ]  # loaded first
         assets.localise(self, [*scripts, (f"geoapp_{function}", assets.static(f"js/{script}"))], [])
+
+    @property
+    def js_urls(self) -> list[str]:
+        return [url for _, url in self.default_js]
+
+    @property
+    def css_urls(self) -> list[str]:
+        return [url for _, url in self.default_css]
+
+
+class EagerScriptTool(JSCSSMixin, ScriptTool):
+    """A tool whose files are in the page's head and whose function is called as the map is built."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            geoapp.{{ this.function }}({{ this._parent.get_name() }}, {{ this.options | tojson }});
+        {% endmacro %}
+        """
+    )

@@ -31,6 +31,8 @@
   geoapp.collector = function (map, opts) {
     var T = opts.text;
     var container = map.getContainer();
+    // "Show where I am" first: the position drawn as a canvas circle (no inline styles).
+    if (opts.locate) L.control.locate(L.extend({}, opts.locate, { markerClass: L.CircleMarker })).addTo(map);
     var state = { position: null, addresses: {} };
 
     /* -- counts at the top ------------------------------------------------------ */

@@ -41,7 +41,8 @@
   /* JSON over fetch. Resolves with the answer's body; a refusal rejects with an Error whose
    * message is the server's reason (body.message, or "HTTP 503" for an answer that is not
    * JSON) and which carries ``status`` and ``body`` (body.errors: the fields refused); a
-   * network failure rejects with the fetch error, which has no ``status``. */
+   * network failure rejects with an Error without ``status`` saying so in the page's
+   * language (its meta "geoapp-no-network"), not the browser's English "Failed to fetch". */
   geoapp.call = function (method, url, payload) {
     var answer = ask(method, url, payload);
     pending += 1;
@@ -56,18 +57,29 @@
       init.headers["X-CSRFToken"] = geoapp.csrf();
       init.body = JSON.stringify(payload);
     }
-    return fetch(url, init).then(function (r) {
-      return r
-        .json()
-        .catch(function () {
-          return { message: "HTTP " + r.status };
-        })
-        .then(function (body) {
-          if (!r.ok) throw refusal(r.status, body);
-          return body;
-        });
+    return fetch(url, init).then(answered, function (err) {
+      throw noNetwork(err);
     });
-  };
+  }
+
+  function answered(r) {
+    return r
+      .json()
+      .catch(function () {
+        return { message: "HTTP " + r.status };
+      })
+      .then(function (body) {
+        if (!r.ok) throw refusal(r.status, body);
+        return body;
+      });
+  }
+
+  function noNetwork(cause) {
+    var meta = document.querySelector('meta[name="geoapp-no-network"]');
+    var err = new Error(meta ? meta.getAttribute("content") : String((cause && cause.message) || cause));
+    err.cause = cause;
+    return err;
+  }
 
   function refusal(status, body) {
     var err = new Error((body && body.message) || "HTTP " + status);

@@ -195,6 +195,7 @@
       })
       .catch(function (err) {
         box.textContent = String(err.message || err); // the server's reason, or the network's error
+        box.classList.add("failed");
       });
   }
 
@@ -215,6 +216,7 @@
       })
       .catch(function (err) {
         box.textContent = String(err.message || err);
+        box.classList.add("failed");
       });
     return box;
   }
@@ -866,6 +868,87 @@
     });
   }
 
+  /* The map's tools (the collector's form, review, units, blocks, moves, the offline queue,
+   * ScriptTool in geoapp/maps/tools.py) come after the houses too: their files are fetched
+   * and run once the houses are painted (as the other layers wait), in the order the page
+   * lists them, then each tool's function is called with its options, in the same order.
+   * ``geoapp.tools`` says where they stand ("loading", "ready", "failed"); the event
+   * "geoapp:tools" says they are ready; ``geoapp.whenTools(fn)`` runs fn then (at once on a
+   * page without tools). */
+  function loaded(node) {
+    return new Promise(function (resolve, reject) {
+      node.onload = resolve;
+      node.onerror = function () {
+        reject(new Error("not loaded: " + (node.src || node.href)));
+      };
+    });
+  }
+  function loadFiles(tools) {
+    var have = {};
+    document.querySelectorAll("script[src], link[rel=stylesheet]").forEach(function (node) {
+      have[node.getAttribute("src") || node.getAttribute("href")] = true;
+    });
+    var waits = [];
+    function add(url, make) {
+      if (have[url]) return;
+      have[url] = true;
+      var node = make();
+      waits.push(loaded(node));
+      document.head.appendChild(node);
+    }
+    tools.forEach(function (tool) {
+      tool.css.forEach(function (href) {
+        add(href, function () {
+          return L.extend(document.createElement("link"), { rel: "stylesheet", href: href });
+        });
+      });
+      tool.js.forEach(function (src) {
+        add(src, function () {
+          return L.extend(document.createElement("script"), { src: src, async: false }); // in order
+        });
+      });
+    });
+    return Promise.all(waits);
+  }
+  geoapp.tool = function (map, name, options, js, css) {
+    var tools = map._geoappTools;
+    if (!tools) {
+      tools = map._geoappTools = [];
+      geoapp.tools = "loading";
+      geoapp.toolsReady = new Promise(function (resolve) {
+        setTimeout(resolve, 0); // every tool of the page listed, the houses layer added
+      })
+        .then(function () {
+          return map._geoappHouses;
+        })
+        .then(function () {
+          return loadFiles(tools);
+        })
+        .then(function () {
+          var failed = false;
+          tools.forEach(function (tool) {
+            try {
+              geoapp[tool.name](map, tool.options);
+            } catch (err) {
+              failed = true;
+              console.error(err);
+            }
+          });
+          geoapp.tools = failed ? "failed" : "ready";
+          document.dispatchEvent(new CustomEvent("geoapp:tools", { detail: { state: geoapp.tools } }));
+        })
+        .catch(function (err) {
+          geoapp.tools = "failed";
+          console.error(err);
+        });
+    }
+    tools.push({ name: name, options: options, js: js, css: css });
+  };
+  geoapp.whenTools = function (fn) {
+    if (geoapp.tools === "loading") geoapp.toolsReady.then(fn);
+    else fn();
+  };
+
   geoapp.remoteLayer = function (map, opts) {
     var layer = L.featureGroup();
     if (opts.kind === "buildings") houseGroup(layer);
@@ -894,6 +977,11 @@
     layer.on("click", function (e) {
       var sub = e.layer;
       if (sub instanceof HouseCloud) sub = sub.house(sub._hit);
+      geoapp.whenTools(function () {
+        clicked(e, sub); // a popup's buttons come from the tools
+      });
+    });
+    function clicked(e, sub) {
       if (sub._bin) return map.fitBounds(sub.getBounds(), { animate: false }); // a count: zoom into it
       if (geoapp.clickHook && geoapp.clickHook(opts, sub, e)) return; // e.g. placing a unit
       if (opts.kind === "buildings") buildingPopup(map, sub, opts);
@@ -902,7 +990,7 @@
         L.popup().setLatLng(e.latlng).setContent(blockPopup(sub.feature, opts.text)).openOn(map);
       else if (opts.kind === "villages")
         L.popup().setLatLng(e.latlng).setContent(villagePopup(sub.feature, opts.text)).openOn(map);
-    });
+    }
     if (opts.kind !== "buildings") {
       layer.on("mouseover", function (e) {
         var sub = e.layer;
@@ -1165,8 +1253,10 @@
       if (found) {
         document.removeEventListener("geoapp:loaded", look);
         map.setView(found.getLatLng ? found.getLatLng() : found.getBounds().getCenter(), 18, { animate: false });
-        if (m[4] && geoapp.openForm) geoapp.openForm(id);
-        else buildingPopup(map, found, opts);
+        geoapp.whenTools(function () {
+          if (m[4] && geoapp.openForm) geoapp.openForm(id);
+          else buildingPopup(map, found, opts);
+        });
       } else if (!moved) {
         moved = true;
         map.setView(at, 18, { animate: false });

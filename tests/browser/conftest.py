@@ -20,10 +20,13 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from tests.conftest import IN_CI, PASSWORD, add_user
 from tests.live import LiveServer
 
-# The houses drawn. Safe at any moment of a page's loading: dom.js makes ``window.geoapp``
-# before geoapp-map.js makes ``geoapp.stats`` (a wait started while the page parses).
+# The houses drawn and the map's tools (loaded after them: geoapp.tool in geoapp-map.js)
+# ready. Safe at any moment of a page's loading: dom.js makes ``window.geoapp`` before
+# geoapp-map.js makes ``geoapp.stats`` (a wait started while the page parses), and a page's
+# tools are listed (``geoapp.tools``) before its houses can be drawn.
 WAIT_HOUSES = (
-    "() => !!(window.geoapp && geoapp.stats && geoapp.stats.buildings && geoapp.stats.buildings.count > 0)"
+    "() => !!(window.geoapp && geoapp.stats && geoapp.stats.buildings && geoapp.stats.buildings.count > 0"
+    " && geoapp.tools !== 'loading')"
 )
 CHROMIUM = os.environ.get("GEOAPP_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -1,5 +1,6 @@
 """The town map in a real browser: houses drawn, popups work, nothing loads from outside."""
 
+import re
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -93,19 +94,7 @@ def test_clicking_a_house_opens_its_popup(page_guard, live_server):
     page = page_guard
     page.goto(live_server.url + "/")
     page.wait_for_function(WAIT_HOUSES, timeout=20_000)
-    # Zoom to one house, then click where the canvas drew it.
-    point = page.evaluate(
-        """() => {
-            const map = geoapp.layers.buildings._map;
-            const house = geoapp.layers.buildings.getLayers().find(l => l.getLatLng);
-            map.setView(house.getLatLng(), 19, {animate: false});
-            const p = map.latLngToContainerPoint(house.getLatLng());
-            const box = map.getContainer().getBoundingClientRect();
-            return {x: box.left + p.x, y: box.top + p.y, id: house.feature.id};
-        }"""
-    )
-    page.wait_for_timeout(300)
-    page.mouse.click(point["x"], point["y"])
+    _click_a_house(page)
     popup = page.locator(".leaflet-popup-content h3")
     popup.wait_for(timeout=10_000)
     assert popup.inner_text().startswith("余坪镇")
@@ -303,22 +292,97 @@ def _refused_record(page, url: str) -> None:
     )
     assert refused[0] is True and refused[1] == 404, refused
     assert refused[2] == refused[3] and refused[2] and not refused[2].startswith("HTTP"), refused
+    _click_a_house(page, "house.feature.id = 987654321;  // a house deleted since the map was drawn")
+    assert _popup_text(page) == refused[2]
+
+
+def _click_a_house(page, before: str = "") -> None:
+    """Zoom to the first house drawn and click where the canvas drew it (after the script
+    ``before``, which may change ``house``)."""
     point = page.evaluate(
         """() => {
             const map = geoapp.layers.buildings._map;
             const house = geoapp.layers.buildings.getLayers().find(l => l.getLatLng);
-            house.feature.id = 987654321;  // a house deleted since the map was drawn
+            BEFORE
             map.setView(house.getLatLng(), 19, {animate: false});
             const p = map.latLngToContainerPoint(house.getLatLng());
             const box = map.getContainer().getBoundingClientRect();
             return {x: box.left + p.x, y: box.top + p.y};
-        }"""
+        }""".replace("BEFORE", before)
     )
     page.wait_for_timeout(300)
     page.mouse.click(point["x"], point["y"])
+
+
+def _popup_text(page) -> str:
+    """A house popup's text once its record's answer (or refusal) has replaced its "…"."""
     popup = page.locator(".leaflet-popup-content .geoapp-popup")
     popup.wait_for(timeout=10_000)
     page.wait_for_function(
         "() => document.querySelector('.leaflet-popup-content .geoapp-popup').textContent !== '…'"
     )
-    assert popup.inner_text() == refused[2]
+    page.wait_for_function("() => getComputedStyle(document.querySelector('.leaflet-popup')).opacity === '1'")
+    return popup.inner_text()
+
+
+@pytest.mark.parametrize("size", [(390, 844), (1440, 900)], ids=["phone", "desk"])
+def test_no_network_is_said_in_the_pages_language(browser, live_server, demo_db, size):
+    """A call that reaches no server rejects with the page's own "no network" text (dom.js,
+    from the page's meta tag), not the browser's English "Failed to fetch": a house's popup
+    whose record cannot be fetched says so in Chinese."""
+    add_user(demo_db, "officer", "officer")
+    context, page, guard = open_page(
+        browser, live_server.url, viewport={"width": size[0], "height": size[1]}, service_workers="block"
+    )
+    try:
+        log_in(page, live_server.url, "officer")
+        page.goto(live_server.url + "/")
+        page.wait_for_function(WAIT_HOUSES, timeout=20_000)
+        text = page.get_attribute('meta[name="geoapp-no-network"]', "content")
+        assert text and "网络" in text, text
+        page.route(re.compile(r".*/api/buildings/\d+$"), lambda route: route.abort("internetdisconnected"))
+        said = page.evaluate(
+            """() => geoapp.call("GET", "/api/buildings/1").then(() => null,
+                e => [e instanceof Error, e.status === undefined, e.message])"""
+        )
+        assert said == [True, True, text], said
+        _click_a_house(page)
+        assert _popup_text(page) == text
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"map-popup-no-network-{size[0]}.png"))
+    finally:
+        context.close()
+    guard.expect("ERR_INTERNET_DISCONNECTED")  # the browser logs the failed fetches
+    guard.check()
+
+
+def test_the_tools_load_after_the_houses_are_drawn(page_guard, live_server):
+    """The officer's tools (units, collector, offline queue, review, moves, blocks) are
+    fetched only once the houses are painted, then set up: the locate and block-editing
+    buttons are there and a house's popup carries the tools' buttons."""
+    page = page_guard
+    page.goto(live_server.url + "/")
+    page.wait_for_function(WAIT_HOUSES, timeout=20_000)
+    seen = page.evaluate(
+        """() => ({
+            drawn: geoapp.stats.buildings.at,
+            state: geoapp.tools,
+            tools: performance.getEntriesByType('resource')
+                .filter(r => /\\/static\\/js\\/(units|collect|offline|review|moves|blocks)\\.js/.test(r.name))
+                .map(r => [r.name.match(/js\\/(\\w+)\\.js/)[1], r.startTime]),
+        })"""
+    )
+    assert seen["state"] == "ready", seen
+    assert {name for name, _ in seen["tools"]} == {
+        "units",
+        "collect",
+        "offline",
+        "review",
+        "moves",
+        "blocks",
+    }, seen
+    assert all(start > seen["drawn"] for _, start in seen["tools"]), seen
+    assert page.locator(".leaflet-control-locate a").count() == 1
+    _click_a_house(page)
+    page.locator(".leaflet-popup-content h3").wait_for(timeout=10_000)
+    page.locator(".leaflet-popup-content button").first.wait_for(timeout=10_000)

@@ -1,5 +1,6 @@
 """The map page and the GeoJSON endpoints it fetches."""
 
+import json
 import re
 
 import orjson
@@ -109,6 +110,26 @@ def test_map_page_embeds_no_features_and_no_outside_assets(officer_client):
     nonce = re.search(r"'nonce-([^']+)'", r.headers["Content-Security-Policy"]).group(1)
     for tag in re.findall(r"<(?:script|style)(?![^>]*\bsrc=)[^>]*>", html):
         assert f'nonce="{nonce}"' in tag, tag
+
+
+def test_the_map_tools_are_listed_not_in_the_head(officer_client):
+    """The tools' files are not in the page's head (they would hold the houses back): each
+    tool is one ``geoapp.tool(map, name, options, files, styles)`` call naming its files, its
+    helpers and vendor files before its own script; the basemap's (which the houses' positions
+    depend on) would be in the head."""
+    html = officer_client.get("/").data.decode()
+    head = html.split("</head>")[0]
+    calls = re.findall(r'geoapp\.tool\(\w+, "(\w+)", .*?,\s+(\[[^\]]*\]), (\[[^\]]*\])\);', html, re.S)
+    tools = {name: (json.loads(js), json.loads(css)) for name, js, css in calls}
+    assert set(tools) == {"units", "collector", "offline", "reviewer", "moves", "blockEditor"}, tools
+    for name, (js, css) in tools.items():
+        for url in js + css:
+            assert url.startswith(("/static/", "/vendor/")) and url not in head, (name, url)
+    assert tools["collector"][0][0].startswith("/vendor/leaflet.locatecontrol/")
+    assert tools["collector"][0][-1].startswith("/static/js/collect.js?")
+    assert tools["blockEditor"][0][0].startswith("/vendor/leaflet-draw/")
+    assert '"locate": {' in html  # the "show where I am" button comes with the collector's tools
+    assert "/static/js/geoapp-map.js" in head  # geoapp.tool itself
 
 
 def test_page_is_chinese_by_default_and_english_on_request(officer_client):
