@@ -74,13 +74,13 @@ def add_block_editor(m: folium.Map, officers: list[tuple[str, str]] | None = Non
     options = block_editor_options()
     if officers is not None:
         options["assign"] = block_assign_options(officers)
-    tool = ScriptTool("blockEditor", "blocks.js", options)
-    tool.default_js = [
-        ("leaflet_draw", assets.vendor("leaflet-draw", "dist/leaflet.draw.js")),
-        *tool.default_js,
-    ]
-    tool.default_css = [
-        ("leaflet_draw_css", assets.vendor("leaflet-draw", "dist/leaflet.draw.css")),
-        ("geoapp_blocks_css", assets.static("css/blocks.css")),
-    ]
-    tool.add_to(m)
+    ScriptTool(
+        "blockEditor",
+        "blocks.js",
+        options,
+        vendor=[("leaflet_draw", assets.vendor("leaflet-draw", "dist/leaflet.draw.js"))],
+        css=[
+            ("leaflet_draw_css", assets.vendor("leaflet-draw", "dist/leaflet.draw.css")),
+            ("geoapp_blocks_css", assets.static("css/blocks.css")),
+        ],
+    ).add_to(m)

@@ -134,9 +134,7 @@ def locate_options() -> dict:
 
 
 def add_collector_tools(m: folium.Map, role: str | None = None, unit_id: int | None = None) -> None:
-    tool = ScriptTool(
-        "collector", "collect.js", {**collector_options(role, unit_id), "locate": locate_options()}
-    )
-    assets.localise(tool, [*assets.locate_js(), *tool.default_js], assets.locate_css())
+    options = {**collector_options(role, unit_id), "locate": locate_options()}
+    tool = ScriptTool("collector", "collect.js", options, vendor=assets.locate_js(), css=assets.locate_css())
     tool.add_to(m)
     add_offline_tools(m)  # the queue of unsent submissions, the service worker (issue 11)

@@ -73,6 +73,5 @@ def offline_options() -> dict:
 
 
 def add_offline_tools(m: folium.Map) -> None:
-    tool = ScriptTool("offline", "offline.js", offline_options(), helpers=("geoapp-time.js",))
-    assets.localise(tool, tool.default_js, [("geoapp_offline_css", assets.static("css/offline.css"))])
-    tool.add_to(m)
+    css = [("geoapp_offline_css", assets.static("css/offline.css"))]
+    ScriptTool("offline", "offline.js", offline_options(), helpers=("geoapp-time.js",), css=css).add_to(m)

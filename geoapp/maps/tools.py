@@ -9,6 +9,8 @@ basemap's coordinate system) is an ``EagerScriptTool``: its files are in the pag
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from branca.element import MacroElement
 from folium.elements import JSCSSMixin
 from folium.template import Template
@@ -17,8 +19,9 @@ from geoapp.maps import assets
 
 
 class ScriptTool(MacroElement):
-    """``default_js`` (helpers first, the tool's own script last) and ``default_css`` are
-    the tool's files, in the order they must run; callers may add to them."""
+    """The tool's files, in the order they run: ``vendor`` files (``(name, url)``, e.g. a
+    Leaflet plugin), our ``helpers`` from ``static/js``, then its own ``script``; its style
+    sheets ``css`` (``(name, url)``). Kept in ``default_js`` / ``default_css``."""
 
     _template = Template(
         """
@@ -29,15 +32,24 @@ class ScriptTool(MacroElement):
         """
     )
 
-    def __init__(self, function: str, script: str, options: dict, helpers: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        function: str,
+        script: str,
+        options: dict,
+        helpers: tuple[str, ...] = (),
+        *,
+        vendor: Sequence[tuple[str, str]] = (),
+        css: Sequence[tuple[str, str]] = (),
+    ) -> None:
         super().__init__()
         self._name = f"ScriptTool_{function}"
         self.function = function
         self.options = options
-        scripts = [
-            (f"geoapp_{h.removesuffix('.js')}", assets.static(f"js/{h}")) for h in helpers
-        ]  # loaded first
-        assets.localise(self, [*scripts, (f"geoapp_{function}", assets.static(f"js/{script}"))], [])
+        ours = [
+            (f"geoapp_{name.removesuffix('.js')}", assets.static(f"js/{name}")) for name in (*helpers, script)
+        ]
+        assets.localise(self, [*vendor, *ours], list(css))
 
     @property
     def js_urls(self) -> list[str]:

@@ -59,8 +59,6 @@ def unit_options(*, kinds: dict, status: dict, layers: list | None = None, edito
 
 
 def add_unit_tools(m: folium.Map, *, layers: list, kinds: dict, status: dict, editor: bool) -> None:
-    tool = ScriptTool(
-        "units", "units.js", unit_options(kinds=kinds, status=status, layers=layers, editor=editor)
-    )
-    tool.default_css = [("geoapp_units_css", assets.static("css/units.css"))]  # the editor's dialog
-    tool.add_to(m)
+    options = unit_options(kinds=kinds, status=status, layers=layers, editor=editor)
+    css = [("geoapp_units_css", assets.static("css/units.css"))]  # the editor's dialog
+    ScriptTool("units", "units.js", options, css=css).add_to(m)

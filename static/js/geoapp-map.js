@@ -875,7 +875,7 @@
    * ``geoapp.tools`` says where they stand ("loading", "ready", "failed"); the event
    * "geoapp:tools" says they are ready; ``geoapp.whenTools(fn)`` runs fn then (at once on a
    * page without tools). */
-  function loaded(node) {
+  function arrival(node) {
     return new Promise(function (resolve, reject) {
       node.onload = resolve;
       node.onerror = function () {
@@ -893,7 +893,7 @@
       if (have[url]) return;
       have[url] = true;
       var node = make();
-      waits.push(loaded(node));
+      waits.push(arrival(node));
       document.head.appendChild(node);
     }
     tools.forEach(function (tool) {
