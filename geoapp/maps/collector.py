@@ -91,6 +91,9 @@ def collector_options(role: str | None = None, unit_id: int | None = None) -> di
             "saved": _("Saved: {address}"),
             "stored": _("{households} household(s), {people} person(s), {units} unit(s) stored."),
             "storedEmpty": _("Stored as an empty house (nobody lives here)."),
+            "queued": _(
+                "Kept on this phone: it goes up by itself when there is signal; the visit is checked then."
+            ),
             "pendingMoves": _("{n} move(s) wait for confirmation."),
             "replayed": _("(This was already stored: nothing was stored twice.)"),
             "visitProven": _("Visit proven: submitted {m} m from the house."),

@@ -519,6 +519,12 @@
       close.addEventListener("click", function () { confirmBox.hidden = true; });
       head.appendChild(close);
       confirmBox.appendChild(head);
+      if (answer.queued) {
+        // No network: kept on the phone (offline.js), nothing stored or checked yet.
+        confirmBox.appendChild(el("p", "stored", T.queued));
+        confirmBox.hidden = false;
+        return;
+      }
       var what = answer.empty
         ? T.storedEmpty
         : T.stored.replace("{households}", answer.households).replace("{people}", answer.people).replace("{units}", answer.units);

@@ -117,6 +117,10 @@ def test_three_houses_registered_offline_are_stored_once(browser, live_server, d
         page.wait_for_function("() => document.querySelector('.geoapp-offline-badge').dataset.count === '3'")
         assert badge.inner_text().startswith("3 条未上传")
         assert [_colour(page, i) for i in ids] == [COLLECTED] * 3
+        # The confirmation says the record is kept on the phone: no counts stored, no visit proven yet.
+        confirm = page.locator(".geoapp-confirm")
+        assert "已保存在本机" in confirm.inner_text() and "undefined" not in confirm.inner_text()
+        assert confirm.locator("p.visit").count() == 0
         page.screenshot(path=artifact("offline-queued-390.png"))
         assert _visits(demo_db, ids) == {i: 0 for i in ids}
 
